@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// CPU features for the hot loops: without them `SIMD8<Float>.addingProduct` becomes scalar
+/// `fmaf` calls (PLATFORM.md). haswell = AVX2 + FMA + F16C (x86-64-v3 is not a name this swiftc takes), what this machine kind has.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]),
+    .unsafeFlags(["-target-cpu", "haswell"]),
+]
+
+let package = Package(
+    name: "inftop",
+    products: [
+        .executable(name: "inftop", targets: ["inftop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // C shims: module maps over system headers, nothing else.
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(
+            name: "InftopTelemetry",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: fast),
+        .target(
+            name: "InftopEngine",
+            dependencies: ["InftopTelemetry", "CBLAS", "CZlib"],
+            swiftSettings: fast),
+        .target(
+            name: "InftopWorkloads",
+            dependencies: ["InftopEngine", "InftopTelemetry"],
+            swiftSettings: fast),
+        .target(
+            name: "InftopTUI",
+            dependencies: ["InftopTelemetry", "InftopWorkloads", "CNCurses"],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "inftop",
+            dependencies: [
+                "InftopTUI", "InftopWorkloads", "InftopEngine", "InftopTelemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fast),
+
+        .testTarget(name: "InftopTelemetryTests", dependencies: ["InftopTelemetry"], swiftSettings: fast),
+        .testTarget(
+            name: "InftopEngineTests", dependencies: ["InftopEngine"],
+            resources: [.copy("Fixtures")], swiftSettings: fast),
+        .testTarget(name: "InftopWorkloadsTests", dependencies: ["InftopWorkloads", "InftopEngine"], swiftSettings: fast),
+        .testTarget(
+            name: "InftopTUITests", dependencies: ["InftopTUI", "InftopTelemetry", "InftopWorkloads"],
+            resources: [.copy("Snapshots")], swiftSettings: fast),
+    ]
+)

@@ -1,0 +1,1 @@
+// InftopTUI: canvas, widgets, panels, themes, keymap; ncurses only in NCursesTerminal.swift.

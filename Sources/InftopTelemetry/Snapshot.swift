@@ -1,0 +1,165 @@
+/// Statistics of one phase (forward, backward, …) of one site, in milliseconds.
+public struct PhaseStat: Sendable, Equatable, Codable {
+    public var calls: Int
+    public var lastMs: Double
+    public var meanMs: Double
+    public var p50Ms: Double
+    public var p90Ms: Double
+    public var p99Ms: Double
+
+    public init(calls: Int, lastMs: Double, meanMs: Double, p50Ms: Double, p90Ms: Double, p99Ms: Double) {
+        self.calls = calls; self.lastMs = lastMs; self.meanMs = meanMs
+        self.p50Ms = p50Ms; self.p90Ms = p90Ms; self.p99Ms = p99Ms
+    }
+}
+
+/// One row of the Layers table: a site (a layer, or a part of one) and its timings.
+public struct LayerStat: Sendable, Equatable, Codable {
+    public var name: String
+    public var forward: PhaseStat?
+    public var backward: PhaseStat?
+    /// Optimizer / data / other time attributed to this site, if any.
+    public var other: PhaseStat?
+    /// Fraction (0…1) of all span time spent in this site.
+    public var share: Double
+
+    public init(name: String, forward: PhaseStat?, backward: PhaseStat?, other: PhaseStat? = nil, share: Double) {
+        self.name = name; self.forward = forward; self.backward = backward; self.other = other; self.share = share
+    }
+}
+
+/// Bytes by owner and the process's resident memory.
+public struct MemorySnapshot: Sendable, Equatable, Codable {
+    /// Bytes per owner, indexed by `MemoryOwner.rawValue`.
+    public var bytesByOwner: [Int]
+    public var residentBytes: Int
+    public var peakResidentBytes: Int
+
+    public init(bytesByOwner: [Int], residentBytes: Int, peakResidentBytes: Int) {
+        self.bytesByOwner = bytesByOwner; self.residentBytes = residentBytes; self.peakResidentBytes = peakResidentBytes
+    }
+
+    /// Reads the ledger and /proc now.
+    public static func now(ledger: MemoryLedger = .shared) -> MemorySnapshot {
+        MemorySnapshot(
+            bytesByOwner: ledger.all(),
+            residentBytes: ProcessMemory.shared.residentBytes(),
+            peakResidentBytes: ProcessMemory.shared.peakResidentBytes())
+    }
+
+    public func bytes(_ owner: MemoryOwner) -> Int {
+        owner.rawValue < bytesByOwner.count ? bytesByOwner[owner.rawValue] : 0
+    }
+}
+
+/// A time series as plotted: `(seconds since start, value)` points, oldest first.
+public struct SeriesSnapshot: Sendable, Equatable, Codable {
+    public var name: String
+    public var unit: String
+    public var times: [Double]
+    public var values: [Double]
+
+    public init(name: String, unit: String, times: [Double], values: [Double]) {
+        self.name = name; self.unit = unit; self.times = times; self.values = values
+    }
+
+    public var last: Double? { values.last }
+}
+
+/// State of a workload as the header shows it.
+public enum WorkloadState: Sendable, Equatable, Codable {
+    case starting, running, paused, finished
+    case failed(String)
+
+    public var label: String {
+        switch self {
+        case .starting: "starting"
+        case .running: "running"
+        case .paused: "PAUSED"
+        case .finished: "finished"
+        case .failed(let why): "failed: \(why)"
+        }
+    }
+}
+
+/// What the training loop did, published at a step boundary.
+public struct TrainingSnapshot: Sendable, Equatable, Codable {
+    public var model: String
+    public var state: WorkloadState
+    public var step: Int
+    public var epoch: Int
+    /// Fraction (0…1) of the current epoch done.
+    public var epochProgress: Double
+    /// Seconds left in this epoch at the current rate, nil before a rate is known.
+    public var epochETASeconds: Double?
+    public var batchSize: Int
+    public var samplesPerSecond: Double
+    public var lastLoss: Double?
+    public var lastAccuracy: Double?
+    public var testLoss: Double?
+    public var testAccuracy: Double?
+    public var layers: [LayerStat]
+    public var stepTime: PhaseStat?
+    /// Profiler's own cost as a fraction of wall time.
+    public var profilerOverhead: Double
+    /// Series: "train_loss", "train_acc" (per step, smoothed by the widget), "test_loss",
+    /// "test_acc" (per evaluation), "samples_per_sec".
+    public var series: [SeriesSnapshot]
+
+    public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
+                epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,
+                lastAccuracy: Double?, testLoss: Double?, testAccuracy: Double?, layers: [LayerStat],
+                stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot]) {
+        self.model = model; self.state = state; self.step = step; self.epoch = epoch
+        self.epochProgress = epochProgress; self.epochETASeconds = epochETASeconds
+        self.batchSize = batchSize; self.samplesPerSecond = samplesPerSecond; self.lastLoss = lastLoss
+        self.lastAccuracy = lastAccuracy; self.testLoss = testLoss; self.testAccuracy = testAccuracy
+        self.layers = layers; self.stepTime = stepStat; self.profilerOverhead = profilerOverhead; self.series = series
+    }
+
+    public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }
+}
+
+/// What the inference service did, published after a batch.
+public struct InferenceSnapshot: Sendable, Equatable, Codable {
+    public var model: String
+    public var state: WorkloadState
+    public var requests: Int
+    public var batches: Int
+    public var batchSize: Int
+    /// Per-request latency (queueing + compute) percentiles over the recent window, ms.
+    public var latency: PhaseStat?
+    public var itemsPerSecond: Double
+    public var cacheHitRate: Double?
+    public var layers: [LayerStat]
+    public var profilerOverhead: Double
+    /// Series: "latency_p50_ms", "latency_p99_ms", "items_per_sec".
+    public var series: [SeriesSnapshot]
+
+    public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
+                latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
+                profilerOverhead: Double, series: [SeriesSnapshot]) {
+        self.model = model; self.state = state; self.requests = requests; self.batches = batches
+        self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
+        self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead
+        self.series = series
+    }
+
+    public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }
+}
+
+/// Everything the dashboard draws in one frame.
+public struct DashboardSnapshot: Sendable, Equatable, Codable {
+    public var uptimeSeconds: Double
+    public var training: TrainingSnapshot?
+    public var inference: InferenceSnapshot?
+    public var memory: MemorySnapshot
+    /// Series: "rss_mb".
+    public var memorySeries: SeriesSnapshot?
+
+    public init(uptimeSeconds: Double, training: TrainingSnapshot?, inference: InferenceSnapshot?,
+                memory: MemorySnapshot, memorySeries: SeriesSnapshot?) {
+        self.uptimeSeconds = uptimeSeconds; self.training = training; self.inference = inference
+        self.memory = memory; self.memorySeries = memorySeries
+    }
+}

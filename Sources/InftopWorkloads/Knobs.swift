@@ -1,0 +1,64 @@
+import Synchronization
+
+/// Kernel backend as the user picks it (mirrors the engine's GemmBackend so the TUI,
+/// which never imports the engine, can name it).
+public enum KernelBackend: String, CaseIterable, Sendable, Codable {
+    case blas, simd, reference
+
+    /// The next backend in the `k` key's cycle: blas → simd → reference → blas.
+    public var next: KernelBackend {
+        switch self { case .blas: .simd; case .simd: .reference; case .reference: .blas }
+    }
+}
+
+/// Weight precision (`i` key).
+public enum Precision: String, CaseIterable, Sendable, Codable { case fp32, int8 }
+
+/// What the user wants next. Workloads read a copy at each step boundary; the UI writes.
+public struct KnobValues: Sendable, Equatable, Codable {
+    /// Training mini-batch size, 1…1024.
+    public var batchSize: Int
+    /// Inference batch size, 1…1024 (follows the same key by default).
+    public var inferenceBatchSize: Int
+    public var precision: Precision
+    /// Fraction of weights pruned, 0…0.9.
+    public var pruning: Double
+    public var threads: Int
+    public var backend: KernelBackend
+    public var responseCache: Bool
+    public var distillation: Bool
+    public var trainingPaused: Bool
+    public var inferencePaused: Bool
+
+    public static let batchRange = 1...1024
+
+    public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
+                threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
+                distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false) {
+        self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
+        self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
+        self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
+    }
+}
+
+/// Shared, thread-safe knob values. Critical sections are a struct copy (nanoseconds).
+public final class Knobs: Sendable {
+    private let state: Mutex<KnobValues>
+    private let version = Atomic<Int>(0)
+
+    public init(_ initial: KnobValues = KnobValues()) { state = Mutex(initial) }
+
+    /// A copy of the current values.
+    public var values: KnobValues { state.withLock { $0 } }
+
+    /// Changes values atomically; returns the new values.
+    @discardableResult
+    public func update(_ body: (inout KnobValues) -> Void) -> KnobValues {
+        let v = state.withLock { s -> KnobValues in body(&s); return s }
+        version.wrappingAdd(1, ordering: .releasing)
+        return v
+    }
+
+    /// Increments on every update.
+    public var changeCount: Int { version.load(ordering: .acquiring) }
+}

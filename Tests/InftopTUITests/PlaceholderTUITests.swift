@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTUITests: XCTestCase { func testModuleLinks() {} }

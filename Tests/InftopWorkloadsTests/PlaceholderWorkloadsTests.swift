@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderWorkloadsTests: XCTestCase { func testModuleLinks() {} }

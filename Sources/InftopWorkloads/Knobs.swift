@@ -29,15 +29,20 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public var distillation: Bool
     public var trainingPaused: Bool
     public var inferencePaused: Bool
+    /// The model being trained and served ("mlp", "cnn"); `m` cycles it, the workloads restart
+    /// with the new one at the next step boundary.
+    public var model: String
 
     public static let batchRange = 1...1024
 
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
-                distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false) {
+                distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
+                model: String = "mlp") {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
+        self.model = model
     }
 }
 

@@ -82,12 +82,12 @@ struct EmbedCommand: ParsableCommand {
         guard vectors.count > 1 else { return }
         print("\ncosine similarity")
         let shown = min(vectors.count, 16)
-        print("     " + (0..<shown).map { String(format: "%6d", $0) }.joined())
+        print("     " + (0..<shown).map { String(format: "%7d", $0) }.joined())
         for i in 0..<shown {
             var row = String(format: "[%2d] ", i)
             for j in 0..<shown {
                 let d = zip(vectors[i], vectors[j]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-                row += String(format: "%6.3f", d)
+                row += String(format: "%7.3f", d)
             }
             print(row)
         }

@@ -33,7 +33,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "InftopWorkloads",
-            dependencies: ["InftopEngine", "InftopTelemetry"],
+            dependencies: ["InftopEngine", "InftopTelemetry", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: fast),
         .target(
             name: "InftopTUI",

@@ -55,5 +55,7 @@ let package = Package(
         .testTarget(
             name: "InftopTUITests", dependencies: ["InftopTUI", "InftopTelemetry", "InftopWorkloads"],
             resources: [.copy("Snapshots")], swiftSettings: fast),
+        // Drives the release binary in tmux; depends on nothing so it tests what users launch.
+        .testTarget(name: "InftopEndToEndTests", dependencies: []),
     ]
 )

@@ -23,6 +23,9 @@ public enum Gzip {
             let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
             if isize > 0 { guess = isize + 1 }  // +1 so the end of stream is seen without a regrow
         }
+        // A cut or forged file has a random ISIZE: trust it only up to deflate's best ratio
+        // (~1032:1) and 128 MiB; past that the buffer grows as the data really inflates.
+        guess = min(guess, input.count * 1032, 128 << 20)
         var out = [UInt8](repeating: 0, count: min(max(guess, 64), maxOutputBytes))
         var produced = 0
         var consumed = 0

@@ -71,9 +71,16 @@ public final class BatchLoader: @unchecked Sendable {
 
     /// The next batch of `batchSize` samples (fewer at the end of an epoch); blocks until the
     /// loader has one. Returns nil once `stop()` was called. Give it back with `recycle`.
-    public func next(batchSize: Int) -> Batch? {
+    ///
+    /// `recycling` gives back the previous batch in the same critical section (one lock and
+    /// one wake-up of the loader per step instead of two).
+    public func next(batchSize: Int, recycling previous: Batch? = nil) -> Batch? {
         precondition(batchSize >= 1, "BatchLoader: batch size must be ≥ 1, got \(batchSize)")
         return monitor.locked { () -> Batch? in
+            if let previous {
+                free.append(previous)
+                monitor.broadcast()
+            }
             if batchSize != requestedSize {
                 requestedSize = batchSize
                 generation &+= 1

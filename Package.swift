@@ -33,7 +33,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "InftopWorkloads",
-            dependencies: ["InftopEngine", "InftopTelemetry"],
+            dependencies: ["InftopEngine", "InftopTelemetry", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: fast),
         .target(
             name: "InftopTUI",
@@ -55,5 +55,7 @@ let package = Package(
         .testTarget(
             name: "InftopTUITests", dependencies: ["InftopTUI", "InftopTelemetry", "InftopWorkloads"],
             resources: [.copy("Snapshots")], swiftSettings: fast),
+        // Drives the release binary in tmux; depends on nothing so it tests what users launch.
+        .testTarget(name: "InftopEndToEndTests", dependencies: []),
     ]
 )

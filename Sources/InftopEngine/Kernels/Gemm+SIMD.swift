@@ -1,10 +1,128 @@
 extension Gemm {
-    /// Our own AVX2/FMA tier. PLACEHOLDER until the packed kernel lands: runs the reference loops.
+    /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
+    /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
+    ///   microkernel sweeps the A micro-panels past it;
+    /// - `mc`: the packed A block (mc×kc = 144 KB) stays in L2 across the whole jr loop;
+    /// - `nc`: the packed B block (kc×nc ≤ 4 MB) lives in L3 and is reused by every mc block.
+    /// Blocks are balanced (K = 384 → two blocks of 192, not 256 + 128), so no sliver block
+    /// pays the C load/store of a full one.
+    static let kcMax = 256
+    static let mcMax = 144
+    static let ncMax = 4080
+
+    /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
+    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into `threads` parts that run
+    /// on `GemmThreadPool`; `threads == 1` runs on the caller and touches no pool.
     public static func simd(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
-        reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        if m == 0 || n == 0 { return }
+        if k == 0 { scale(m: m, n: n, beta: beta, c: c, ldc: ldc); return }
+        let parts = partsFor(m: m, n: n, k: k, threads: threads)
+        if parts == 1 {
+            packed(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: GemmWorkspace.current)
+            return
+        }
+        // Each part is an independent sub-GEMM with its own packing buffers: splitting N
+        // repacks all of A in every part, splitting M repacks all of B, so split the side
+        // whose other operand is smaller. Parts are whole micro-panels (16 columns / 6 rows).
+        let splitN = n >= m
+        let unit = splitN ? nr : mr
+        let units = ((splitN ? n : m) + unit - 1) / unit
+        GemmThreadPool.shared.run(count: parts) { part in
+            let lo = part * units / parts * unit
+            let hi = min((part + 1) * units / parts * unit, splitN ? n : m)
+            if lo >= hi { return }
+            let ws = GemmWorkspace.current
+            if splitN {
+                packed(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b + (transB ? lo * ldb : lo), ldb: ldb, beta: beta, c: c + lo, ldc: ldc, ws: ws)
+            } else {
+                packed(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                       a: a + (transA ? lo : lo * lda), lda: lda, b: b, ldb: ldb, beta: beta,
+                       c: c + lo * ldc, ldc: ldc, ws: ws)
+            }
+        }
+    }
+
+    /// How many parts (threads) a call should use: no more than asked, no more than there are
+    /// micro-panels, and none for work too small to pay the hand-off to a worker.
+    static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
+        if threads <= 1 { return 1 }
+        let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
+        // A hand-off costs a few microseconds; below ~256k multiply-adds a part is not worth it.
+        let byWork = max(1, m * n * k / minWorkPerPart)
+        return max(1, min(threads, units, byWork))
+    }
+
+    static let minWorkPerPart = 1 << 18
+
+    /// `C = beta·C` (K = 0: the product is empty); `beta == 0` writes zeros without reading.
+    static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
+        }
+    }
+
+    /// Block size for `total` split into the fewest blocks of at most `limit`, rounded up to a
+    /// multiple of `unit`.
+    @inline(__always)
+    static func balancedBlock(_ total: Int, limit: Int, unit: Int) -> Int {
+        let count = (total + limit - 1) / limit
+        let size = (total + count - 1) / count
+        return min(limit, (size + unit - 1) / unit * unit)
+    }
+
+    /// One thread's GEMM through the packed path (GotoBLAS loop nest: jc → pc → ic → jr → ir).
+    static func packed(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GemmWorkspace
+    ) {
+        let kcB = balancedBlock(k, limit: kcMax, unit: 8)
+        let mcB = balancedBlock(m, limit: mcMax, unit: mr)
+        let ncB = balancedBlock(n, limit: ncMax, unit: nr)
+        ws.reserve(aCount: mcB * kcB, bCount: kcB * ncB)
+        let ap = ws.a, bp = ws.b, scratch = ws.scratch
+        var jc = 0
+        while jc < n {
+            let nb = min(ncB, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = min(kcB, k - pc)
+                packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp)
+                // The first k block applies the caller's beta; later ones accumulate.
+                let betaBlock: Float = pc == 0 ? beta : 1
+                var ic = 0
+                while ic < m {
+                    let mb = min(mcB, m - ic)
+                    packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, rows: mb, kc: kb, dst: ap)
+                    // jr outer, ir inner: one B micro-panel stays in L1 while the A panels of
+                    // the block (in L2) stream past it.
+                    var jr = 0
+                    while jr < nb {
+                        let cols = min(nr, nb - jr)
+                        let bPanel = UnsafePointer(bp + jr * kb)
+                        var ir = 0
+                        while ir < mb {
+                            microkernel6x16(
+                                kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel,
+                                c: c + ((ic + ir) * ldc + jc + jr), ldc: ldc,
+                                rows: min(mr, mb - ir), cols: cols,
+                                alpha: alpha, beta: betaBlock, scratch: scratch)
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    ic += mb
+                }
+                pc += kb
+            }
+            jc += nb
+        }
     }
 }

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whole-file reads and atomic whole-file writes on plain POSIX calls (no Foundation).
+public enum FileBytes {
+    /// The bytes of the file at `path`.
+    /// - Throws: `EngineError.missing` when there is no such file, `.io` when it cannot be read
+    ///   (a directory, permissions, an I/O error).
+    public static func read(path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT { throw EngineError.missing(path: path, hint: "no such file") }
+            throw EngineError.io(path: path, reason: "cannot open: \(String(cString: strerror(e)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EngineError.io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw EngineError.io(path: path, reason: "not a regular file") }
+        let size = Int(st.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { raw in
+            while done < size {
+                let n = Glibc.read(fd, raw.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw EngineError.io(path: path, reason: "read failed: \(String(cString: strerror(errno)))")
+                }
+                if n == 0 { break }  // the file shrank while we read it
+                done += n
+            }
+        }
+        if done < size { bytes.removeLast(size - done) }
+        return bytes
+    }
+
+    /// Writes `parts` one after the other to `path + ".tmp-<pid>"`, fsyncs, and renames it over
+    /// `path`, so a reader sees either the old file or the whole new one, never half of it.
+    /// - Throws: `EngineError.io` naming `path` when any step fails (the temporary is removed).
+    public static func writeAtomically(path: String, parts: [UnsafeRawBufferPointer]) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw EngineError.io(path: path, reason: "cannot create \(tmp): \(String(cString: strerror(errno)))")
+        }
+        func fail(_ what: String) -> EngineError {
+            let reason = "\(what): \(String(cString: strerror(errno)))"
+            close(fd)
+            unlink(tmp)
+            return EngineError.io(path: path, reason: reason)
+        }
+        for part in parts where part.count > 0 {
+            var done = 0
+            while done < part.count {
+                let n = write(fd, part.baseAddress! + done, part.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw fail("write failed")
+                }
+                done += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw fail("fsync failed") }
+        guard close(fd) == 0 else { unlink(tmp); throw EngineError.io(path: path, reason: "close failed: \(String(cString: strerror(errno)))") }
+        guard rename(tmp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw EngineError.io(path: path, reason: "cannot rename \(tmp) into place: \(reason)")
+        }
+    }
+}

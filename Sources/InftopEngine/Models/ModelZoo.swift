@@ -1,0 +1,42 @@
+/// The models inftop trains on Fashion-MNIST, with the PyTorch peers' shapes
+/// (shared/peers/fmnist_common.py) and PyTorch's default initialisation (done by the layers).
+public enum ModelZoo {
+    /// Names `make` knows, in the order the `m` key cycles them.
+    public static let names = ["mlp", "cnn"]
+
+    /// A fresh model with weights drawn from `seed` (layer i uses `seed + i`).
+    ///
+    /// - mlp: 784-256-128-10, ReLU — `nn.Sequential(Linear(784,256), ReLU, Linear(256,128), ReLU, Linear(128,10))`,
+    ///   input `[784]`, 235 146 parameters.
+    /// - cnn: conv5×5×32 pad 2 – ReLU – maxpool 2 – conv5×5×64 pad 2 – ReLU – maxpool 2 – flatten –
+    ///   fc 3136→128 – ReLU – fc 128→10, input `[1, 28, 28]`, 454 922 parameters.
+    ///
+    /// The first layer skips its input gradient (nothing upstream needs it, as in autograd).
+    /// - Throws: `EngineError.invalid` for an unknown name, listing the known ones.
+    public static func make(name: String, seed: UInt64 = 0) throws -> Sequential {
+        func s(_ i: UInt64) -> UInt64 { seed &+ i }
+        switch name {
+        case "mlp":
+            let fc1 = Linear(name: "fc1", inFeatures: 784, outFeatures: 256, seed: s(0))
+            fc1.computesInputGradient = false
+            return Sequential(name: name, inputShape: [784], layers: [
+                fc1, ReLU(name: "relu1"),
+                Linear(name: "fc2", inFeatures: 256, outFeatures: 128, seed: s(2)), ReLU(name: "relu2"),
+                Linear(name: "fc3", inFeatures: 128, outFeatures: 10, seed: s(4)),
+            ])
+        case "cnn":
+            let conv1 = Conv2d(name: "conv1", inChannels: 1, outChannels: 32, kernel: 5, padding: 2, seed: s(0))
+            conv1.computesInputGradient = false
+            return Sequential(name: name, inputShape: [1, 28, 28], layers: [
+                conv1, ReLU(name: "relu1"), MaxPool2d(name: "pool1", size: 2),
+                Conv2d(name: "conv2", inChannels: 32, outChannels: 64, kernel: 5, padding: 2, seed: s(3)),
+                ReLU(name: "relu2"), MaxPool2d(name: "pool2", size: 2),
+                Flatten(name: "flatten"),
+                Linear(name: "fc1", inFeatures: 3136, outFeatures: 128, seed: s(7)), ReLU(name: "relu3"),
+                Linear(name: "fc2", inFeatures: 128, outFeatures: 10, seed: s(9)),
+            ])
+        default:
+            throw EngineError.invalid(what: "model '\(name)'", reason: "unknown; known models: \(names.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import InftopEngine
+
+/// A bench option the user got wrong; `description` is the one line to print.
+public struct BenchInputError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Parsers for `inftop bench` option values (comma lists). Each throws `BenchInputError`
+/// naming the option and the offending item.
+public enum BenchInput {
+    /// Largest accepted dimension; bigger is almost certainly a typo (and 3 such matrices
+    /// would not fit in memory).
+    public static let maxDimension = 16_384
+    public static let maxThreads = 256
+
+    /// `"512x512x512,128x384x384"` → shapes (M×N×K). Dimensions are integers in 1…`maxDimension`.
+    public static func shapes(_ text: String, option: String = "--gemm") throws -> [GemmShape] {
+        try items(text, option: option).map { item in
+            let parts = item.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+            guard parts.count == 3 else {
+                throw BenchInputError("\(option): '\(item)' is not MxNxK (three sizes joined by 'x', e.g. 512x512x512)")
+            }
+            let dims = try parts.map { p -> Int in
+                guard let v = Int(p), v >= 1, v <= maxDimension else {
+                    throw BenchInputError("\(option): '\(item)': '\(p)' is not a size in 1…\(maxDimension)")
+                }
+                return v
+            }
+            return GemmShape(m: dims[0], n: dims[1], k: dims[2])
+        }
+    }
+
+    /// `"reference,simd,blas"` → backends, in the order given, duplicates dropped.
+    public static func backends(_ text: String, option: String = "--backend") throws -> [GemmBackend] {
+        let names = GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")
+        return unique(try items(text, option: option).map { item in
+            guard let b = GemmBackend(rawValue: item.lowercased()) else {
+                throw BenchInputError("\(option): unknown backend '\(item)' (known: \(names))")
+            }
+            return b
+        })
+    }
+
+    /// `"1,2"` → thread counts in 1…`maxThreads`.
+    public static func threads(_ text: String, option: String = "--threads") throws -> [Int] {
+        unique(try items(text, option: option).map { item in
+            guard let t = Int(item), t >= 1, t <= maxThreads else {
+                throw BenchInputError("\(option): '\(item)' is not a thread count in 1…\(maxThreads)")
+            }
+            return t
+        })
+    }
+
+    /// `"nn,nt,tn"` → layouts (A then B, n = as stored, t = transposed).
+    public static func layouts(_ text: String, option: String = "--layout") throws -> [GemmLayout] {
+        unique(try items(text, option: option).map { item in
+            guard let l = GemmLayout(rawValue: item.lowercased()) else {
+                throw BenchInputError("\(option): unknown layout '\(item)' (known: nn, nt, tn, tt)")
+            }
+            return l
+        })
+    }
+
+    /// Comma-separated, trimmed, non-empty items.
+    static func items(_ text: String, option: String) throws -> [String] {
+        let raw = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingSpaces() }
+        guard !raw.isEmpty, raw.allSatisfy({ !$0.isEmpty }) else {
+            throw BenchInputError("\(option): empty item in '\(text)' (expected a comma-separated list)")
+        }
+        return raw
+    }
+
+    static func unique<T: Equatable>(_ xs: [T]) -> [T] {
+        var out: [T] = []
+        for x in xs where !out.contains(x) { out.append(x) }
+        return out
+    }
+}
+
+private extension Substring {
+    func trimmingSpaces() -> String {
+        var s = self[...]
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+import InftopTelemetry
+
+/// Open-loop load: requests arrive as a Poisson process at `ratePerSecond` (exponential gaps),
+/// each asking to classify a random sample of the evaluation set. Runs on its own thread and
+/// never waits for the server, so queueing delay shows up in latency as it would for a client.
+public final class LoadGenerator: @unchecked Sendable {
+    public let queue: RequestQueue
+    private let sampleCount: Int
+    private let stopFlag = StopFlag()
+    private var thread: Thread?
+    /// Requests offered per second (> 0). Read by the generator thread at each arrival.
+    public var ratePerSecond: Double
+
+    /// - Parameters:
+    ///   - sampleCount: samples in the evaluation set (> 0).
+    ///   - ratePerSecond: mean arrival rate (> 0).
+    public init(queue: RequestQueue, sampleCount: Int, ratePerSecond: Double, seed: UInt64 = 7) {
+        precondition(sampleCount > 0 && ratePerSecond > 0, "LoadGenerator: need samples > 0 and rate > 0")
+        self.queue = queue
+        self.sampleCount = sampleCount
+        self.ratePerSecond = ratePerSecond
+        self.seed = seed
+    }
+    private let seed: UInt64
+
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "inftop-loadgen"
+        thread = t
+        t.start()
+    }
+
+    public func stop() { stopFlag.set() }
+
+    private func run() {
+        var rng = SplitMix(seed)
+        var next = monotonicNanos()
+        while !stopFlag.isSet {
+            // Exponential inter-arrival gap: -ln(U)/rate.
+            let u = max(rng.unit(), 1e-12)
+            next &+= UInt64(-log(u) / ratePerSecond * 1e9)
+            let now = monotonicNanos()
+            if next > now {
+                let wait = next - now
+                if wait > 200_000 { usleep(UInt32(min(wait / 1000, 50_000))) }
+                // Short gaps: yield rather than spin, keeping the generator's CPU small.
+                while monotonicNanos() < next && !stopFlag.isSet { sched_yield() }
+            }
+            queue.push(Request(sample: Int32(rng.below(sampleCount)), arrivalNanos: next))
+        }
+    }
+}
+
+/// Tiny seeded generator for the load (independent of the engine's RNG).
+struct SplitMix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// A flag one thread sets and others poll.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func set() { flag.store(true, ordering: .releasing) }
+    public var isSet: Bool { flag.load(ordering: .acquiring) }
+}

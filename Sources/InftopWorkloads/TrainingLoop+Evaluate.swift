@@ -1,0 +1,30 @@
+import InftopEngine
+import InftopTelemetry
+
+extension TrainingLoop {
+    /// Loss and accuracy of the current weights on the whole test set (no dropout, no spans in
+    /// the training profiler); updates `testLoss`/`testAccuracy` and their series.
+    func evaluate() {
+        let (loss, accuracy) = Self.evaluate(model: model, batches: evalBatches, loss: evalLoss, compute: compute)
+        testLoss = loss
+        testAccuracy = accuracy
+        let t = Double(monotonicNanos() - startNanos) / 1e9
+        series.testLoss.append(time: t, value: loss)
+        series.testAcc.append(time: t, value: accuracy)
+    }
+
+    /// Mean loss and accuracy of `model` over every batch of `batches` (from its start).
+    public static func evaluate(model: Sequential, batches: SequentialBatches, loss: SoftmaxCrossEntropy = SoftmaxCrossEntropy(),
+                                compute: Compute) -> (loss: Double, accuracy: Double) {
+        batches.reset()
+        var lossSum = 0.0, correct = 0, seen = 0
+        while let batch = batches.next() {
+            let logits = model.forward(batch.x, compute, training: false)
+            let (l, c) = loss.forward(logits: logits, labels: batch.labels)
+            lossSum += Double(l) * Double(batch.count)
+            correct += c
+            seen += batch.count
+        }
+        return seen > 0 ? (lossSum / Double(seen), Double(correct) / Double(seen)) : (.nan, .nan)
+    }
+}

@@ -1,0 +1,234 @@
+import ArgumentParser
+import InftopEngine
+import InftopTelemetry
+import InftopWorkloads
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `inftop train`: trains the MLP or CNN on Fashion-MNIST and prints a line per epoch (text or
+/// JSON) and the per-layer time table at the end.
+///
+/// Numbers are taken as strings and checked here so that every bad value gives one line on
+/// stderr and exit status 2 (ArgumentParser's own errors print usage and exit 64).
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the MLP or CNN on Fashion-MNIST and report per-epoch accuracy, speed and per-layer times.")
+
+    @Option(help: "Model: mlp (784-256-128-10) or cnn (2 conv + 2 fc).") var model = "mlp"
+    @Option(parsing: .unconditional, help: "Epochs to run (≥ 1).") var epochs = "5"
+    @Option(parsing: .unconditional, help: "Mini-batch size (1…1024).") var batch = "64"
+    @Option(parsing: .unconditional, help: "Learning rate (> 0).") var lr = "0.05"
+    @Option(help: "Optimizer: sgd or adamw.") var optimizer = "sgd"
+    @Option(parsing: .unconditional, help: "SGD momentum (0…<1).") var momentum = "0.9"
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (default 0 for sgd, 0.01 for adamw).") var weightDecay: String?
+    @Option(parsing: .unconditional, help: "Compute threads (1…256).") var threads = "1"
+    @Option(help: "GEMM backend: blas, simd or reference.") var backend = "blas"
+    @Option(parsing: .unconditional, help: "Stop when test accuracy reaches this (0…1); reports time_to_target.") var target: String?
+    @Option(name: .customLong("evals-per-epoch"), parsing: .unconditional, help: "Test evaluations per epoch (finer time to target).") var evalsPerEpoch = "1"
+    @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
+    @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
+    @Option(help: "Write the parameters here (safetensors) at each epoch end.") var checkpoint: String?
+    @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
+    @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
+    @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
+
+    func run() throws {
+        let config: TrainingConfig
+        let knobValues: KnobValues
+        do {
+            (config, knobValues) = try parse()
+            try config.validate()
+        } catch {
+            fail("\(error)")
+        }
+        var (train, test): (ImageDataset, ImageDataset)
+        do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
+        if let limit = trainLimit {
+            guard let n = Int(limit), n >= 1 else { fail("--train-limit \(limit): must be an integer ≥ 1") }
+            train = train.prefix(n)
+        }
+        let loop: TrainingLoop
+        do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues)) } catch { fail("\(error)") }
+
+        let asJSON = json, total = config.epochs
+        if !asJSON {
+            emit("training \(config.model) (\(loop.model.parameterCount) parameters) on \(train.count) images, batch \(knobValues.batchSize), "
+                 + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue)")
+        }
+        loop.onEpoch = { s in emit(asJSON ? Self.jsonLine(s) : Self.textLine(s, of: total)) }
+        loop.start()
+        guard let report = loop.wait() else { fail("training ended without a report") }
+        if asJSON {
+            emit(Self.jsonTable(report))
+        } else {
+            if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
+            for line in Self.textTable(report) { emit(line) }
+        }
+        if let error = report.error {
+            FileHandleErr.write("inftop train: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Parses and range-checks the flags into a config and the initial knob values.
+    private func parse() throws -> (TrainingConfig, KnobValues) {
+        func int(_ flag: String, _ s: String) throws -> Int {
+            guard let v = Int(s) else { throw EngineError.invalid(what: "--\(flag) \(s)", reason: "not an integer") }
+            return v
+        }
+        func float(_ flag: String, _ s: String) throws -> Float {
+            guard let v = Float(s) else { throw EngineError.invalid(what: "--\(flag) \(s)", reason: "not a number") }
+            return v
+        }
+        var c = TrainingConfig()
+        c.model = model
+        guard ModelZoo.names.contains(model) else {
+            throw EngineError.invalid(what: "--model \(model)", reason: "unknown; known models: \(ModelZoo.names.joined(separator: ", "))")
+        }
+        c.epochs = try int("epochs", epochs)
+        let b = try int("batch", batch)
+        guard KnobValues.batchRange.contains(b) else { throw EngineError.invalid(what: "--batch \(b)", reason: "must be 1…1024") }
+        c.learningRate = try float("lr", lr)
+        guard let opt = OptimizerKind(rawValue: optimizer) else {
+            throw EngineError.invalid(what: "--optimizer \(optimizer)", reason: "unknown; known: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        c.optimizer = opt
+        c.momentum = try float("momentum", momentum)
+        c.weightDecay = try weightDecay.map { try float("weight-decay", $0) }
+        let t = try int("threads", threads)
+        guard (1...256).contains(t) else { throw EngineError.invalid(what: "--threads \(t)", reason: "must be 1…256") }
+        guard let kb = KernelBackend(rawValue: backend) else {
+            throw EngineError.invalid(what: "--backend \(backend)", reason: "unknown; known: \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        c.target = try target.map { s in
+            guard let v = Double(s) else { throw EngineError.invalid(what: "--target \(s)", reason: "not a number") }
+            return v
+        }
+        c.evalsPerEpoch = try int("evals-per-epoch", evalsPerEpoch)
+        guard let sd = UInt64(seed) else { throw EngineError.invalid(what: "--seed \(seed)", reason: "not a non-negative integer") }
+        c.seed = sd
+        c.checkpointPath = checkpoint
+        c.telemetry = !noTelemetry
+        return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model))
+    }
+
+    // MARK: output
+
+    static func textLine(_ s: EpochSummary, of total: Int) -> String {
+        var line = "epoch \(s.epoch)/\(total)"
+        if s.epochFraction < 1 { line += " (\(fixed(s.epochFraction * 100, 0))%)" }
+        line += "  train loss \(fixed(s.trainLoss, 4)) acc \(fixed(s.trainAccuracy, 4))"
+        line += "  test loss \(fixed(s.testLoss, 4)) acc \(fixed(s.testAccuracy, 4))"
+        line += "  \(fixed(s.samplesPerSecond, 0)) samples/s  \(fixed(s.seconds, 2)) s (training \(fixed(s.trainingSeconds, 2)) s total)"
+        if let t = s.timeToTarget { line += "  target reached at \(fixed(t, 2)) s" }
+        return line
+    }
+
+    static func jsonLine(_ s: EpochSummary) -> String {
+        var f: [(String, String)] = [
+            ("epoch", "\(s.epoch)"), ("epoch_fraction", num(s.epochFraction, 4)),
+            ("train_loss", num(s.trainLoss, 5)), ("train_accuracy", num(s.trainAccuracy, 5)),
+            ("test_loss", num(s.testLoss, 5)), ("test_accuracy", num(s.testAccuracy, 5)),
+            ("samples_per_sec", num(s.samplesPerSecond, 1)), ("seconds", num(s.seconds, 3)),
+            ("training_seconds", num(s.trainingSeconds, 3)), ("steps", "\(s.steps)"),
+        ]
+        if let t = s.timeToTarget { f.append(("time_to_target", num(t, 3))) }
+        return object(f)
+    }
+
+    static func jsonTable(_ r: TrainingReport) -> String {
+        let rows = r.layers.map { l in
+            object([("name", string(l.name)),
+                    ("forward_ms", l.forward.map { num($0.meanMs, 4) } ?? "null"),
+                    ("backward_ms", l.backward.map { num($0.meanMs, 4) } ?? "null"),
+                    ("other_ms", l.other.map { num($0.meanMs, 4) } ?? "null"),
+                    ("forward_p99_ms", l.forward.map { num($0.p99Ms, 4) } ?? "null"),
+                    ("backward_p99_ms", l.backward.map { num($0.p99Ms, 4) } ?? "null"),
+                    ("share", num(l.share, 4))])
+        }
+        var f: [(String, String)] = [("layers", "[" + rows.joined(separator: ",") + "]"),
+                                     ("step_ms", r.stepStat.map { num($0.meanMs, 4) } ?? "null"),
+                                     ("step_p50_ms", r.stepStat.map { num($0.p50Ms, 4) } ?? "null"),
+                                     ("step_p99_ms", r.stepStat.map { num($0.p99Ms, 4) } ?? "null"),
+                                     ("profiler_overhead", num(r.profilerOverhead, 5)),
+                                     ("steps", "\(r.totalSteps)")]
+        f.append(("time_to_target", r.timeToTarget.map { num($0, 3) } ?? "null"))
+        if let why = r.endedBecause { f.append(("ended", string(why))) }
+        return object(f)
+    }
+
+    static func textTable(_ r: TrainingReport) -> [String] {
+        guard !r.layers.isEmpty else { return ["(telemetry off: no per-layer times)"] }
+        func ms(_ p: PhaseStat?) -> String { p.map { fixed($0.meanMs, 3) } ?? "-" }
+        func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+            let n = max(0, w - s.count)
+            return left ? s + String(repeating: " ", count: n) : String(repeating: " ", count: n) + s
+        }
+        var lines = [pad("site", 12, left: true) + pad("forward ms", 12) + pad("backward ms", 13) + pad("other ms", 10) + pad("share", 8)]
+        for l in r.layers {
+            lines.append(pad(l.name, 12, left: true) + pad(ms(l.forward), 12) + pad(ms(l.backward), 13) + pad(ms(l.other), 10)
+                         + pad(fixed(l.share * 100, 1) + "%", 8))
+        }
+        if let s = r.stepStat {
+            lines.append("step \(fixed(s.meanMs, 3)) ms mean (p50 \(fixed(s.p50Ms, 3)), p99 \(fixed(s.p99Ms, 3))) over \(s.calls) steps; "
+                         + "profiler overhead \(fixed(r.profilerOverhead * 100, 2))%")
+        }
+        return lines
+    }
+
+    /// `v` with `digits` decimals (no Foundation formatting needed).
+    static func fixed(_ v: Double, _ digits: Int) -> String {
+        guard v.isFinite else { return "nan" }
+        var p = 1.0
+        for _ in 0..<digits { p *= 10 }
+        let r = (abs(v) * p).rounded()
+        let whole = Int(r / p), frac = Int(r - Double(whole) * p)
+        var s = (v < 0 && r > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let f = String(frac)
+            s += "." + String(repeating: "0", count: digits - f.count) + f
+        }
+        return s
+    }
+
+    /// A JSON number rounded to `digits` decimals, `null` for NaN/infinity.
+    static func num(_ v: Double, _ digits: Int) -> String { v.isFinite ? fixed(v, digits) : "null" }
+
+    static func string(_ s: String) -> String {
+        var r = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": r += "\\\""
+            case "\\": r += "\\\\"
+            case "\n": r += "\\n"
+            default: if u.value < 0x20 { r += "\\u00" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16) } else { r.unicodeScalars.append(u) }
+            }
+        }
+        return r + "\""
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+}
+
+/// Prints a line to stdout and flushes (lines must appear as epochs end, also through a pipe).
+private func emit(_ line: String) {
+    print(line)
+    fflush(nil)  // all streams: Swift 6 rejects the `stdout` global as shared mutable state
+}
+
+/// One clear line on stderr, exit status 2.
+private func fail(_ message: String) -> Never {
+    FileHandleErr.write("inftop train: \(message)\n")
+    exit(2)
+}
+
+private enum FileHandleErr {
+    static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,125 @@
+import XCTest
+import InftopEngine
+import InftopTelemetry
+
+final class BatchLoaderTests: XCTestCase {
+    /// `n` 2×2 images whose first pixel is the sample's index mod 256 and label index mod 10.
+    func dataset(_ n: Int) throws -> ImageDataset {
+        var px = [UInt8](repeating: 0, count: n * 4)
+        for i in 0..<n { px[i * 4] = UInt8(i % 256); px[i * 4 + 1] = UInt8(i / 256) }
+        return try ImageDataset(name: "toy", rows: 2, cols: 2, classes: 10, pixels: px, labels: (0..<n).map { UInt8($0 % 10) })
+    }
+
+    /// The sample index a batch row came from (pixels 0 and 1 encode it).
+    func ids(_ b: Batch) -> [Int] {
+        (0..<b.count).map { r in Int((b.x.data[r * 4] * 255).rounded()) + 256 * Int((b.x.data[r * 4 + 1] * 255).rounded()) }
+    }
+
+    func testEverySampleOncePerEpochAndEpochsDiffer() throws {
+        let ds = try dataset(1000)
+        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7)
+        defer { loader.stop() }
+        var orders: [[Int]] = []
+        for epoch in 0..<3 {
+            var seen: [Int] = []
+            while true {
+                let b = try XCTUnwrap(loader.next(batchSize: 64))
+                XCTAssertEqual(b.epoch, epoch)
+                XCTAssertEqual(b.start, seen.count)
+                let got = ids(b)
+                XCTAssertEqual(b.labelArray, got.map { Int32($0 % 10) })
+                seen += got
+                let ends = b.endsEpoch
+                XCTAssertEqual(b.count, ends ? 1000 - 15 * 64 : 64)
+                loader.recycle(b)
+                if ends { break }
+            }
+            XCTAssertEqual(seen.sorted(), Array(0..<1000))
+            orders.append(seen)
+        }
+        XCTAssertNotEqual(orders[0], orders[1])
+        XCTAssertNotEqual(orders[0], Array(0..<1000), "shuffled")
+        // Same seed, same order.
+        let again = BatchLoader(dataset: ds, batchSize: 1000, seed: 7)
+        let b = try XCTUnwrap(again.next(batchSize: 1000))
+        XCTAssertEqual(ids(b), orders[0])
+        again.recycle(b)
+        again.stop()
+    }
+
+    func testBatchSizeChangesMidEpochSkipAndRepeatNothing() throws {
+        let ds = try dataset(777)
+        let loader = BatchLoader(dataset: ds, batchSize: 32, seed: 1, buffers: 3)
+        defer { loader.stop() }
+        let sizes = [32, 32, 5, 5, 200, 1, 64, 64, 1024, 3]
+        var step = 0
+        for epoch in 0..<3 {
+            var seen: [Int] = []
+            while true {
+                let want = sizes[step % sizes.count]
+                step += 1
+                // Let the loader fill its queue at the old size before asking for the new one.
+                if step % 3 == 0 { usleep(2000) }
+                let b = try XCTUnwrap(loader.next(batchSize: want))
+                XCTAssertEqual(b.epoch, epoch)
+                XCTAssertEqual(b.start, seen.count, "no gap, no overlap")
+                XCTAssertEqual(b.count, min(want, 777 - seen.count))
+                XCTAssertEqual(b.x.shape, [b.count, 4])
+                seen += ids(b)
+                let ends = b.endsEpoch
+                loader.recycle(b)
+                if ends { break }
+            }
+            XCTAssertEqual(seen.sorted(), Array(0..<777), "epoch \(epoch)")
+        }
+    }
+
+    func testUnshuffledLoaderAndSampleShape() throws {
+        let ds = try dataset(10)
+        let loader = BatchLoader(dataset: ds, sampleShape: [1, 2, 2], batchSize: 4, seed: 0, shuffled: false)
+        let b = try XCTUnwrap(loader.next(batchSize: 4))
+        XCTAssertEqual(b.x.shape, [4, 1, 2, 2])
+        XCTAssertEqual(ids(b), [0, 1, 2, 3])
+        loader.recycle(b)
+        loader.stop()
+        XCTAssertNil(loader.next(batchSize: 4), "stopped loader returns nil")
+        loader.stop()  // idempotent
+    }
+
+    func testStopWhileTheLoaderWaitsAndDeinitJoin() throws {
+        let ds = try dataset(100)
+        for _ in 0..<20 {
+            // Holding every buffer leaves the loader thread waiting; stop must still wake and join it.
+            let loader = BatchLoader(dataset: ds, batchSize: 8, seed: 3, buffers: 2)
+            let a = loader.next(batchSize: 8)
+            XCTAssertNotNil(a)
+            loader.stop()
+        }
+        for _ in 0..<20 { _ = BatchLoader(dataset: ds, batchSize: 8, seed: 3) }  // deinit joins
+    }
+
+    func testSequentialBatchesCoverTheSetInOrder() throws {
+        let ds = try dataset(103)
+        let it = SequentialBatches(dataset: ds, batchSize: 25)
+        var seen: [Int] = []
+        var counts: [Int] = []
+        while let b = it.next() { seen += ids(b); counts.append(b.count) }
+        XCTAssertEqual(seen, Array(0..<103))
+        XCTAssertEqual(counts, [25, 25, 25, 25, 3])
+        it.reset()
+        XCTAssertEqual(it.next()?.start, 0)
+    }
+
+    func testDatasetChecksAndLedger() throws {
+        XCTAssertThrowsError(try ImageDataset(name: "x", rows: 2, cols: 2, classes: 10, pixels: [1, 2, 3], labels: [1]))
+        XCTAssertThrowsError(try ImageDataset(name: "x", rows: 1, cols: 1, classes: 3, pixels: [1], labels: [3])) { e in
+            XCTAssertEqual("\(e)", "x: label 3 at index 0 is outside 0…2")
+        }
+        let before = MemoryLedger.shared.bytes(.data)
+        var ds: ImageDataset? = try dataset(50)
+        XCTAssertEqual(MemoryLedger.shared.bytes(.data) - before, 50 * 5)
+        XCTAssertEqual(ds?.prefix(20).count, 20)
+        ds = nil
+        XCTAssertEqual(MemoryLedger.shared.bytes(.data), before)
+    }
+}

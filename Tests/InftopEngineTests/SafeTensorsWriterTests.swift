@@ -1,0 +1,48 @@
+import XCTest
+import Foundation
+import InftopEngine
+
+final class SafeTensorsWriterTests: XCTestCase {
+    func testWritesAValidFileAtomically() throws {
+        let dir = makeTempDir("st")
+        defer { removeTree(dir) }
+        let w = Tensor([3, 2], values: [1, 2, 3, 4, 5, -6.5], name: "w")
+        let b = Tensor([5], values: [0.25, 0, 0, 0, 1e-3], name: "b")
+        let path = "\(dir)/model.safetensors"
+        try SafeTensorsWriter.write(path: path, tensors: [("fc1.weight", w), ("fc1.bias", b)],
+                                    metadata: ["epoch": "3", "note": "a \"quoted\"\nline"])
+        let bytes = try FileBytes.read(path: path)
+        var n = 0
+        for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+        XCTAssertEqual(n % 8, 0, "header padded to 8 bytes")
+        XCTAssertEqual(bytes.count, 8 + n + (6 + 5) * 4, "file is header + exactly the data")
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as? [String: Any])
+        let meta = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        XCTAssertEqual(meta, ["epoch": "3", "note": "a \"quoted\"\nline"])
+        let fw = try XCTUnwrap(header["fc1.weight"] as? [String: Any])
+        XCTAssertEqual(fw["dtype"] as? String, "F32")
+        XCTAssertEqual(fw["shape"] as? [Int], [3, 2])
+        XCTAssertEqual(fw["data_offsets"] as? [Int], [0, 24])
+        let fb = try XCTUnwrap(header["fc1.bias"] as? [String: Any])
+        XCTAssertEqual(fb["data_offsets"] as? [Int], [24, 44])
+        // The data, little-endian fp32.
+        let data = Array(bytes[(8 + n)...])
+        let floats = data.withUnsafeBytes { raw in (0..<11).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        XCTAssertEqual(floats, [1, 2, 3, 4, 5, -6.5, 0.25, 0, 0, 0, 1e-3])
+        // No temporary is left behind; rewriting replaces the file.
+        try SafeTensorsWriter.write(path: path, tensors: [("only", b)])
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        XCTAssertEqual(names, ["model.safetensors"])
+        XCTAssertEqual(try FileBytes.read(path: path).count, 8 + (try SafeTensorsWriter.encodeHeader(tensors: [("only", [5])])).count + 20)
+    }
+
+    func testBadNamesAndUnwritablePath() {
+        let t = Tensor([1], name: "t")
+        XCTAssertThrowsError(try SafeTensorsWriter.write(path: "/tmp/x.st", tensors: [("a", t), ("a", t)])) { e in
+            XCTAssertTrue("\(e)".contains("'a' appears twice"), "\(e)")
+        }
+        XCTAssertThrowsError(try SafeTensorsWriter.write(path: "/nonexistent-dir/x.safetensors", tensors: [("a", t)])) { e in
+            XCTAssertTrue("\(e)".hasPrefix("/nonexistent-dir/x.safetensors: cannot create"), "\(e)")
+        }
+    }
+}

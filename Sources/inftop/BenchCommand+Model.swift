@@ -9,26 +9,24 @@ import Glibc
 
 /// `inftop bench --model DIR --batch 1,8,32 --seq 128`: BERT sentence-embedding latency per batch
 /// size (ModelBenchmark). `model` nil = the installed all-MiniLM-L6-v2. With `json`, one JSON
-/// object per batch size; otherwise a table. Errors (no model, bad settings) print one line and
-/// exit 1.
+/// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
+/// stderr and exit 2, as the other bench modes.
 func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, json: Bool) throws {
     guard let gemm = GemmBackend(rawValue: backend) else {
-        throw ValidationError("--backend must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", "))")
+        try BenchCommand.fail("bench: --backend for a model must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
-    guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+    guard threads >= 1 else { try BenchCommand.fail("bench: --threads must be ≥ 1, got \(threads)") }
     guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
-        throw ValidationError("--batch needs sizes in 1...4096, e.g. 1,8,32")
+        try BenchCommand.fail("bench: --batch needs sizes in 1...4096, e.g. 1,8,32")
     }
     let bench: ModelBenchmark
     do {
         bench = try ModelBenchmark(directory: try ModelLocator.resolve(model))
         _ = try bench.inputs(batch: 1, seq: seq)
     } catch let e as EngineError {
-        FileHandle.standardError.write(Data("inftop bench: \(e)\n".utf8))
-        throw ExitCode(1)
+        try BenchCommand.fail("bench: \(e)")
     } catch let e as BenchmarkError {
-        FileHandle.standardError.write(Data("inftop bench: \(e)\n".utf8))
-        throw ExitCode(1)
+        try BenchCommand.fail("bench: \(e)")
     }
     if !json {
         let c = bench.encoder.model.config

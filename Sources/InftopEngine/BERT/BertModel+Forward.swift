@@ -21,7 +21,7 @@ extension BertModel {
         let spans = (spans?.enabled ?? false) ? spans : nil
         @inline(__always) func lap(_ i: Int) { spans?.lap(site: siteIds[i], phase: .forward) }
 
-        x.resize([M, H]); qkv.resize([M, 3 * H]); ctx.resize([M, H]); proj.resize([M, H]); ffn.resize([M, F]); pooled.resize([B, H])
+        x.resize([M, H]); qkv.resize([3 * H, M]); ctx.resize([H, M]); proj.resize([M, H]); ffn.resize([M, F]); pooled.resize([B, H])
         let X = x.data, QKV = qkv.data, CTX = ctx.data, P = proj.data, FFN = ffn.data
         let T = compute.threads, backend = compute.backend
 
@@ -36,13 +36,17 @@ extension BertModel {
             let mask = maskBuf.baseAddress!
             for (i, L) in layers.enumerated() {
                 let s = 1 + 8 * i
-                Gemm.run(backend, transB: true, m: M, n: 3 * H, k: H, a: X, lda: H, b: L.wqkv.pointer, ldb: H,
-                         c: QKV, ldc: 3 * H, threads: T)
+                // QKVᵀ [3H, M] = Wqkv · Xᵀ: feature-major, so each head's Q, K, V rows are contiguous
+                // over tokens and attention needs no transposition.
+                Gemm.run(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
+                         c: QKV, ldc: M, threads: T)
                 lap(s)
-                BertKernels.attention(qkv: QKV, bias: L.bqkv.pointer, mask: mask, context: CTX, batch: B, seq: S,
+                BertKernels.attention(qkvT: QKV, bias: L.bqkv.pointer, mask: mask, contextT: CTX, batch: B, seq: S,
                                       heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T)
                 lap(s + 1)
-                Gemm.run(backend, transB: true, m: M, n: H, k: H, a: CTX, lda: H, b: L.wo.pointer, ldb: H, c: P, ldc: H, threads: T)
+                // [M, H] = (contextᵀ)ᵀ · Woᵀ.
+                Gemm.run(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
+                         c: P, ldc: H, threads: T)
                 lap(s + 2)
                 BertKernels.biasResidualLayerNorm(P, bias: L.bo.pointer, residual: X, gamma: L.ln1g.pointer, beta: L.ln1b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)

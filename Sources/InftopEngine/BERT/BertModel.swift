@@ -84,10 +84,10 @@ public final class BertModel: @unchecked Sendable {
     // Activations, resized per forward (capacity kept): M = batch × seq tokens.
     /// [M, H] hidden states: the embeddings, then each layer's output (updated in place).
     let x = Tensor([0], name: "bert.hidden")
-    /// [M, 3H] fused Q|K|V projection (without bias).
-    let qkv = Tensor([0], name: "bert.qkv")
-    /// [M, H] attention context.
-    let ctx = Tensor([0], name: "bert.context")
+    /// [3H, M] fused Q|K|V projection, feature-major (without bias).
+    let qkv = Tensor([0], name: "bert.qkvT")
+    /// [H, M] attention context, feature-major.
+    let ctx = Tensor([0], name: "bert.contextT")
     /// [M, H] output of the attention-out and FFN-down projections.
     let proj = Tensor([0], name: "bert.proj")
     /// [M, F] feed-forward hidden.

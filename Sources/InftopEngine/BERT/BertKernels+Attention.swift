@@ -6,19 +6,25 @@ import InftopTelemetry
 /// 1/column sums [S8] (S8 = seq rounded up to 8).
 public final class AttentionScratch: @unchecked Sendable {
     private(set) var buffers: [Tensor] = []
+    /// `buffers[i].data`, kept so a forward reads them without allocating.
+    private(set) var pointers: [UnsafeMutablePointer<Float>] = []
     private(set) var seq = 0, headSize = 0
 
     public init() {}
 
     /// Makes room for `threads` workers on sequences of `seq` tokens and heads of `headSize`.
     public func reserve(seq: Int, headSize: Int, threads: Int) {
+        var changed = false
         if seq > self.seq || headSize > self.headSize {
             buffers.removeAll()
             self.seq = max(seq, self.seq); self.headSize = max(headSize, self.headSize)
+            changed = true
         }
         while buffers.count < threads {
             buffers.append(Tensor([Self.floats(seq: self.seq, headSize: self.headSize)], name: "attention.scratch\(buffers.count)"))
+            changed = true
         }
+        if changed { pointers = buffers.map(\.data) }
     }
 
     static func padded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
@@ -55,7 +61,7 @@ extension BertKernels {
         let tasks = batch * heads
         let workers = max(1, min(threads, tasks))
         scratch.reserve(seq: seq, headSize: headSize, threads: workers)
-        let bufs = scratch.buffers.map { $0.data }
+        let bufs = scratch.pointers
         nonisolated(unsafe) let qkvT = qkvT, bias = bias, mask = mask, contextT = contextT
         parallelChunks(tasks, parts: workers) { worker, range in
             for task in range {

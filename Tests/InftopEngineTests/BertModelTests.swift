@@ -146,11 +146,12 @@ final class BertModelTests: XCTestCase {
             XCTAssertEqual(enc.model.config.hiddenSize, hidden)
             XCTAssertEqual(enc.tokenizer.maxLength, 16)
             for backend in [GemmBackend.reference, .blas, .simd] {
-                for threads in [1, 2] {
+                for (threads, mode) in [(1, BertGemmThreading.library), (2, .library), (2, .split), (3, .split)] {
+                    enc.model.gemmThreading = mode
                     let got = enc.embed(texts, batchSize: 3, compute: Compute(backend: backend, threads: threads))
                     for (t, e) in zip(texts, got) {
                         let want = tiny.reference(enc.tokenizer.encode(t), pooling: pooling ?? "mean_tokens")
-                        assertClose(e, want, abs: 2e-5, "\(dtype) \(prefix) \(pooling ?? "mean") h\(hidden) \(backend) t\(threads): '\(t)'")
+                        assertClose(e, want, abs: 2e-5, "\(dtype) \(prefix) \(pooling ?? "mean") h\(hidden) \(backend) t\(threads) \(mode): '\(t)'")
                     }
                 }
             }

@@ -73,7 +73,7 @@ extension BertModel {
     func gemm(_ backend: GemmBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        guard threads > 1, gemmThreading == .split else {
+        guard threads > 1, (gemmThreading ?? (backend == .blas ? .split : .library)) == .split else {
             Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
             return
         }

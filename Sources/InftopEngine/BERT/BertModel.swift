@@ -79,8 +79,11 @@ public enum BertGemmThreading: String, Sendable, CaseIterable {
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let pooling: BertPooling
-    /// How the projections use threads (change between forwards only).
-    public var gemmThreading: BertGemmThreading = .library
+    /// How the projections use threads (change between forwards only). nil = automatic: `.split`
+    /// for BLAS (OpenBLAS's own threads stay idle, so one worker pool serves the whole forward
+    /// and no library thread spins while attention runs), `.library` for the simd tier (it
+    /// already splits on that pool).
+    public var gemmThreading: BertGemmThreading? = nil
     /// The model folder or file it was loaded from.
     public let source: String
 

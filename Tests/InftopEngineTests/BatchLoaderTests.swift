@@ -74,6 +74,22 @@ final class BatchLoaderTests: XCTestCase {
         }
     }
 
+    func testWithoutPrefetchTheConsumerFillsEveryBatch() throws {
+        let ds = try dataset(300)
+        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 2, prefetch: false)
+        let threaded = BatchLoader(dataset: ds, batchSize: 64, seed: 7)
+        var prev: Batch? = nil, prevT: Batch? = nil
+        for step in 0..<12 {
+            let size = [64, 64, 7, 100][step % 4]
+            let b = try XCTUnwrap(loader.next(batchSize: size, recycling: prev))
+            let t = try XCTUnwrap(threaded.next(batchSize: size, recycling: prevT))
+            XCTAssertEqual(ids(b), ids(t), "same order with and without the loader thread")
+            XCTAssertEqual(b.epoch, t.epoch); XCTAssertEqual(b.start, t.start)
+            prev = b; prevT = t
+        }
+        loader.stop(); threaded.stop()
+    }
+
     func testUnshuffledLoaderAndSampleShape() throws {
         let ds = try dataset(10)
         let loader = BatchLoader(dataset: ds, sampleShape: [1, 2, 2], batchSize: 4, seed: 0, shuffled: false)

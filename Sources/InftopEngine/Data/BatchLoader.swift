@@ -2,9 +2,9 @@
 ///
 /// The loader thread converts bytes to fp32 (x/255) into a small pool of preallocated `Batch`
 /// buffers (`buffers`, 2–8), so a training step usually just takes a ready batch. When none is
-/// ready and the loader is not already filling one (on a busy machine it may not get a CPU for
-/// a while), the consumer fills the next batch itself rather than wait for the scheduler: the
-/// data wait is then bounded by one batch's conversion.
+/// ready and the loader is not filling one, or has not finished it within `patienceNanos` (on a
+/// busy machine it may not get a CPU for milliseconds), the consumer fills that batch itself
+/// rather than wait for the scheduler: the data wait stays near one batch's conversion.
 ///
 /// Each epoch visits every sample exactly once in an order fixed by `(seed, epoch)`
 /// (SeededRandom's Fisher–Yates); the last batch of an epoch holds what is left and has
@@ -18,10 +18,20 @@ public final class BatchLoader: @unchecked Sendable {
     public let sampleShape: [Int]
     public let seed: UInt64
     public let shuffled: Bool
+    /// How long the consumer waits for a fill in progress before redoing it itself (default
+    /// 200 µs, about twice a 64-image batch's conversion).
+    public let patienceNanos: UInt64
 
     /// A claimed piece of work: fill `batch` with `n` samples from `start` of `epoch`'s order.
     private struct Job {
-        let batch: Batch, generation: Int, epoch: Int, start: Int, n: Int, orderSlot: Int
+        let batch: Batch, generation: Int, epoch: Int, start: Int, n: Int, orderSlot: Int, id: Int
+    }
+
+    /// A fill in progress; `dropped` when its result must be thrown away (the consumer redid
+    /// it, or the batch size changed since it was claimed).
+    private struct Claim {
+        let id: Int, epoch: Int, start: Int, n: Int, orderSlot: Int
+        var dropped = false
     }
 
     private let monitor = Monitor()
@@ -36,8 +46,11 @@ public final class BatchLoader: @unchecked Sendable {
     /// The next sample to claim.
     private var cursorEpoch: Int
     private var cursorStart = 0
-    /// (epoch, start) of the fills in progress, oldest first.
-    private var inFlight: [(epoch: Int, start: Int)] = []
+    /// Fills in progress, oldest first.
+    private var inFlight: [Claim] = []
+    private var nextClaimID = 0
+    private var fillsByConsumer = 0
+    private var fillsStolen = 0
     /// Two visiting orders (epochs e and e+1 can be filled at the same time), which epoch each
     /// holds, and how many fills are reading it.
     private let orders: [UnsafeMutablePointer<Int32>]
@@ -52,8 +65,11 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - shuffled: false keeps the dataset order (for tests and debugging).
     ///   - firstEpoch: the epoch number to start at (its order is that epoch's).
     ///   - prefetch: false runs no loader thread; the consumer fills every batch itself.
+    ///   - patienceNanos: see `patienceNanos`.
     public init(dataset: ImageDataset, sampleShape: [Int]? = nil, batchSize: Int, seed: UInt64,
-                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0, prefetch: Bool = true) {
+                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0, prefetch: Bool = true,
+                patienceNanos: UInt64 = 200_000) {
+        self.patienceNanos = patienceNanos
         precondition(batchSize >= 1, "BatchLoader: batch size must be ≥ 1, got \(batchSize)")
         precondition((2...8).contains(buffers), "BatchLoader: buffers must be 2…8, got \(buffers)")
         let shape = sampleShape ?? [dataset.sampleSize]
@@ -101,33 +117,50 @@ public final class BatchLoader: @unchecked Sendable {
                 // Rewind to the oldest sample not handed out: ready batches come before fills in progress.
                 if let first = ready.first {
                     (cursorEpoch, cursorStart) = (first.epoch, first.start)
-                } else if let oldest = inFlight.first {
+                } else if let oldest = inFlight.first(where: { !$0.dropped }) {
                     (cursorEpoch, cursorStart) = (oldest.epoch, oldest.start)
                 }
                 free.append(contentsOf: ready)
                 ready.removeAll(keepingCapacity: true)
+                // Fills in progress are at the old size: drop them when done, never take them over.
+                for i in inFlight.indices { inFlight[i].dropped = true }
                 monitor.broadcast()
             }
         }
         while true {
             let (batch, job): (Batch?, Job?) = monitor.locked {
+                var waited = false
                 while true {
                     if stopping { return (nil, nil) }
                     if !ready.isEmpty { return (ready.removeFirst(), nil) }
-                    // Nothing ready and nothing being made: make it here instead of waiting.
-                    if inFlight.isEmpty, !free.isEmpty, let job = claim() { return (nil, job) }
-                    monitor.wait()
+                    if !free.isEmpty {
+                        // Nothing ready and nothing being made: make it here instead of waiting.
+                        if let pending = inFlight.firstIndex(where: { !$0.dropped }) {
+                            // The loader is on it but has not finished within a wait (it may have
+                            // lost its CPU): redo that fill here and drop the loader's copy.
+                            if waited { return (nil, steal(pending)) }
+                        } else if let job = claim() {
+                            return (nil, job)
+                        }
+                    }
+                    waited = !monitor.wait(nanos: patienceNanos) || waited
                 }
             }
             if let batch { return batch }
             guard let job else { return nil }
             fill(job)
+            monitor.locked { fillsByConsumer += 1 }
             // Only this thread changes the generation, so the fill is never stale; fills made
             // meanwhile by the loader come later in the order and stay in `ready`.
             monitor.locked { finish(job); monitor.broadcast() }
             return job.batch
         }
     }
+
+
+    /// Batches the consumer filled itself (nothing was ready), and how many of those redid a
+    /// fill the loader had started but not finished in time.
+    public var consumerFills: (total: Int, stolen: Int) { monitor.locked { (fillsByConsumer, fillsStolen) } }
 
     /// Gives a batch from `next` back to the pool.
     public func recycle(_ batch: Batch) {
@@ -160,11 +193,11 @@ public final class BatchLoader: @unchecked Sendable {
             guard let job else { return }
             fill(job)
             monitor.locked {
-                finish(job)
-                if job.generation == generation {
-                    ready.append(job.batch)  // claims are in order and the consumer's never go here
+                let dropped = finish(job)
+                if job.generation == generation && !dropped {
+                    ready.append(job.batch)  // the loader's claims are in order; the consumer's never go here
                 } else {
-                    free.append(job.batch)  // made at a size nobody wants any more
+                    free.append(job.batch)  // made at a size nobody wants any more, or redone by the consumer
                 }
                 monitor.broadcast()
             }
@@ -172,7 +205,7 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     /// Takes a free buffer and the next samples (under the lock). Nil when the order slot the
-    /// next epoch needs is still being read by the other filler (rare; the caller waits).
+    /// next epoch needs is still being read by another fill (rare; the caller waits).
     private func claim() -> Job? {
         let epoch = cursorEpoch, start = cursorStart
         let slot = epoch & 1
@@ -184,8 +217,21 @@ public final class BatchLoader: @unchecked Sendable {
         let n = min(requestedSize, dataset.count - start)
         if start + n == dataset.count { (cursorEpoch, cursorStart) = (epoch + 1, 0) } else { cursorStart = start + n }
         orderReaders[slot] += 1
-        inFlight.append((epoch, start))
-        return Job(batch: free.removeLast(), generation: generation, epoch: epoch, start: start, n: n, orderSlot: slot)
+        nextClaimID &+= 1
+        inFlight.append(Claim(id: nextClaimID, epoch: epoch, start: start, n: n, orderSlot: slot))
+        return Job(batch: free.removeLast(), generation: generation, epoch: epoch, start: start, n: n, orderSlot: slot, id: nextClaimID)
+    }
+
+    /// Takes over fill `i` in progress (under the lock): the same samples into a free
+    /// buffer; the original's result will be dropped.
+    private func steal(_ i: Int) -> Job {
+        inFlight[i].dropped = true
+        fillsStolen += 1
+        let c = inFlight[i]
+        orderReaders[c.orderSlot] += 1
+        nextClaimID &+= 1
+        inFlight.append(Claim(id: nextClaimID, epoch: c.epoch, start: c.start, n: c.n, orderSlot: c.orderSlot))
+        return Job(batch: free.removeLast(), generation: generation, epoch: c.epoch, start: c.start, n: c.n, orderSlot: c.orderSlot, id: nextClaimID)
     }
 
     /// Converts the job's samples (outside the lock).
@@ -197,10 +243,12 @@ public final class BatchLoader: @unchecked Sendable {
         b.endsEpoch = job.start + job.n == dataset.count
     }
 
-    /// Marks a fill done (under the lock).
-    private func finish(_ job: Job) {
+    /// Marks a fill done (under the lock); returns whether its result must be dropped.
+    @discardableResult
+    private func finish(_ job: Job) -> Bool {
         orderReaders[job.orderSlot] -= 1
-        if let i = inFlight.firstIndex(where: { $0.epoch == job.epoch && $0.start == job.start }) { inFlight.remove(at: i) }
+        guard let i = inFlight.firstIndex(where: { $0.id == job.id }) else { return false }
+        return inFlight.remove(at: i).dropped
     }
 
     /// The visiting order of `epoch`: a Fisher–Yates shuffle seeded by (seed, epoch), or 0..<count.

@@ -170,6 +170,23 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertEqual(it.next()?.start, 0)
     }
 
+    func testConversionIsExactlyXOver255ForEveryByte() throws {
+        // 17×17 = 289 pixels: every byte value, and a tail that is not a multiple of 8.
+        let px = (0..<289).map { UInt8($0 % 256) }
+        let ds = try ImageDataset(name: "all", rows: 17, cols: 17, classes: 2, pixels: px + px.reversed(), labels: [1, 0])
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 289); defer { x.deallocate() }
+        let y = UnsafeMutablePointer<Int32>.allocate(capacity: 2); defer { y.deallocate() }
+        var idx: [Int32] = [1, 0]
+        ds.gather(indices: &idx, n: 2, x: x, labels: y)
+        for j in 0..<289 {
+            XCTAssertEqual(x[j], Float(px[288 - j]) / 255)
+            XCTAssertEqual(x[289 + j], Float(px[j]) / 255)
+        }
+        XCTAssertEqual([y[0], y[1]], [0, 1])
+        ds.gather(start: 0, n: 2, x: x, labels: y)
+        for j in 0..<289 { XCTAssertEqual(x[j], Float(px[j]) / 255) }
+    }
+
     func testDatasetChecksAndLedger() throws {
         XCTAssertThrowsError(try ImageDataset(name: "x", rows: 2, cols: 2, classes: 10, pixels: [1, 2, 3], labels: [1]))
         XCTAssertThrowsError(try ImageDataset(name: "x", rows: 1, cols: 1, classes: 3, pixels: [1], labels: [3])) { e in

@@ -147,3 +147,38 @@ final class ConvPoolTests: XCTestCase {
         XCTAssertEqual(dX.toArray(), [0, 4, 0, 0, 0, 0, 0, 0, 0])
     }
 }
+
+extension ConvPoolTests {
+    /// The vectorised 2×2 path and the generic scalar loop agree, ties and NaNs included:
+    /// a 2×2 pool equals a generic pool fed the same data (size 2 runs the SIMD path for the
+    /// first 8·k columns and the scalar tail for the rest).
+    func testPool2MatchesGenericRuleOnTiesAndNaNs() {
+        let compute = Compute(backend: .reference, threads: 1)
+        let H = 6, W = 37   // OW = 18: two vectors of 8 and a tail of 2; the last column is dropped
+        var rng = SeededRandom(seed: 12)
+        // Few distinct values: many ties. A sprinkling of NaNs.
+        let values: [Float] = (0..<(2 * H * W)).map { _ in
+            let r = rng.nextInt(below: 20)
+            return r == 0 ? .nan : Float(r % 3)
+        }
+        let x = Tensor([1, 2, H, W], values: values)
+        let pool = MaxPool2d(name: "p", size: 2)
+        let y = pool.forward(x, compute, training: true).toArray()
+        let dY = Tensor([1, 2, H / 2, W / 2], values: (0..<(2 * (H / 2) * (W / 2))).map { Float($0 + 1) })
+        let dX = pool.backward(dY, compute).toArray()
+        // Expected by the rule, written out directly.
+        var expY: [Float] = [], expDX = [Float](repeating: 0, count: values.count)
+        for c in 0..<2 { for oh in 0..<(H / 2) { for ow in 0..<(W / 2) {
+            var best = Float(0), at = -1
+            for di in 0..<2 { for dj in 0..<2 {
+                let i = c * H * W + (2 * oh + di) * W + 2 * ow + dj
+                if at < 0 || values[i] > best || values[i].isNaN { best = values[i]; at = i }
+            } }
+            expY.append(best)
+            expDX[at] += dY[(c * (H / 2) + oh) * (W / 2) + ow]
+        } } }
+        XCTAssertEqual(y.count, expY.count)
+        for i in 0..<y.count { XCTAssertTrue(y[i] == expY[i] || (y[i].isNaN && expY[i].isNaN), "y[\(i)] \(y[i]) vs \(expY[i])") }
+        XCTAssertEqual(dX, expDX)
+    }
+}

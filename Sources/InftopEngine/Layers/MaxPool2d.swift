@@ -1,3 +1,5 @@
+import InftopTelemetry
+
 /// Max pooling over NCHW with kernel = stride = `size` and no padding, PyTorch's
 /// `nn.MaxPool2d(size)`: output `[B, C, H/size, W/size]` (floor; trailing rows/columns that do
 /// not fill a window are dropped, as in PyTorch).
@@ -12,7 +14,8 @@ public final class MaxPool2d: Layer {
     private let y: Tensor
     /// `[B, C, H, W]`; owned.
     private let dX: Tensor
-    /// `[B·C·OH·OW]` offset of each output's argmax inside its input plane (H·W).
+    /// `[B·C·OH·OW]` offset of each output's argmax inside its input plane (H·W); capacity
+    /// `argmaxCapacity`, counted in `MemoryLedger` as activations.
     private var argmax: UnsafeMutablePointer<Int32>
     private var argmaxCapacity = 0
     private var inputShape: [Int] = []
@@ -26,7 +29,10 @@ public final class MaxPool2d: Layer {
         argmax = .allocate(capacity: 1)
     }
 
-    deinit { argmax.deallocate() }
+    deinit {
+        argmax.deallocate()
+        MemoryLedger.shared.add(-argmaxCapacity * 4, to: .activations)
+    }
 
     public func outputShape(_ input: [Int]) -> [Int] {
         precondition(input.count == 4 && input[2] >= size && input[3] >= size,
@@ -39,8 +45,10 @@ public final class MaxPool2d: Layer {
         y.resize(outShape)
         inputShape = x.shape
         if y.count > argmaxCapacity {
+            // Grows like a Tensor: only when the batch grows, counted as activations.
             argmax.deallocate()
             argmax = .allocate(capacity: y.count)
+            MemoryLedger.shared.add((y.count - argmaxCapacity) * 4, to: .activations)
             argmaxCapacity = y.count
         }
         let H = x.shape[2], W = x.shape[3], OH = outShape[2], OW = outShape[3], s = size

@@ -34,6 +34,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var checkpointPath: String? = nil
     /// false: no per-step clock reads, no spans, no per-step series (measuring is off).
     public var telemetry = true
+    /// false: no loader thread, the training thread converts each batch itself (for comparing).
+    public var prefetch = true
     /// Evaluation batch; nil picks 1000 for the MLP and 100 for the CNN (its im2col scratch
     /// grows with the batch).
     public var evalBatchSize: Int? = nil

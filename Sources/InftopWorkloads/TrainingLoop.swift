@@ -159,7 +159,7 @@ public final class TrainingLoop: @unchecked Sendable {
         startNanos = monotonicNanos()
         segmentStart = startNanos
         applyKnobs(force: true)
-        let loader = BatchLoader(dataset: train, sampleShape: model.inputShape, batchSize: batchSize, seed: config.seed)
+        let loader = BatchLoader(dataset: train, sampleShape: model.inputShape, batchSize: batchSize, seed: config.seed, prefetch: config.prefetch)
         defer {
             if let b = heldBatch { loader.recycle(b); heldBatch = nil }
             loader.stop()

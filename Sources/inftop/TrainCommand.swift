@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the parameters here (safetensors) at each epoch end.") var checkpoint: String?
     @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
+    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
 
     func run() throws {
@@ -111,6 +112,7 @@ struct TrainCommand: ParsableCommand {
         c.seed = sd
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
+        c.prefetch = !noPrefetch
         return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model))
     }
 

@@ -5,5 +5,5 @@ struct Inftop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inftop",
         abstract: "top for neural networks: live training and inference on the CPU.",
-        subcommands: [TrainCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, BenchCommand.self, EmbedCommand.self])
 }

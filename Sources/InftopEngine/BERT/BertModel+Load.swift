@@ -1,0 +1,102 @@
+import Foundation
+
+extension BertModel {
+    /// Loads a Hugging Face BERT-family folder: `config.json`, `model.safetensors` (weights by
+    /// HF names, with or without a "bert." prefix) and, when present, `1_Pooling/config.json`
+    /// (mean pooling otherwise). Throws `EngineError.missing` for an absent file and
+    /// `EngineError.badFile` naming the file and tensor for a missing or mis-shaped weight.
+    public static func load(directory: String) throws -> BertModel {
+        let config = try BertConfig.load(path: directory + "/config.json")
+        let pooling = try loadPooling(directory: directory)
+        let weightsPath = directory + "/model.safetensors"
+        guard FileManager.default.fileExists(atPath: weightsPath) else {
+            let other = ["pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5"]
+                .first { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+            throw EngineError.missing(path: weightsPath, hint: other.map { "found \($0); only a single model.safetensors file is supported" }
+                                          ?? "a BERT model folder needs model.safetensors")
+        }
+        let file = try SafeTensorsFile(path: weightsPath)
+        return try load(file: file, config: config, pooling: pooling, source: directory)
+    }
+
+    /// Builds the model from an opened safetensors file and a config.
+    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil) throws -> BertModel {
+        let prefix = file.info("bert.embeddings.word_embeddings.weight") != nil ? "bert." : ""
+        let h = c.hiddenSize, f = c.intermediateSize
+
+        func weight(_ name: String, _ shape: [Int], alternative: String? = nil) throws -> WeightBuffer {
+            var full = prefix + name
+            if file.info(full) == nil, let alt = alternative, file.info(prefix + alt) != nil { full = prefix + alt }
+            guard let info = file.info(full) else {
+                throw EngineError.badFile(path: file.path, reason: "missing tensor '\(full)' (expected \(shape) for this config)")
+            }
+            guard info.shape == shape else {
+                throw EngineError.badFile(path: file.path, reason: "tensor '\(full)' has shape \(info.shape), config.json implies \(shape)")
+            }
+            return try file.float32(full)
+        }
+        /// LayerNorm parameters: "weight"/"bias", or the old TF names "gamma"/"beta".
+        func norm(_ base: String) throws -> (WeightBuffer, WeightBuffer) {
+            (try weight(base + ".weight", [h], alternative: base + ".gamma"), try weight(base + ".bias", [h], alternative: base + ".beta"))
+        }
+
+        let word = try weight("embeddings.word_embeddings.weight", [c.vocabSize, h])
+        let pos = try weight("embeddings.position_embeddings.weight", [c.maxPositions, h])
+        let type = try weight("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
+        let (eg, eb) = try norm("embeddings.LayerNorm")
+        var layers: [BertLayerWeights] = []
+        for i in 0..<c.layers {
+            let p = "encoder.layer.\(i)."
+            // Fuse Wq|Wk|Wv once so the projection is one [M, H] × [H, 3H] GEMM.
+            let wqkv = WeightBuffer(name: "L\(i).wqkv", shape: [3 * h, h])
+            let bqkv = WeightBuffer(name: "L\(i).bqkv", shape: [3 * h])
+            for (j, part) in ["query", "key", "value"].enumerated() {
+                let w = try weight(p + "attention.self.\(part).weight", [h, h])
+                let b = try weight(p + "attention.self.\(part).bias", [h])
+                wqkv.mutablePointer!.advanced(by: j * h * h).update(from: w.pointer, count: h * h)
+                bqkv.mutablePointer!.advanced(by: j * h).update(from: b.pointer, count: h)
+            }
+            let (g1, b1n) = try norm(p + "attention.output.LayerNorm")
+            let (g2, b2n) = try norm(p + "output.LayerNorm")
+            layers.append(BertLayerWeights(
+                wqkv: wqkv, bqkv: bqkv,
+                wo: try weight(p + "attention.output.dense.weight", [h, h]), bo: try weight(p + "attention.output.dense.bias", [h]),
+                ln1g: g1, ln1b: b1n,
+                w1: try weight(p + "intermediate.dense.weight", [f, h]), b1: try weight(p + "intermediate.dense.bias", [f]),
+                w2: try weight(p + "output.dense.weight", [h, f]), b2: try weight(p + "output.dense.bias", [h]),
+                ln2g: g2, ln2b: b2n))
+        }
+        return BertModel(config: c, pooling: pooling, source: source ?? file.path, file: file,
+                         wordEmbeddings: word, positionEmbeddings: pos, typeEmbeddings: type,
+                         embLnG: eg, embLnB: eb, layers: layers)
+    }
+
+    /// The pooling `1_Pooling/config.json` asks for (mean when the file is absent). Exactly one
+    /// mode may be on; concatenated modes are not supported (clear error).
+    static func loadPooling(directory: String) throws -> BertPooling {
+        let path = directory + "/1_Pooling/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return .mean }
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw EngineError.badFile(path: path, reason: "not a JSON object")
+        }
+        let modes: [(String, BertPooling)] = [("pooling_mode_mean_tokens", .mean), ("pooling_mode_cls_token", .cls),
+                                              ("pooling_mode_max_tokens", .max), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLen)]
+        let on = modes.filter { (obj[$0.0] as? Bool) == true }
+        if let mode = obj["pooling_mode"] as? String, on.isEmpty {
+            switch mode {
+            case "mean": return .mean
+            case "cls": return .cls
+            case "max": return .max
+            case "mean_sqrt_len_tokens": return .meanSqrtLen
+            default: throw EngineError.badFile(path: path, reason: "pooling_mode '\(mode)' is not supported (mean, cls, max, mean_sqrt_len_tokens)")
+            }
+        }
+        guard on.count <= 1 else {
+            throw EngineError.badFile(path: path, reason: "\(on.map(\.0).joined(separator: " + ")) are all on; only one pooling mode is supported")
+        }
+        guard let mode = on.first?.1 else {
+            throw EngineError.badFile(path: path, reason: "no supported pooling mode is on (mean, cls, max, mean_sqrt_len_tokens)")
+        }
+        return mode
+    }
+}

@@ -45,6 +45,8 @@ public struct Prompt: Equatable, Sendable {
     public var kind: Kind
     public var text: String
 
+    public init(kind: Kind, text: String) { self.kind = kind; self.text = text }
+
     public var label: String { kind == .batch ? "batch size (1…1024): " : "filter layers: " }
     public var hint: String { "Enter apply · Esc cancel" }
 }
@@ -54,6 +56,8 @@ public struct StatusMessage: Equatable, Sendable {
     public var text: String
     public var isError: Bool
     public var expires: Double
+
+    public init(text: String, isError: Bool, expires: Double) { self.text = text; self.isError = isError; self.expires = expires }
 }
 
 /// Everything the dashboard remembers between frames besides knobs and the snapshot.

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Number and duration formatting for the screen. Locale-independent (a `.` decimal point,
+/// `,` thousands) so snapshots and tests read the same everywhere.
+public enum Format {
+    /// Milliseconds with 3 significant-ish digits: 0.045, 1.23, 12.3, 123.
+    public static func ms(_ v: Double) -> String {
+        guard v.isFinite else { return "–" }
+        let a = abs(v)
+        if v == 0 { return "0" }
+        if a < 1 { return String(format: "%.3f", v) }
+        if a < 10 { return String(format: "%.2f", v) }
+        if a < 100 { return String(format: "%.1f", v) }
+        return grouped(Int(v.rounded()))
+    }
+
+    /// An integer with `,` every three digits: 12,345.
+    public static func grouped(_ n: Int) -> String {
+        let s = String(n.magnitude)
+        var out = ""
+        for (i, ch) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return n < 0 ? "-" + out : out
+    }
+
+    /// Seconds as m:ss or h:mm:ss.
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "–" }
+        let s = Int(seconds.rounded(.down))
+        let h = s / 3600, m = (s / 60) % 60, sec = s % 60
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return h > 0 ? "\(h):\(two(m)):\(two(sec))" : "\(m):\(two(sec))"
+    }
+
+    /// Bytes in binary units: 512 B, 12.3 KiB, 1.50 MiB, 2.25 GiB.
+    public static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), u = 0
+        while abs(v) >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        if u == 0 { return "\(n) B" }
+        return (abs(v) < 10 ? String(format: "%.2f", v) : abs(v) < 100 ? String(format: "%.1f", v)
+                : String(format: "%.0f", v)) + " " + units[u]
+    }
+
+    /// A fraction (0…1) as a percentage: "62%", or with `decimals`.
+    public static func percent(_ fraction: Double, decimals: Int = 0) -> String {
+        guard fraction.isFinite else { return "–" }
+        return String(format: "%.\(decimals)f%%", fraction * 100)
+    }
+
+    /// A compact number for axes and rates: 0.45, 12.3, 1,234, 12.3k, 4.5M.
+    public static func compact(_ v: Double) -> String {
+        guard v.isFinite else { return "–" }
+        let a = abs(v)
+        if a >= 1e9 { return String(format: "%.1fG", v / 1e9) }
+        if a >= 1e6 { return String(format: "%.1fM", v / 1e6) }
+        if a >= 1e4 { return String(format: "%.1fk", v / 1e3) }
+        if a >= 100 || v == v.rounded() { return grouped(Int(v.rounded())) }
+        if a >= 10 { return String(format: "%.1f", v) }
+        if a >= 0.01 || a == 0 { return String(format: "%.2f", v) }
+        return String(format: "%.1e", v)
+    }
+
+    /// A value with its series' unit: "%" values are 0…100; "acc"-style fractions are shown
+    /// as percentages; "ms" with ms precision; otherwise compact.
+    public static func value(_ v: Double, unit: String) -> String {
+        switch unit {
+        case "ms": return ms(v) + " ms"
+        case "%": return String(format: "%.1f%%", v)
+        case "fraction": return String(format: "%.1f%%", v * 100)
+        case "MB", "MiB": return compact(v) + " " + unit
+        case "": return compact(v)
+        default: return compact(v) + " " + unit
+        }
+    }
+}

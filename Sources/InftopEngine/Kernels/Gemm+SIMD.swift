@@ -1,3 +1,4 @@
+import Glibc
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -6,9 +7,10 @@ extension Gemm {
     /// - `nc`: the packed B block (kc×nc ≤ 4 MB) lives in L3 and is reused by every mc block.
     /// Blocks are balanced (K = 384 → two blocks of 192, not 256 + 128), so no sliver block
     /// pays the C load/store of a full one.
-    static let kcMax = 256
-    static let mcMax = 144
-    static let ncMax = 4080
+    nonisolated(unsafe) static var kcMax = envInt("GEMM_KC", 256)
+    nonisolated(unsafe) static var mcMax = envInt("GEMM_MC", 144)
+    nonisolated(unsafe) static var ncMax = envInt("GEMM_NC", 4080)
+    static func envInt(_ name: String, _ d: Int) -> Int { if let v = getenv(name) { return Int(String(cString: v)) ?? d }; return d }
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
     /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into `threads` parts that run
@@ -109,7 +111,7 @@ extension Gemm {
                         let bPanel = UnsafePointer(bp + jr * kb)
                         var ir = 0
                         while ir < mb {
-                            microkernel6x16(
+                            microkernel(
                                 kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel,
                                 c: c + ((ic + ir) * ldc + jc + jr), ldc: ldc,
                                 rows: min(mr, mb - ir), cols: cols,

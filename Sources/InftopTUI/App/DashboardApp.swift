@@ -56,9 +56,16 @@ public final class DashboardApp {
         let term: NCursesTerminal
         do { term = try NCursesTerminal(noColor: options.colorDisabled, maxDepth: options.maxColorDepth) }
         catch { throw Failure.terminal("\(error)") }
-        defer { term.shutdown() }
+        StderrCapture.start()
+        defer { term.shutdown(); StderrCapture.restore() }
         try run(on: term)
+        let sig = DashboardSignals.received.load(ordering: .relaxed)
+        quitSignal = sig == 0 ? nil : sig
     }
+
+    /// The signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that ended the last `run()`, nil when the
+    /// user quit with a key: the CLI can exit with 128 + signal.
+    public private(set) var quitSignal: Int32?
 
     /// The loop, on any terminal (tests drive it with a `VirtualTerminal` and a key script).
     public func run(on terminal: some DashboardTerminal) throws {

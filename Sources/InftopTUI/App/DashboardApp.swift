@@ -93,7 +93,9 @@ public final class DashboardApp {
         loadTheme(wanted)
 
         let interval = Double(options.effectiveIntervalMs) / 1000
-        var canvas = Canvas(width: 0, height: 0)
+        // Two canvases, drawn into in turn: the terminal keeps the last one presented to diff
+        // against, and drawing into that same buffer would copy it (copy-on-write) every frame.
+        var canvas = Canvas(width: 0, height: 0), shown = Canvas(width: 0, height: 0)
         var latest = snapshot()
         var nextFrame = 0.0
         var dirty = true
@@ -113,6 +115,7 @@ public final class DashboardApp {
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
                 controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
                 terminal.present(canvas)
+                swap(&canvas, &shown)
                 frames += 1
                 dirty = false
                 if t >= nextFrame { nextFrame = t + interval }

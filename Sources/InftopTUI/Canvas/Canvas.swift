@@ -33,7 +33,7 @@ public struct Canvas: Equatable, Sendable {
     /// Resizes to `width` × `height` and clears every cell to `fill`.
     public mutating func reset(width w: Int, height h: Int, fill: Cell = .blank) {
         if w == width && h == height {
-            for i in cells.indices { cells[i] = fill }
+            cells.withUnsafeMutableBufferPointer { $0.update(repeating: fill) }
         } else {
             self = Canvas(width: w, height: h, fill: fill)
         }

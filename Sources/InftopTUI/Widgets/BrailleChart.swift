@@ -128,10 +128,18 @@ public struct BrailleChart: Sendable {
     public func rasterize(width: Int, height: Int) -> BrailleRaster {
         var r = BrailleRaster(width: width, height: height)
         guard width > 0, height > 0 else { return r }
-        let t0 = startTime, t1 = endTime
-        let span = max(t1 - t0, 1e-9)
         let range = effectiveRange()
         let ySpan = range.upperBound - range.lowerBound
+        var t0 = startTime, t1 = endTime
+        if let w = window, r.dotWidth > 1 {
+            // Snap the right edge up to a whole dot column: the plot then moves in column steps
+            // (between steps only the newest column changes, so the terminal rewrites a few
+            // cells, not the whole chart, and the curve does not shimmer).
+            let dt = w / Double(r.dotWidth - 1)
+            t1 = (endTime / dt).rounded(.up) * dt
+            t0 = t1 - w
+        }
+        let span = max(t1 - t0, 1e-9)
         let W = r.dotWidth, H = r.dotHeight
         // Points are bucketed per dot column (first, last, lowest, highest row), then each
         // column is a vertical run and consecutive columns are joined by a line: the same dots

@@ -113,7 +113,9 @@ public final class DashboardApp {
                     uiCPUFraction: uiCPUFraction, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
                     maxThreads: options.maxThreads, builtFeatures: options.builtFeatures)
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
-                controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
+                if !result.tooSmall {   // keep the table position through a too-small moment
+                    controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
+                }
                 terminal.present(canvas)
                 swap(&canvas, &shown)
                 frames += 1

@@ -180,6 +180,8 @@ final class ThemeTests: XCTestCase {
         XCTAssertTrue([2, 6, 10, 14].contains(ColorMapping.nearest16(RGB(0x5C, 0xC9, 0x8E))), "a mint green stays a colour")
         XCTAssertEqual(ColorMapping.nearest16(RGB(0x80, 0x80, 0x80)), 8)
         XCTAssertEqual(ColorMapping.nearest16(RGB(0x11, 0x15, 0x1C)), 0)
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x5C, 0x63, 0x70)), 8, "a dark grey stays grey")
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x5C, 0x63, 0x70), only8: true), 0)
         XCTAssertEqual(ColorMapping.terminalColor(.rgb(RGB(1, 2, 3)), depth: .direct), 0x010203)
         XCTAssertEqual(ColorMapping.terminalColor(.palette(3), depth: .direct), 3)
         XCTAssertEqual(ColorMapping.terminalColor(.palette(11), depth: .ansi8), 3)

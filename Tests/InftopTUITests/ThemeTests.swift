@@ -128,7 +128,7 @@ final class ThemeTests: XCTestCase {
         for name in BuiltinThemes.names {
             let file = repo.appendingPathComponent("themes/\(name).theme")
             let onDisk = try String(contentsOf: file, encoding: .utf8)
-            XCTAssertEqual(onDisk, BuiltinThemes.text(name)! + "\n", "themes/\(name).theme and BuiltinThemes differ: regenerate")
+            XCTAssertEqual(onDisk, BuiltinThemes.text(name)! + "\n", "themes/\(name).theme and BuiltinThemes differ: run bash themes/make-builtin.sh")
             let t = try Theme.parse(onDisk, name: name, file: file.path, base: base)
             XCTAssertEqual(t.name, name)
         }

@@ -80,17 +80,4 @@ public enum Format {
         if a >= 0.01 || a == 0 { return fixed(v, 2) }
         return String(format: "%.1e", v)
     }
-
-    /// A value with its series' unit: "%" values are 0…100; "acc"-style fractions are shown
-    /// as percentages; "ms" with ms precision; otherwise compact.
-    public static func value(_ v: Double, unit: String) -> String {
-        switch unit {
-        case "ms": return ms(v) + " ms"
-        case "%": return fixed(v, 1) + "%"
-        case "fraction": return fixed(v * 100, 1) + "%"
-        case "MB", "MiB": return compact(v) + " " + unit
-        case "": return compact(v)
-        default: return compact(v) + " " + unit
-        }
-    }
 }

@@ -88,6 +88,40 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertTrue(t.contains("no layer timings yet"))
     }
 
+    func testHeaderBadgesForPausedAndFrozen() {
+        var knobs = Fixtures.knobs
+        knobs.trainingPaused = true
+        var state = DashboardState()
+        state.frozen = true
+        let ctx = RenderContext(snapshot: Fixtures.snapshot, knobs: knobs, state: state)
+        var canvas = Canvas(width: 0, height: 0)
+        DashboardRenderer.render(ctx, into: &canvas, width: 120, height: 40)
+        let header = canvas.row(0)
+        XCTAssertTrue(header.hasSuffix(" PAUSED training   FROZEN "), header)
+        let x = header.distance(from: header.startIndex, to: header.range(of: "PAUSED")!.lowerBound)
+        XCTAssertTrue(canvas[x, 0].style.attributes.contains(.reverse))
+        knobs.inferencePaused = true
+        DashboardRenderer.render(RenderContext(snapshot: Fixtures.snapshot, knobs: knobs), into: &canvas, width: 120, height: 40)
+        XCTAssertTrue(canvas.row(0).hasSuffix(" PAUSED "))
+    }
+
+    func testMonochromeMarksFocusAndSelectionWithAttributes() {
+        var state = DashboardState()
+        state.focus = .layers
+        state.layerSelection = 2
+        let ctx = RenderContext(snapshot: Fixtures.snapshot, knobs: Fixtures.knobs, state: state, styles: StyleSheet(monochrome: true))
+        var canvas = Canvas(width: 0, height: 0)
+        DashboardRenderer.render(ctx, into: &canvas, width: 120, height: 40)
+        let layers = DashboardLayout.compute(width: 120, height: 40).panels[.layers]!
+        XCTAssertEqual(canvas[layers.x, layers.y].character, "┏", "the focused panel has a heavy border")
+        XCTAssertTrue(canvas[layers.x, layers.y].style.attributes.contains(.bold))
+        // Row 0 of the table is the header; selection 2 is two rows below the first data row.
+        let selectedRow = layers.y + 1 + 1 + 2
+        XCTAssertTrue(canvas.row(selectedRow).contains("fc2"))
+        XCTAssertTrue(canvas[layers.x + 1, selectedRow].style.attributes.contains(.reverse))
+        XCTAssertFalse(canvas[layers.x + 1, selectedRow + 1].style.attributes.contains(.reverse))
+    }
+
     func testTextSnapshotForNonTTY() {
         let s = renderTextSnapshot(Fixtures.snapshot, width: 120, height: 40, knobs: Fixtures.knobs)
         XCTAssertEqual(s.split(separator: "\n", omittingEmptySubsequences: false).count, 41)   // 40 lines + final newline

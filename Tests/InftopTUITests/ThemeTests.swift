@@ -128,7 +128,7 @@ final class ThemeTests: XCTestCase {
         for name in BuiltinThemes.names {
             let file = repo.appendingPathComponent("themes/\(name).theme")
             let onDisk = try String(contentsOf: file, encoding: .utf8)
-            XCTAssertEqual(onDisk, BuiltinThemes.text(name)! + "\n", "themes/\(name).theme and BuiltinThemes differ: regenerate")
+            XCTAssertEqual(onDisk, BuiltinThemes.text(name)! + "\n", "themes/\(name).theme and BuiltinThemes differ: run bash themes/make-builtin.sh")
             let t = try Theme.parse(onDisk, name: name, file: file.path, base: base)
             XCTAssertEqual(t.name, name)
         }
@@ -177,6 +177,11 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(ColorMapping.nearest16(RGB(250, 10, 10)), 9)
         XCTAssertEqual(ColorMapping.nearest16(RGB(200, 0, 0)), 1)
         XCTAssertEqual(ColorMapping.nearest16(RGB(250, 10, 10), only8: true), 1)
+        XCTAssertTrue([2, 6, 10, 14].contains(ColorMapping.nearest16(RGB(0x5C, 0xC9, 0x8E))), "a mint green stays a colour")
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x80, 0x80, 0x80)), 8)
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x11, 0x15, 0x1C)), 0)
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x5C, 0x63, 0x70)), 8, "a dark grey stays grey")
+        XCTAssertEqual(ColorMapping.nearest16(RGB(0x5C, 0x63, 0x70), only8: true), 0)
         XCTAssertEqual(ColorMapping.terminalColor(.rgb(RGB(1, 2, 3)), depth: .direct), 0x010203)
         XCTAssertEqual(ColorMapping.terminalColor(.palette(3), depth: .direct), 3)
         XCTAssertEqual(ColorMapping.terminalColor(.palette(11), depth: .ansi8), 3)

@@ -132,5 +132,11 @@ final class WidgetTests: XCTestCase {
         XCTAssertEqual(Format.compact(10), "10")
         XCTAssertEqual(Format.compact(0.4123), "0.41")
         XCTAssertEqual(BrailleChart.formatSpan(90), "1m30s")
+        let cases: [(Double, Int, String)] = [
+            (0, 2, "0.00"), (0.004, 2, "0.00"), (0.125, 2, "0.13"), (1.005, 2, "1.00"), (2.5, 0, "3"), (99.95, 1, "100.0"),
+            (-0.04, 2, "-0.04"), (-0.001, 2, "0.00"), (-3.14159, 3, "-3.142"), (12_345.678, 1, "12345.7"), (0.0001, 3, "0.000"),
+            (7, 0, "7"), (0.05, 1, "0.1"),
+        ]
+        for (v, d, want) in cases { XCTAssertEqual(Format.fixed(v, d), want, "\(v) to \(d) places") }
     }
 }

@@ -56,9 +56,16 @@ public final class DashboardApp {
         let term: NCursesTerminal
         do { term = try NCursesTerminal(noColor: options.colorDisabled, maxDepth: options.maxColorDepth) }
         catch { throw Failure.terminal("\(error)") }
-        defer { term.shutdown() }
+        StderrCapture.start()
+        defer { term.shutdown(); StderrCapture.restore() }
         try run(on: term)
+        let sig = DashboardSignals.received.load(ordering: .relaxed)
+        quitSignal = sig == 0 ? nil : sig
     }
+
+    /// The signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) that ended the last `run()`, nil when the
+    /// user quit with a key: the CLI can exit with 128 + signal.
+    public private(set) var quitSignal: Int32?
 
     /// The loop, on any terminal (tests drive it with a `VirtualTerminal` and a key script).
     public func run(on terminal: some DashboardTerminal) throws {
@@ -86,7 +93,9 @@ public final class DashboardApp {
         loadTheme(wanted)
 
         let interval = Double(options.effectiveIntervalMs) / 1000
-        var canvas = Canvas(width: 0, height: 0)
+        // Two canvases, drawn into in turn: the terminal keeps the last one presented to diff
+        // against, and drawing into that same buffer would copy it (copy-on-write) every frame.
+        var canvas = Canvas(width: 0, height: 0), shown = Canvas(width: 0, height: 0)
         var latest = snapshot()
         var nextFrame = 0.0
         var dirty = true
@@ -104,8 +113,11 @@ public final class DashboardApp {
                     uiCPUFraction: uiCPUFraction, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
                     maxThreads: options.maxThreads, builtFeatures: options.builtFeatures)
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
-                controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
+                if !result.tooSmall {   // keep the table position through a too-small moment
+                    controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
+                }
                 terminal.present(canvas)
+                swap(&canvas, &shown)
                 frames += 1
                 dirty = false
                 if t >= nextFrame { nextFrame = t + interval }

@@ -22,25 +22,25 @@ extension Canvas {
         guard rect.width >= 2, rect.height >= 2 else { return }
         let x0 = rect.x, y0 = rect.y, x1 = rect.maxX - 1, y1 = rect.maxY - 1
         for x in (x0 + 1)..<x1 {
-            put(chars.horizontal, x: x, y: y0, style: style)
-            put(chars.horizontal, x: x, y: y1, style: style)
+            putTrusted(chars.horizontal, x: x, y: y0, style: style)
+            putTrusted(chars.horizontal, x: x, y: y1, style: style)
         }
         for y in (y0 + 1)..<y1 {
-            put(chars.vertical, x: x0, y: y, style: style)
-            put(chars.vertical, x: x1, y: y, style: style)
+            putTrusted(chars.vertical, x: x0, y: y, style: style)
+            putTrusted(chars.vertical, x: x1, y: y, style: style)
         }
-        put(chars.topLeft, x: x0, y: y0, style: style)
-        put(chars.topRight, x: x1, y: y0, style: style)
-        put(chars.bottomLeft, x: x0, y: y1, style: style)
-        put(chars.bottomRight, x: x1, y: y1, style: style)
+        putTrusted(chars.topLeft, x: x0, y: y0, style: style)
+        putTrusted(chars.topRight, x: x1, y: y0, style: style)
+        putTrusted(chars.bottomLeft, x: x0, y: y1, style: style)
+        putTrusted(chars.bottomRight, x: x1, y: y1, style: style)
 
         // "╭─┤ Title ├──…──┤ note ├─╮": each label needs its text plus framing around it.
         var used = x0 + 1
         if let t = title, !t.isEmpty, rect.width >= 10 {
             let label = " " + Canvas.truncate(t, to: rect.width - 8) + " "
-            put(chars.titleLeft, x: x0 + 2, y: y0, style: style)
+            putTrusted(chars.titleLeft, x: x0 + 2, y: y0, style: style)
             text(label, x: x0 + 3, y: y0, style: titleStyle ?? style)
-            put(chars.titleRight, x: x0 + 3 + label.count, y: y0, style: style)
+            putTrusted(chars.titleRight, x: x0 + 3 + label.count, y: y0, style: style)
             used = x0 + 3 + label.count
         }
         if let n = note, !n.isEmpty {
@@ -49,9 +49,9 @@ extension Canvas {
             if avail >= 3 {
                 let label = " " + Canvas.truncate(n, to: avail) + " "
                 let start = end - label.count
-                put(chars.titleLeft, x: start - 1, y: y0, style: style)
+                putTrusted(chars.titleLeft, x: start - 1, y: y0, style: style)
                 text(label, x: start, y: y0, style: noteStyle ?? style)
-                put(chars.titleRight, x: end, y: y0, style: style)
+                putTrusted(chars.titleRight, x: end, y: y0, style: style)
             }
         }
     }
@@ -78,11 +78,11 @@ extension Canvas {
         let full = eighths / 8, part = eighths % 8
         for i in 0..<width {
             if i < full {
-                put("█", x: x + i, y: y, style: style, clip: clip)
+                putTrusted("█", x: x + i, y: y, style: style, clip: clip)
             } else if i == full && part > 0 {
                 // A partial block: the bar colour in front, the empty part's colour behind it.
                 var s = style; s.bg = empty.style.bg
-                put(eighthBlocks[part - 1], x: x + i, y: y, style: s, clip: clip)
+                putTrusted(eighthBlocks[part - 1], x: x + i, y: y, style: s, clip: clip)
             } else {
                 put(empty.character, x: x + i, y: y, style: empty.style, clip: clip)
             }

@@ -33,7 +33,7 @@ public struct Canvas: Equatable, Sendable {
     /// Resizes to `width` × `height` and clears every cell to `fill`.
     public mutating func reset(width w: Int, height h: Int, fill: Cell = .blank) {
         if w == width && h == height {
-            for i in cells.indices { cells[i] = fill }
+            cells.withUnsafeMutableBufferPointer { $0.update(repeating: fill) }
         } else {
             self = Canvas(width: w, height: h, fill: fill)
         }
@@ -50,6 +50,15 @@ public struct Canvas: Equatable, Sendable {
         guard x >= 0, x < width, y >= 0, y < height else { return }
         if let c = clip, !c.contains(x: x, y: y) { return }
         cells[y * width + x] = Cell(Canvas.singleColumn(ch), style)
+    }
+
+    /// `put` for characters known to be one column wide (box, block and braille characters
+    /// the widgets choose themselves): skips the width check, which costs more than the write.
+    @inline(__always)
+    mutating func putTrusted(_ ch: Character, x: Int, y: Int, style: Style, clip: Rect? = nil) {
+        guard x >= 0, x < width, y >= 0, y < height else { return }
+        if let c = clip, !c.contains(x: x, y: y) { return }
+        cells[y * width + x] = Cell(ch, style)
     }
 
     /// Changes only the style of the cell at (x, y).
@@ -84,7 +93,7 @@ public struct Canvas: Equatable, Sendable {
     public mutating func fill(_ rect: Rect, _ ch: Character = " ", style: Style = .plain) {
         let r = rect.intersection(bounds)
         guard !r.isEmpty else { return }
-        let cell = Cell(Canvas.singleColumn(ch), style)
+        let cell = Cell(ch == " " ? ch : Canvas.singleColumn(ch), style)
         for yy in r.y..<r.maxY {
             let base = yy * width
             for xx in r.x..<r.maxX { cells[base + xx] = cell }
@@ -102,9 +111,12 @@ public struct Canvas: Equatable, Sendable {
 
     /// `ch` if a terminal draws it in exactly one column, else `?`.
     public static func singleColumn(_ ch: Character) -> Character {
-        if ch.isASCII { return ch.asciiValue! >= 0x20 && ch.asciiValue! != 0x7F ? ch : "?" }
+        let utf8 = ch.utf8
+        if utf8.count == 1 { let b = utf8.first!; return b >= 0x20 && b != 0x7F ? ch : "?" }
         guard let first = ch.unicodeScalars.first else { return "?" }
         let v = first.value
+        // Fast path for what the dashboard draws all the time: box drawing, blocks, braille.
+        if v >= 0x2500 && v <= 0x28FF { return ch }
         if v < 0x20 || (v >= 0x7F && v < 0xA0) { return "?" }
         if isWide(v) { return "?" }
         if first.properties.generalCategory == .nonspacingMark || first.properties.generalCategory == .enclosingMark {

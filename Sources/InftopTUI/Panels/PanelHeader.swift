@@ -31,26 +31,34 @@ enum HeaderPanel {
         w.write(" ", st.text, into: &canvas)
         let model = knobs?.model ?? snap.training?.model ?? snap.inference?.model ?? "–"
         w.write(model, st.title, into: &canvas)
+        let wide = rect.width >= 100
         if let t = snap.training {
             w.write(sep, st.dim, into: &canvas)
             w.write("train ", st.label, into: &canvas)
             w.write(t.state.label, stateStyle(t.state, st), into: &canvas)
-            w.write(" step \(Format.grouped(t.step)) ep \(t.epoch)", st.text, into: &canvas)
+            w.write(" step \(Format.grouped(t.step))" + (wide ? " ep \(t.epoch)" : ""), st.text, into: &canvas)
         }
         if let i = snap.inference {
             w.write(sep, st.dim, into: &canvas)
             w.write("serve ", st.label, into: &canvas)
             w.write(i.state.label, stateStyle(i.state, st), into: &canvas)
         }
-        var tail = "up \(Format.duration(snap.uptimeSeconds))"
-        if let hz = ctx.refreshHz { tail += " · \(Format.compact(hz)) Hz" }
-        if let ui = ctx.uiCPUFraction { tail += " · ui \(Format.percent(ui, decimals: 1))" }
-        w.writeIfFits(sep + tail, st.label, into: &canvas)
+        // Then as many of these as fit, in this order.
+        var first = true
+        for piece in ["up \(Format.duration(snap.uptimeSeconds))",
+                      ctx.refreshHz.map { "\(Format.compact($0)) Hz" },
+                      ctx.uiCPUFraction.map { "ui \(Format.percent($0, decimals: 1))" }].compactMap({ $0 }) {
+            guard w.writeIfFits((first ? sep : " · ") + piece, st.label, into: &canvas) else { break }
+            first = false
+        }
 
         guard rect.height >= 2 else { return }
         var k = LineWriter(rect, row: 1)
         k.write(" ", st.text, into: &canvas)
+        var full = false
         func field(_ label: String, _ value: String, first: Bool = false) {
+            // A field is shown whole or not at all (and nothing after a field that did not fit).
+            guard !full, (first ? 0 : sep.count) + label.count + value.count <= k.remaining else { full = true; return }
             if !first { k.write(sep, st.dim, into: &canvas) }
             k.write(label, st.label, into: &canvas)
             k.write(value, st.bold, into: &canvas)
@@ -88,36 +96,6 @@ enum HeaderPanel {
         case .paused: return st.key
         case .failed: return st.error
         case .starting, .finished: return st.dim
-        }
-    }
-}
-
-/// The bottom row: a prompt, else a status message, else key hints.
-enum FooterPanel {
-    static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect) {
-        guard rect.height >= 1 else { return }
-        let st = ctx.styles
-        canvas.fill(rect, style: .plain)
-        var w = LineWriter(rect)
-        if let p = ctx.state.prompt {
-            w.write(" " + p.label, st.key, into: &canvas)
-            w.write(p.text, st.bold, into: &canvas)
-            w.write("█", st.text, into: &canvas)
-            let hint = p.hint + " "
-            if w.remaining > hint.count + 2 { canvas.textRight(hint, rightX: rect.maxX, y: rect.y, style: st.dim) }
-            return
-        }
-        if let s = ctx.status {
-            w.write(" " + s.text, s.isError ? st.error : st.bold, into: &canvas)
-            return
-        }
-        w.write(" ", st.text, into: &canvas)
-        for (i, h) in KeyMap.footerHints.enumerated() {
-            let piece = (i > 0 ? " " : "") + h.key + ":" + h.label
-            guard piece.count <= w.remaining else { break }
-            if i > 0 { w.write(" ", st.text, into: &canvas) }
-            w.write(h.key, st.key, into: &canvas)
-            w.write(":" + h.label, st.dim, into: &canvas)
         }
     }
 }

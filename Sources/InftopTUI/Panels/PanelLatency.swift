@@ -3,13 +3,13 @@ import InftopTelemetry
 /// Inference: p50/p90/p99 latency, items/s, batch, requests, cache hit rate; latency (p50,
 /// p99) and throughput as braille charts.
 enum LatencyPanel {
-    static func note(_ ctx: RenderContext) -> String? {
+    static func note(_ ctx: RenderContext, width: Int) -> String? {
         guard let i = ctx.snapshot.inference else { return nil }
-        return "\(Format.grouped(i.requests)) req · \(Format.grouped(i.batches)) batches"
+        return "\(Format.grouped(i.requests)) req" + (width >= 70 ? " · \(Format.grouped(i.batches)) batches" : "")
     }
 
     static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
-        let inner = PanelFrame.draw(.latency, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx))
+        let inner = PanelFrame.draw(.latency, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx, width: rect.width))
         guard inner.height >= 1, inner.width >= 10 else { return }
         guard let inf = ctx.snapshot.inference else {
             PanelFrame.placeholder("inference not running", ctx, into: &canvas, rect: inner); return

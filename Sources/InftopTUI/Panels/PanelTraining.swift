@@ -3,13 +3,13 @@ import InftopTelemetry
 /// Training: epoch progress with ETA, step, samples/s, loss and accuracy (train smoothed the
 /// TensorBoard way over the raw curve, test as evaluated) as braille charts.
 enum TrainingPanel {
-    static func note(_ ctx: RenderContext) -> String? {
+    static func note(_ ctx: RenderContext, width: Int) -> String? {
         guard let t = ctx.snapshot.training else { return nil }
-        return "step \(Format.grouped(t.step)) · epoch \(t.epoch)"
+        return "step \(Format.grouped(t.step))" + (width >= 60 ? " · epoch \(t.epoch)" : "")
     }
 
     static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
-        let inner = PanelFrame.draw(.training, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx))
+        let inner = PanelFrame.draw(.training, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx, width: rect.width))
         guard inner.height >= 1, inner.width >= 10 else { return }
         guard let t = ctx.snapshot.training else {
             PanelFrame.placeholder("training not running", ctx, into: &canvas, rect: inner); return

@@ -100,7 +100,11 @@ public final class NCursesTerminal: DashboardTerminal {
     /// The colour pair for a style's roles (0 = default colours).
     private func pair(_ s: Style) -> Int32 {
         guard colorDepth != .mono else { return 0 }
-        let fg = roleColor[Int(s.fg.raw)], bg = roleColor[Int(s.bg.raw)]
+        var fg = roleColor[Int(s.fg.raw)]
+        let bg = roleColor[Int(s.bg.raw)]
+        // Two different roles that land on one palette entry (few colours) would hide the text:
+        // use the terminal's own foreground instead.
+        if fg == bg && fg != -1 && s.fg != s.bg { fg = -1 }
         if fg == -1 && bg == -1 { return 0 }
         let key = (fg + 1) << 25 | (bg + 1)
         if let p = pairs[key] { return p }

@@ -1,11 +1,11 @@
-// Generated from themes/*.theme (a test checks they stay identical): the shipped themes are
-// compiled in so `inftop` has them wherever it is installed.
+// Generated from themes/*.theme by themes/make-builtin.sh (a test checks they stay identical):
+// the shipped themes are compiled in so `inftop` has them wherever it is installed.
 
 /// The themes shipped in `themes/`, by name, in `T` order.
 public enum BuiltinThemes {
     public static let names = ["default", "light", "sixteen", "mono"]
 
-    /// The file text of a shipped theme.
+    /// The file text of a shipped theme (without its final newline).
     public static func text(_ name: String) -> String? {
         switch name {
         case "default": defaultText

@@ -116,9 +116,13 @@ public enum ColorMapping {
     }
 
     /// The nearest of the 16 ANSI colours (by xterm's defaults), or of the first 8 when `only8`.
+    /// A clearly coloured input maps to a coloured entry and a greyish one to a grey: by
+    /// distance alone mid-tone greens and blues land on grey and dark greys on blue or cyan.
     public static func nearest16(_ c: RGB, only8: Bool = false) -> Int {
+        let greys: Set<Int> = [0, 7, 8, 15]
+        let saturated = Int(max(c.r, c.g, c.b)) - Int(min(c.r, c.g, c.b)) >= 48
         var best = 0, bestD = Double.infinity
-        for i in 0..<(only8 ? 8 : 16) {
+        for i in 0..<(only8 ? 8 : 16) where saturated != greys.contains(i) {
             let d = c.distance(ansi16[i])
             if d < bestD { bestD = d; best = i }
         }

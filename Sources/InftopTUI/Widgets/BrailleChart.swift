@@ -107,8 +107,12 @@ public struct BrailleChart: Sendable {
         let t0 = startTime
         var lo = Double.infinity, hi = -Double.infinity
         for s in series {
-            for (t, v) in zip(s.times, s.values) where t >= t0 && t <= endTime && v.isFinite {
-                lo = min(lo, v); hi = max(hi, v)
+            let n = min(s.times.count, s.values.count)
+            var i = BrailleChart.firstIndex(s.times, atOrAfter: t0, count: n)
+            while i < n && s.times[i] <= endTime {
+                let v = s.values[i]
+                if v.isFinite { lo = min(lo, v); hi = max(hi, v) }
+                i += 1
             }
         }
         if !lo.isFinite { return 0...1 }
@@ -124,28 +128,55 @@ public struct BrailleChart: Sendable {
     public func rasterize(width: Int, height: Int) -> BrailleRaster {
         var r = BrailleRaster(width: width, height: height)
         guard width > 0, height > 0 else { return r }
-        let t0 = startTime, t1 = endTime
-        let span = max(t1 - t0, 1e-9)
         let range = effectiveRange()
         let ySpan = range.upperBound - range.lowerBound
+        var t0 = startTime, t1 = endTime
+        if let w = window, r.dotWidth > 1 {
+            // Snap the right edge up to a whole dot column: the plot then moves in column steps
+            // (between steps only the newest column changes, so the terminal rewrites a few
+            // cells, not the whole chart, and the curve does not shimmer).
+            let dt = w / Double(r.dotWidth - 1)
+            t1 = (endTime / dt).rounded(.up) * dt
+            t0 = t1 - w
+        }
+        let span = max(t1 - t0, 1e-9)
         let W = r.dotWidth, H = r.dotHeight
+        // Points are bucketed per dot column (first, last, lowest, highest row), then each
+        // column is a vertical run and consecutive columns are joined by a line: the same dots
+        // as joining every point, at a cost that does not grow with points per column.
+        var firstY = [Int](repeating: -1, count: W), lastY = firstY, minY = firstY, maxY = firstY
         for s in series {
-            var prev: (Int, Int)?
+            for k in 0..<W { firstY[k] = -1 }
+            var prevOutside: (Int, Int)?     // the last point left of the window, to enter from
+            var breaks = Set<Int>()          // columns after a non-finite value: do not join into them
+            var pendingBreak = false
             let n = min(s.times.count, s.values.count)
-            // Start at the last point before the window so the line enters from the left edge.
-            var i = 0
-            while i + 1 < n && s.times[i + 1] < t0 { i += 1 }
+            // From the last point before the window (binary search: series hold thousands).
+            var i = max(0, BrailleChart.firstIndex(s.times, atOrAfter: t0, count: n) - 1)
             while i < n {
                 let t = s.times[i], v = s.values[i]
                 i += 1
                 if t > t1 { break }
-                guard v.isFinite else { prev = nil; continue }
+                guard v.isFinite else { pendingBreak = true; prevOutside = nil; continue }
                 let x = Int(((t - t0) / span * Double(W - 1)).rounded())
                 let fy = ySpan > 0 ? (v - range.lowerBound) / ySpan : 0.5
                 let y = (H - 1) - Int((min(max(fy, 0), 1) * Double(H - 1)).rounded())
-                if let (px, py) = prev { r.line(x0: px, y0: py, x1: x, y1: y, style: s.style) }
-                else { r.set(x: x, y: y, style: s.style) }
-                prev = (x, y)
+                if x < 0 { prevOutside = (x, y); continue }
+                let c = min(x, W - 1)
+                if firstY[c] < 0 {
+                    firstY[c] = y; lastY[c] = y; minY[c] = y; maxY[c] = y
+                    if pendingBreak { breaks.insert(c) }
+                } else {
+                    lastY[c] = y; minY[c] = min(minY[c], y); maxY[c] = max(maxY[c], y)
+                    if pendingBreak { breaks.insert(c) }
+                }
+                pendingBreak = false
+            }
+            var prev: (Int, Int)? = prevOutside
+            for c in 0..<W where firstY[c] >= 0 {
+                if let (px, py) = prev, !breaks.contains(c) { r.line(x0: px, y0: py, x1: c, y1: firstY[c], style: s.style) }
+                for y in minY[c]...maxY[c] { r.set(x: c, y: y, style: s.style) }
+                prev = (c, lastY[c])
             }
         }
         return r
@@ -169,10 +200,10 @@ public struct BrailleChart: Sendable {
         let plot = Rect(x: rect.x + labelWidth + (labelWidth > 0 ? 1 : 0), y: rect.y,
                         width: rect.width - labelWidth - (labelWidth > 0 ? 1 : 0), height: plotHeight)
         if labelWidth > 0 {
-            for yy in 0..<plotHeight { canvas.put("│", x: plot.x - 1, y: rect.y + yy, style: styles.dim) }
+            for yy in 0..<plotHeight { canvas.putTrusted("│", x: plot.x - 1, y: rect.y + yy, style: styles.dim) }
             for l in labelRows {
                 canvas.text(Canvas.pad(l.text, to: labelWidth, right: true), x: rect.x, y: rect.y + l.row, style: labelStyle)
-                canvas.put("┤", x: plot.x - 1, y: rect.y + l.row, style: styles.dim)
+                canvas.putTrusted("┤", x: plot.x - 1, y: rect.y + l.row, style: styles.dim)
             }
         }
         let raster = rasterize(width: plot.width, height: plot.height)
@@ -180,7 +211,7 @@ public struct BrailleChart: Sendable {
             for cx in 0..<raster.width {
                 let i = cy * raster.width + cx
                 guard raster.bits[i] != 0 else { continue }
-                canvas.put(raster.character(x: cx, y: cy), x: plot.x + cx, y: plot.y + cy, style: raster.styles[i] ?? styles.text)
+                canvas.putTrusted(raster.character(x: cx, y: cy), x: plot.x + cx, y: plot.y + cy, style: raster.styles[i] ?? styles.text)
             }
         }
         if let t = title, plot.width > t.count + 2 {
@@ -196,6 +227,16 @@ public struct BrailleChart: Sendable {
                 canvas.text(half, x: plot.x + (plot.width - half.count) / 2, y: y, style: labelStyle)
             }
         }
+    }
+
+    /// The first index in ascending `times[0..<count]` whose time is ≥ `t` (count if none).
+    static func firstIndex(_ times: [Double], atOrAfter t: Double, count: Int) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if times[mid] < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     /// "45s", "2m", "1m30s", "1h".

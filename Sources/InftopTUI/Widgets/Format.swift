@@ -8,10 +8,28 @@ public enum Format {
         guard v.isFinite else { return "–" }
         let a = abs(v)
         if v == 0 { return "0" }
-        if a < 1 { return String(format: "%.3f", v) }
-        if a < 10 { return String(format: "%.2f", v) }
-        if a < 100 { return String(format: "%.1f", v) }
+        if a < 1 { return fixed(v, 3) }
+        if a < 10 { return fixed(v, 2) }
+        if a < 100 { return fixed(v, 1) }
         return grouped(Int(v.rounded()))
+    }
+
+    /// `v` with `decimals` digits after the point (0…6), rounded half away from zero, like
+    /// printf's %.Nf for the magnitudes shown here, without its cost (it showed in profiles).
+    public static func fixed(_ v: Double, _ decimals: Int) -> String {
+        guard v.isFinite else { return "–" }
+        let d = min(max(decimals, 0), 6)
+        var scale = 1.0
+        for _ in 0..<d { scale *= 10 }
+        let scaled = (abs(v) * scale).rounded()
+        guard scaled < 9e15 else { return String(v) }
+        let n = Int(scaled)
+        var digits = String(n)
+        if d > 0 {
+            if digits.count <= d { digits = String(repeating: "0", count: d - digits.count + 1) + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -d))
+        }
+        return (v < 0 && n != 0 ? "-" : "") + digits
     }
 
     /// An integer with `,` every three digits: 12,345.
@@ -40,39 +58,26 @@ public enum Format {
         var v = Double(n), u = 0
         while abs(v) >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
         if u == 0 { return "\(n) B" }
-        return (abs(v) < 10 ? String(format: "%.2f", v) : abs(v) < 100 ? String(format: "%.1f", v)
-                : String(format: "%.0f", v)) + " " + units[u]
+        return (abs(v) < 10 ? fixed(v, 2) : abs(v) < 100 ? fixed(v, 1)
+                : fixed(v, 0)) + " " + units[u]
     }
 
     /// A fraction (0…1) as a percentage: "62%", or with `decimals`.
     public static func percent(_ fraction: Double, decimals: Int = 0) -> String {
         guard fraction.isFinite else { return "–" }
-        return String(format: "%.\(decimals)f%%", fraction * 100)
+        return fixed(fraction * 100, decimals) + "%"
     }
 
     /// A compact number for axes and rates: 0.45, 12.3, 1,234, 12.3k, 4.5M.
     public static func compact(_ v: Double) -> String {
         guard v.isFinite else { return "–" }
         let a = abs(v)
-        if a >= 1e9 { return String(format: "%.1fG", v / 1e9) }
-        if a >= 1e6 { return String(format: "%.1fM", v / 1e6) }
-        if a >= 1e4 { return String(format: "%.1fk", v / 1e3) }
+        if a >= 1e9 { return fixed(v / 1e9, 1) + "G" }
+        if a >= 1e6 { return fixed(v / 1e6, 1) + "M" }
+        if a >= 1e4 { return fixed(v / 1e3, 1) + "k" }
         if a >= 100 || v == v.rounded() { return grouped(Int(v.rounded())) }
-        if a >= 10 { return String(format: "%.1f", v) }
-        if a >= 0.01 || a == 0 { return String(format: "%.2f", v) }
+        if a >= 10 { return fixed(v, 1) }
+        if a >= 0.01 || a == 0 { return fixed(v, 2) }
         return String(format: "%.1e", v)
-    }
-
-    /// A value with its series' unit: "%" values are 0…100; "acc"-style fractions are shown
-    /// as percentages; "ms" with ms precision; otherwise compact.
-    public static func value(_ v: Double, unit: String) -> String {
-        switch unit {
-        case "ms": return ms(v) + " ms"
-        case "%": return String(format: "%.1f%%", v)
-        case "fraction": return String(format: "%.1f%%", v * 100)
-        case "MB", "MiB": return compact(v) + " " + unit
-        case "": return compact(v)
-        default: return compact(v) + " " + unit
-        }
     }
 }

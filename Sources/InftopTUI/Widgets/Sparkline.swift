@@ -29,7 +29,7 @@ public struct Sparkline: Sendable {
 
     public func draw(into canvas: inout Canvas, x: Int, y: Int, width: Int) {
         for (i, ch) in characters(width: width).enumerated() where ch != " " {
-            canvas.put(ch, x: x + i, y: y, style: style)
+            canvas.putTrusted(ch, x: x + i, y: y, style: style)
         }
     }
 }

@@ -66,7 +66,7 @@ struct DashboardCommand: ParsableCommand {
             fail("\(error)")
         }
         session.stop()
-        // TODO(tui merge): exit 128+signal when a signal ended the run
+        if let sig = app.quitSignal { throw ExitCode(128 + sig) }
     }
 
     private func fail(_ message: String) -> Never {

@@ -20,7 +20,7 @@ extension BenchCommand {
             for b in backends { header += pad(b.rawValue, 12, right: true) }
             if showRatio { header += pad("simd/blas", 11, right: true) }
             print(header)
-            print(pad("", 18) + pad("", 15) + String(repeating: " ", count: 0) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
+            print(pad("", 33) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
         }
         for shape in shapes {
             for layout in layouts {

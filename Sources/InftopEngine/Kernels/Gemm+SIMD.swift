@@ -1,4 +1,5 @@
 import Glibc
+import Dispatch
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -13,8 +14,9 @@ extension Gemm {
     static func envInt(_ name: String, _ d: Int) -> Int { if let v = getenv(name) { return Int(String(cString: v)) ?? d }; return d }
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
-    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into `threads` parts that run
-    /// on `GemmThreadPool`; `threads == 1` runs on the caller and touches no pool.
+    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into up to `threads` parts run
+    /// with `DispatchQueue.concurrentPerform`; `threads == 1` (or a small product) runs on the
+    /// caller and touches no thread pool. Safe to call from several threads at once.
     public static func simd(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -34,7 +36,7 @@ extension Gemm {
         let splitN = n >= m
         let unit = splitN ? nr : mr
         let units = ((splitN ? n : m) + unit - 1) / unit
-        GemmThreadPool.shared.run(count: parts) { part in
+        let body: (Int) -> Void = { part in
             let lo = part * units / parts * unit
             let hi = min((part + 1) * units / parts * unit, splitN ? n : m)
             if lo >= hi { return }
@@ -48,6 +50,14 @@ extension Gemm {
                        c: c + lo * ldc, ldc: ldc, ws: ws)
             }
         }
+        // libdispatch's apply: the caller runs parts too and claims any part a worker has not
+        // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
+        // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
+        // it and had the higher hand-off cost in every run (see Gemm+SIMD notes below).
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let run = body
+            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
+        }
     }
 
     /// How many parts (threads) a call should use: no more than asked, no more than there are
@@ -60,7 +70,7 @@ extension Gemm {
         return max(1, min(threads, units, byWork))
     }
 
-    static let minWorkPerPart = 1 << 18
+    nonisolated(unsafe) static var minWorkPerPart = envInt("GEMM_MINWORK", 1 << 18)
 
     /// `C = beta·C` (K = 0: the product is empty); `beta == 0` writes zeros without reading.
     static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderWorkloadsTests: XCTestCase { func testModuleLinks() {} }

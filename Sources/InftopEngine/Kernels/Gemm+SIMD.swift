@@ -11,6 +11,7 @@ extension Gemm {
     nonisolated(unsafe) static var kcMax = envInt("GEMM_KC", 256)
     nonisolated(unsafe) static var mcMax = envInt("GEMM_MC", 144)
     nonisolated(unsafe) static var ncMax = envInt("GEMM_NC", 4080)
+    nonisolated(unsafe) static var inPlaceMaxM = envInt("GEMM_INPLACE", 24)
     static func envInt(_ name: String, _ d: Int) -> Int { if let v = getenv(name) { return Int(String(cString: v)) ?? d }; return d }
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
@@ -90,6 +91,12 @@ extension Gemm {
     }
 
     /// One thread's GEMM through the packed path (GotoBLAS loop nest: jc → pc → ic → jr → ir).
+    ///
+    /// Small M with B not transposed reads B in place instead of packing it: with one m block
+    /// each B micro-panel is used by only ⌈M/6⌉ tiles, so copying B (K×N read + written, from
+    /// L3 when it exceeds L2) cost more than it saved — 40 % of all cycles at 8×384×384 and
+    /// 60 % at M = 1 (perf). Only a ragged last column panel is still packed (zero padding
+    /// keeps the kernel from reading past the end of a row of B).
     static func packed(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -98,7 +105,8 @@ extension Gemm {
         let kcB = balancedBlock(k, limit: kcMax, unit: 8)
         let mcB = balancedBlock(m, limit: mcMax, unit: mr)
         let ncB = balancedBlock(n, limit: ncMax, unit: nr)
-        ws.reserve(aCount: mcB * kcB, bCount: kcB * ncB)
+        let bInPlace = !transB && m <= inPlaceMaxM
+        ws.reserve(aCount: mcB * kcB, bCount: kcB * (bInPlace ? nr : ncB))
         let ap = ws.a, bp = ws.b, scratch = ws.scratch
         var jc = 0
         while jc < n {
@@ -106,7 +114,7 @@ extension Gemm {
             var pc = 0
             while pc < k {
                 let kb = min(kcB, k - pc)
-                packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp)
+                if !bInPlace { packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp) }
                 // The first k block applies the caller's beta; later ones accumulate.
                 let betaBlock: Float = pc == 0 ? beta : 1
                 var ic = 0
@@ -118,11 +126,19 @@ extension Gemm {
                     var jr = 0
                     while jr < nb {
                         let cols = min(nr, nb - jr)
-                        let bPanel = UnsafePointer(bp + jr * kb)
+                        let bPanel: UnsafePointer<Float>, bStride: Int
+                        if !bInPlace {
+                            bPanel = UnsafePointer(bp + jr * kb); bStride = nr
+                        } else if cols == nr {
+                            bPanel = b + (pc * ldb + jc + jr); bStride = ldb
+                        } else {
+                            packB(transB: false, b: b, ldb: ldb, p0: pc, j0: jc + jr, cols: cols, kc: kb, dst: bp)
+                            bPanel = UnsafePointer(bp); bStride = nr
+                        }
                         var ir = 0
                         while ir < mb {
                             microkernel(
-                                kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel,
+                                kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel, bStride: bStride,
                                 c: c + ((ic + ir) * ldc + jc + jr), ldc: ldc,
                                 rows: min(mr, mb - ir), cols: cols,
                                 alpha: alpha, beta: betaBlock, scratch: scratch)

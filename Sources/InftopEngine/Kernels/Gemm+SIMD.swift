@@ -1,5 +1,5 @@
-import Glibc
 import Dispatch
+
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -8,11 +8,11 @@ extension Gemm {
     /// - `nc`: the packed B block (kc×nc ≤ 4 MB) lives in L3 and is reused by every mc block.
     /// Blocks are balanced (K = 384 → two blocks of 192, not 256 + 128), so no sliver block
     /// pays the C load/store of a full one.
-    nonisolated(unsafe) static var kcMax = envInt("GEMM_KC", 256)
-    nonisolated(unsafe) static var mcMax = envInt("GEMM_MC", 144)
-    nonisolated(unsafe) static var ncMax = envInt("GEMM_NC", 4080)
-    nonisolated(unsafe) static var inPlaceMaxM = envInt("GEMM_INPLACE", 24)
-    static func envInt(_ name: String, _ d: Int) -> Int { if let v = getenv(name) { return Int(String(cString: v)) ?? d }; return d }
+    static let kcMax = 256
+    static let mcMax = 144
+    static let ncMax = 4080
+    /// Up to this M (four row panels) B is read in place when not transposed (see `packed`).
+    static let inPlaceMaxM = 24
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
     /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into up to `threads` parts run
@@ -54,7 +54,9 @@ extension Gemm {
         // libdispatch's apply: the caller runs parts too and claims any part a worker has not
         // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
         // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
-        // it and had the higher hand-off cost in every run (see Gemm+SIMD notes below).
+        // it: a 24×64×64 product forced into two parts took 3.4–6.8 µs with apply and 6–14 µs
+        // with the pool on the shared 2-vCPU machine; a spinning pool worker that shared a core
+        // with the caller even cost its whole spin (57 µs) per call.
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let run = body
             DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
@@ -66,12 +68,14 @@ extension Gemm {
     static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
         if threads <= 1 { return 1 }
         let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
-        // A hand-off costs a few microseconds; below ~256k multiply-adds a part is not worth it.
         let byWork = max(1, m * n * k / minWorkPerPart)
         return max(1, min(threads, units, byWork))
     }
 
-    nonisolated(unsafe) static var minWorkPerPart = envInt("GEMM_MINWORK", 1 << 18)
+    /// Multiply-adds a part must have to be worth a thread: 2¹⁹ ≈ 14 µs at 75 GFLOP/s, against a
+    /// measured hand-off of 3–7 µs (concurrentPerform on this 2-vCPU machine). So a product
+    /// splits in two from ~1 M multiply-adds (e.g. 64×64×256) up.
+    static let minWorkPerPart = 1 << 19
 
     /// `C = beta·C` (K = 0: the product is empty); `beta == 0` writes zeros without reading.
     static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

@@ -2,8 +2,9 @@ import InftopEngine
 import InftopWorkloads
 
 extension BenchCommand {
-    /// `bench --gemm`: times every (shape, layout, threads, backend) combination side by side
-    /// in one run and prints a table (with the simd/blas ratio) or JSON lines.
+    /// `bench --gemm`: times every (shape, layout, threads) combination, the backends of one
+    /// combination interleaved batch by batch, and prints a table (with the simd/blas ratio)
+    /// or JSON lines.
     func runGemm(shapesText: String) throws {
         let shapes: [GemmShape], backends: [GemmBackend], threadCounts: [Int], layouts: [GemmLayout]
         do {
@@ -26,9 +27,8 @@ extension BenchCommand {
             for layout in layouts {
                 for t in threadCounts {
                     var row: [GemmBackend: Double] = [:]
-                    for b in backends {
-                        let r = GemmBenchmark.run(shape, layout: layout, backend: b, threads: t)
-                        row[b] = r.gflops
+                    for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, threads: t) {
+                        row[r.backend] = r.gflops
                         if json { print(r.jsonLine) }
                     }
                     guard !json else { continue }

@@ -10,8 +10,8 @@ extension Gemm {
     ///
     /// - `ap`: packed A micro-panel, `kc`×6 floats (for each p the 6 rows' values; only the
     ///   first `rows` of each group are read, so an edge panel needs no padding).
-    /// - `bp`: packed B micro-panel, `kc`×16 floats (for each p the 16 columns' values,
-    ///   zero padded past the edge).
+    /// - `bp`: B micro-panel, `kc` rows of 16 floats, `bStride` floats apart: packed (16, zero
+    ///   padded past the edge) or, for small M, B itself (`ldb`, whole panels only).
     /// - `c`: top-left of the tile in C, row stride `ldc`; only `rows`×`cols` (≤ 6×16) is touched.
     /// - `beta == 0`: C is not read (NaN in it vanishes).
     /// - `scratch`: 6×16 floats, used only when `cols` is not a whole number of vectors.
@@ -22,37 +22,37 @@ extension Gemm {
     /// allocator add two moves to the 6-row inner loop.
     @inline(__always)
     static func microkernel(
-        kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>,
+        kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
         alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>
     ) {
         switch rows {
-        case 6: kernel6(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
-        case 5: kernel5(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
-        case 4: kernel4(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
-        case 3: kernel3(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
-        case 2: kernel2(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
-        default: kernel1(kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        case 6: kernel6(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        case 5: kernel5(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        case 4: kernel4(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        case 3: kernel3(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        case 2: kernel2(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+        default: kernel1(kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
         }
     }
 
-    @inline(never) static func kernel6(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 6, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel6(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 6, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
-    @inline(never) static func kernel5(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 5, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel5(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 5, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
-    @inline(never) static func kernel4(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 4, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel4(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 4, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
-    @inline(never) static func kernel3(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 3, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel3(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 3, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
-    @inline(never) static func kernel2(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 2, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel2(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 2, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
-    @inline(never) static func kernel1(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
-        tileKernel(rowsK: 1, kc: kc, ap: ap, bp: bp, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
+    @inline(never) static func kernel1(kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int, alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>) {
+        tileKernel(rowsK: 1, kc: kc, ap: ap, bp: bp, bStride: bStride, c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta, scratch: scratch)
     }
 
     /// The tile loop for a compile-time row count `rowsK` (1…6); always inlined with a literal
@@ -64,7 +64,7 @@ extension Gemm {
     /// is FMA-bound.
     @inline(__always)
     static func tileKernel(
-        rowsK: Int, kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>,
+        rowsK: Int, kc: Int, ap: UnsafePointer<Float>, bp: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int,
         alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>
     ) {
@@ -101,7 +101,7 @@ extension Gemm {
                 x = SIMD8<Float>(repeating: a[5])
                 c50.addProduct(x, b0); c51.addProduct(x, b1)
             }
-            a += mr; b += nr
+            a += mr; b += bStride
         }
         if cols == nr {
             // Whole vectors: straight into C, one row at a time.

@@ -102,8 +102,9 @@ extension Gemm {
 
     /// 16 rows of a stored N×K matrix (`src`, row stride `ldb`), `kc` long, transposed into a
     /// kc×16 panel. Walks p in steps of 8 and transposes 8×8 blocks in registers, so reads
-    /// are whole vectors and writes whole panel rows (scalar gathers were a third of the time
-    /// of an NT product with M = 64).
+    /// are whole vectors and writes whole panel rows. Measured with perf against a scalar
+    /// gather: packing cycles per kernel cycle 0.22 vs 0.36 at 64×256×784 NT, and 2.3× less
+    /// packing time at 8×384×384 NT, where packing B is most of the work.
     @inline(__always)
     static func packTransposed16(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, dst: UnsafeMutablePointer<Float>) {
         var p = 0

@@ -89,6 +89,23 @@ final class ConvPoolTests: XCTestCase {
                                atol: 1e-4, rtol: 1e-5, "accumulation")
     }
 
+    /// A backward run with another thread count than its forward (so other chunks) must not
+    /// reuse the forward's im2col columns for the wrong images.
+    func testBackwardWithDifferentSplitThanForward() {
+        let x = LayerCheck.tensor([6, 2, 5, 5], seed: 4), dY = LayerCheck.tensor([6, 3, 5, 5], seed: 5)
+        func run(_ fwd: Compute, _ bwd: Compute) -> [Float] {
+            let conv = Conv2d(name: "c", inChannels: 2, outChannels: 3, kernel: 3, padding: 1, seed: 6)
+            conv.samplesPerChunk = 4
+            _ = conv.forward(x, fwd, training: true)
+            return conv.backward(dY, bwd).toArray() + conv.weight.grad.toArray() + conv.bias.grad.toArray()
+        }
+        let one = Compute(backend: .blas, threads: 1), two = Compute(backend: .blas, threads: 2), three = Compute(backend: .blas, threads: 3)
+        let expected = run(one, one)
+        LayerCheck.assertClose(run(two, one), expected, atol: 1e-5, rtol: 1e-5, "2 then 1")
+        LayerCheck.assertClose(run(one, three), expected, atol: 1e-5, rtol: 1e-5, "1 then 3")
+        LayerCheck.assertClose(run(three, two), expected, atol: 1e-5, rtol: 1e-5, "3 then 2")
+    }
+
     func testInitIsPyTorchDefaultRange() {
         let conv = Conv2d(name: "c", inChannels: 4, outChannels: 8, kernel: 5, padding: 2, seed: 1)
         XCTAssertEqual(conv.weight.value.shape, [8, 4, 5, 5])

@@ -203,8 +203,12 @@ public final class TrainingLoop: @unchecked Sendable {
                 let trainedSoFar = trainingNanos(at: evalStart)
                 evaluate()
                 let evalEnd = monotonicNanos()
-                trainingNanosBefore = trainedSoFar
-                segmentStart = evalEnd
+                // Evaluation and what follows it here (checkpoint, callback, snapshot) is not
+                // training time: the clock restarts when the next step begins.
+                defer {
+                    trainingNanosBefore = trainedSoFar
+                    segmentStart = monotonicNanos()
+                }
 
                 let epochTrainingNanos = trainedSoFar - epochTrainingBefore
                 var summary = EpochSummary(

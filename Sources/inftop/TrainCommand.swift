@@ -110,6 +110,13 @@ struct TrainCommand: ParsableCommand {
         c.evalsPerEpoch = try int("evals-per-epoch", evalsPerEpoch)
         guard let sd = UInt64(seed) else { throw EngineError.invalid(what: "--seed \(seed)", reason: "not a non-negative integer") }
         c.seed = sd
+        if let path = checkpoint {
+            // Fail now, not after the first epoch: the folder must exist and be writable.
+            let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
+                throw EngineError.invalid(what: "--checkpoint \(path)", reason: "folder '\(dir.isEmpty ? "/" : dir)' does not exist or is not writable")
+            }
+        }
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
         c.prefetch = !noPrefetch

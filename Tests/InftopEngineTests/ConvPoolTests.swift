@@ -89,6 +89,23 @@ final class ConvPoolTests: XCTestCase {
                                atol: 1e-4, rtol: 1e-5, "accumulation")
     }
 
+    /// A backward run with another thread count than its forward (so other chunks) must not
+    /// reuse the forward's im2col columns for the wrong images.
+    func testBackwardWithDifferentSplitThanForward() {
+        let x = LayerCheck.tensor([6, 2, 5, 5], seed: 4), dY = LayerCheck.tensor([6, 3, 5, 5], seed: 5)
+        func run(_ fwd: Compute, _ bwd: Compute) -> [Float] {
+            let conv = Conv2d(name: "c", inChannels: 2, outChannels: 3, kernel: 3, padding: 1, seed: 6)
+            conv.samplesPerChunk = 4
+            _ = conv.forward(x, fwd, training: true)
+            return conv.backward(dY, bwd).toArray() + conv.weight.grad.toArray() + conv.bias.grad.toArray()
+        }
+        let one = Compute(backend: .blas, threads: 1), two = Compute(backend: .blas, threads: 2), three = Compute(backend: .blas, threads: 3)
+        let expected = run(one, one)
+        LayerCheck.assertClose(run(two, one), expected, atol: 1e-5, rtol: 1e-5, "2 then 1")
+        LayerCheck.assertClose(run(one, three), expected, atol: 1e-5, rtol: 1e-5, "1 then 3")
+        LayerCheck.assertClose(run(three, two), expected, atol: 1e-5, rtol: 1e-5, "3 then 2")
+    }
+
     func testInitIsPyTorchDefaultRange() {
         let conv = Conv2d(name: "c", inChannels: 4, outChannels: 8, kernel: 5, padding: 2, seed: 1)
         XCTAssertEqual(conv.weight.value.shape, [8, 4, 5, 5])
@@ -173,9 +190,14 @@ extension ConvPoolTests {
     /// a 2×2 pool equals a generic pool fed the same data (size 2 runs the SIMD path for the
     /// first 8·k columns and the scalar tail for the rest).
     func testPool2MatchesGenericRuleOnTiesAndNaNs() {
+        // OW = 18: two vectors and an overlapping third, last column dropped; 16: exactly two
+        // vectors; 7 and 2: the scalar path.
+        for W in [37, 16, 14, 5] { pool2Check(H: 6, W: W) }
+    }
+
+    func pool2Check(H: Int, W: Int) {
         let compute = Compute(backend: .reference, threads: 1)
-        let H = 6, W = 37   // OW = 18: two vectors of 8 and a tail of 2; the last column is dropped
-        var rng = SeededRandom(seed: 12)
+        var rng = SeededRandom(seed: UInt64(12 + W))
         // Few distinct values: many ties. A sprinkling of NaNs.
         let values: [Float] = (0..<(2 * H * W)).map { _ in
             let r = rng.nextInt(below: 20)
@@ -198,7 +220,7 @@ extension ConvPoolTests {
             expDX[at] += dY[(c * (H / 2) + oh) * (W / 2) + ow]
         } } }
         XCTAssertEqual(y.count, expY.count)
-        for i in 0..<y.count { XCTAssertTrue(y[i] == expY[i] || (y[i].isNaN && expY[i].isNaN), "y[\(i)] \(y[i]) vs \(expY[i])") }
-        XCTAssertEqual(dX, expDX)
+        for i in 0..<y.count { XCTAssertTrue(y[i] == expY[i] || (y[i].isNaN && expY[i].isNaN), "W \(W) y[\(i)] \(y[i]) vs \(expY[i])") }
+        XCTAssertEqual(dX, expDX, "W \(W)")
     }
 }

@@ -40,7 +40,7 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let ce = SoftmaxCrossEntropy()
         let logits = LayerCheck.tensor([4, 7], seed: 1, lo: -3, hi: 3)
         let labels: [Int32] = [6, 0, 3, 3]
-        _ = labels.withUnsafeBufferPointer { ce.forward(logits: logits, labels: $0.baseAddress!) }
+        _ = labels.withUnsafeBufferPointer { ce.forward(logits: logits, labels: $0.baseAddress!, count: 4) }
         let d = ce.backward().toArray()
         let h: Float = 1e-2
         for i in 0..<logits.count {

@@ -1,10 +1,12 @@
 import Dispatch
+import Synchronization
 
 /// How a convolution uses `Compute.threads`.
 public enum ConvThreading: String, Sendable, CaseIterable {
-    /// The batch is split across threads; each runs its own im2col → GEMM → permute pipeline
-    /// with single-threaded kernels (one fork-join per pass, each core keeps its own chunk in
-    /// cache), and the per-thread weight gradients are summed at the end.
+    /// Chunks of the batch are handed out to threads (dynamically, from a shared counter, so a
+    /// thread the OS preempts does not hold the others up); each runs its own im2col → GEMM →
+    /// permute pipeline with single-threaded kernels (one fork-join per pass, each core keeps its
+    /// chunk in cache), and the per-thread weight gradients are summed at the end.
     case batch
     /// One pipeline over the whole batch; every GEMM and memory kernel uses all threads.
     case gemm
@@ -28,7 +30,7 @@ public enum ConvThreading: String, Sendable, CaseIterable {
 ///
 /// Chunks of a few images keep `col` (K·nb·OH·OW floats: 5 MB for 8 images of the CNN's conv2)
 /// in cache between im2col and the GEMM that reads it; backward recomputes im2col per chunk,
-/// unless each thread had a single chunk, whose forward `col` is then reused. Forward keeps a
+/// except for the chunk a thread's `col` still holds from the forward. Forward keeps a
 /// reference to X (no copy): X must stay unchanged until backward.
 public final class Conv2d: Layer {
     public let name: String
@@ -54,41 +56,47 @@ public final class Conv2d: Layer {
     /// Per-thread scratch, grown when the thread count grows.
     private var workspaces: [Workspace] = []
     private var savedX: Tensor?
-    /// The forward's split when every thread's `col` still holds its whole share (backward may
-    /// then skip im2col), else nil.
-    private var reusableSplit: Split?
+    /// Next chunk to hand out in a parallel pass.
+    private let nextChunk = ChunkCounter()
+    /// The last training forward's split: workspaces' `colChunk` numbers refer to it.
+    private var forwardSplit: Split?
 
     public var parameters: [Parameter] { [weight, bias] }
 
     /// One thread's scratch. `col` `[K, nb·OH·OW]` (im2col, then dcol), `yT` `[out, nb·OH·OW]`
     /// (GEMM output / permuted dY), `dW` `[out·K]` and `db` `[out]` (partial gradients of
     /// threads other than the first, which accumulates straight into the parameters).
+    /// `colChunk` is the chunk whose im2col `col` holds from a training forward, or -1.
     private final class Workspace {
         let col: Tensor, yT: Tensor, dW: Tensor, db: Tensor
+        let colChunk = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         init(_ name: String) {
             col = Tensor([0], name: name + ".col")
             yT = Tensor([0], name: name + ".yT")
             dW = Tensor([0], name: name + ".dWpart")
             db = Tensor([0], name: name + ".dbpart")
+            colChunk.pointee = -1
         }
+        deinit { colChunk.deallocate() }
     }
 
-    /// How a batch is cut: `workers` threads (each with a contiguous share of images), chunks of
-    /// `chunk` images inside a share, and `inner` threads for each kernel call.
+    private final class ChunkCounter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// How a batch is cut: chunks of `chunk` images, handed to `workers` threads, each kernel
+    /// call using `inner` threads.
     private struct Split: Equatable {
         let batch: Int, workers: Int, chunk: Int, inner: Int
-        /// Images of worker `t`: an even split, the first `batch % workers` get one more.
-        func share(_ t: Int) -> Range<Int> {
-            let base = batch / workers, extra = batch % workers
-            let start = t * base + min(t, extra)
-            return start..<(start + base + (t < extra ? 1 : 0))
-        }
+        var chunks: Int { (batch + chunk - 1) / chunk }
+        func images(_ c: Int) -> Range<Int> { (c * chunk)..<min(batch, (c + 1) * chunk) }
     }
 
     /// Raw pointers of one workspace, to cross into the worker closures.
     private struct Buffers: @unchecked Sendable {
         let col: UnsafeMutablePointer<Float>, yT: UnsafeMutablePointer<Float>
         let dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
+        let colChunk: UnsafeMutablePointer<Int>
     }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, padding: Int, seed: UInt64) {
@@ -121,10 +129,11 @@ public final class Conv2d: Layer {
     }
 
     private func split(batch: Int, _ compute: Compute) -> Split {
-        let workers = threading == .batch ? max(1, min(compute.threads, batch)) : 1
-        let share = (batch + workers - 1) / workers
-        return Split(batch: batch, workers: workers, chunk: max(1, min(samplesPerChunk, share)),
-                     inner: workers == 1 ? compute.threads : 1)
+        let threads = threading == .batch ? max(1, compute.threads) : 1
+        // At least one chunk per thread when the batch allows it.
+        let chunk = max(1, min(samplesPerChunk, (batch + threads - 1) / threads))
+        let workers = min(threads, (batch + chunk - 1) / chunk)
+        return Split(batch: batch, workers: max(1, workers), chunk: chunk, inner: workers <= 1 ? compute.threads : 1)
     }
 
     /// Sizes the first `s.workers` workspaces for chunks of `s.chunk` images; returns their pointers.
@@ -137,18 +146,30 @@ public final class Conv2d: Layer {
             w.yT.resize([outChannels, n])
             w.dW.resize([outChannels * g.patchSize])
             w.db.resize([outChannels])
-            return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data)
+            return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data, colChunk: w.colChunk)
         }
     }
 
-    /// Runs `body(t)` for t in 0..<workers, in parallel when workers > 1. With several workers
-    /// each calls GEMM single-threaded, so OpenBLAS is set to 1 thread first, outside the region
-    /// (its thread count is process-global).
-    private func forEachWorker(_ s: Split, _ compute: Compute, _ body: @Sendable (Int) -> Void) {
-        if s.workers == 1 { body(0); return }
+    /// Runs `body(t, c)` for every chunk c, on worker t (which owns workspace t). With one
+    /// worker the chunks run in order on the caller's thread. With several, each worker pulls
+    /// chunks from a shared counter until none is left, and calls GEMM single-threaded, so
+    /// OpenBLAS is set to 1 thread first, outside the region (its thread count is process-global).
+    private func forEachChunk(_ s: Split, _ compute: Compute, _ body: @Sendable (Int, Int) -> Void) {
+        if s.workers == 1 {
+            for c in 0..<s.chunks { body(0, c) }
+            return
+        }
         var a: Float = 0, b: Float = 0, c: Float = 0
         Gemm.run(compute.backend, m: 1, n: 1, k: 1, a: &a, lda: 1, b: &b, ldb: 1, c: &c, ldc: 1, threads: 1)
-        DispatchQueue.concurrentPerform(iterations: s.workers, execute: body)
+        let counter = nextChunk
+        counter.value.store(0, ordering: .relaxed)
+        DispatchQueue.concurrentPerform(iterations: s.workers) { t in
+            while true {
+                let chunk = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                if chunk >= s.chunks { break }
+                body(t, chunk)
+            }
+        }
     }
 
     public func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor {
@@ -161,20 +182,17 @@ public final class Conv2d: Layer {
         let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
         let ws = ParallelChunks.Ptr(weight.value.data), bs = ParallelChunks.Ptr(bias.value.data)
         let backend = compute.backend
-        forEachWorker(s, compute) { t in
-            let buf = bufs[t], share = s.share(t)
-            var b0 = share.lowerBound
-            while b0 < share.upperBound {
-                let nb = min(s.chunk, share.upperBound - b0), N = nb * HW
-                Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
-                Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
-                         beta: 0, c: buf.yT, ldc: N, threads: s.inner)
-                Self.unpermute(buf.yT, bias: bs.p, into: ys.p + b0 * O * HW, images: nb, channels: O, planeSize: HW, threads: s.inner)
-                b0 += nb
-            }
+        forEachChunk(s, compute) { t, c in
+            let buf = bufs[t], images = s.images(c)
+            let b0 = images.lowerBound, nb = images.count, N = nb * HW
+            Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+            Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
+                     beta: 0, c: buf.yT, ldc: N, threads: s.inner)
+            Self.unpermute(buf.yT, bias: bs.p, into: ys.p + b0 * O * HW, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            buf.colChunk.pointee = training ? c : -1
         }
         savedX = training ? x : nil
-        reusableSplit = training && (0..<s.workers).allSatisfy({ s.share($0).count <= s.chunk }) ? s : nil
+        forwardSplit = training ? s : nil
         return y
     }
 
@@ -186,36 +204,37 @@ public final class Conv2d: Layer {
         dY.expectShape([batch, O, g.outHeight, g.outWidth], "Conv2d '\(name)' backward dY")
         dX.resize(x.shape)
         let s = split(batch: batch, compute)
-        let reuseCol = reusableSplit == s
         let bufs = buffers(s, g)
         let xs = ParallelChunks.Ptr(x.data), dys = ParallelChunks.Ptr(dY.data), dxs = ParallelChunks.Ptr(dX.data)
         let ws = ParallelChunks.Ptr(weight.value.data)
         let dW0 = ParallelChunks.Ptr(weight.grad.data), db0 = ParallelChunks.Ptr(bias.grad.data)
         let backend = compute.backend, wantDX = computesInputGradient
-        forEachWorker(s, compute) { t in
-            let buf = bufs[t], share = s.share(t)
-            // The first worker accumulates into the parameters' gradients, the others into
-            // zeroed partials summed after the join.
+        let sameSplit = forwardSplit == s
+        forwardSplit = nil
+        // The first worker accumulates into the parameters' gradients, the others into
+        // partials, zeroed here and summed after the join.
+        for t in 1..<max(1, s.workers) {
+            bufs[t].dW.update(repeating: 0, count: O * K)
+            bufs[t].db.update(repeating: 0, count: O)
+        }
+        forEachChunk(s, compute) { t, c in
+            let buf = bufs[t], images = s.images(c)
+            let b0 = images.lowerBound, nb = images.count, N = nb * HW
             let dW = t == 0 ? dW0.p : buf.dW, db = t == 0 ? db0.p : buf.db
-            if t > 0 { dW.update(repeating: 0, count: O * K); db.update(repeating: 0, count: O) }
-            var b0 = share.lowerBound
-            while b0 < share.upperBound {
-                let nb = min(s.chunk, share.upperBound - b0), N = nb * HW
-                if !reuseCol {
-                    Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
-                }
-                Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
-                Self.addRowSums(buf.yT, rows: O, cols: N, into: db, threads: s.inner)
-                // dW += dYᵗ · colᵀ
-                Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: buf.yT, lda: N,
-                         b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
-                if wantDX {
-                    // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
-                    Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
-                             b: buf.yT, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
-                    Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
-                }
-                b0 += nb
+            if !sameSplit || buf.colChunk.pointee != c {
+                Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+            }
+            buf.colChunk.pointee = -1   // col becomes dcol below
+            Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            Self.addRowSums(buf.yT, rows: O, cols: N, into: db, threads: s.inner)
+            // dW += dYᵗ · colᵀ
+            Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: buf.yT, lda: N,
+                     b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
+            if wantDX {
+                // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
+                Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
+                         b: buf.yT, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
+                Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
             }
         }
         for t in 1..<max(1, s.workers) {
@@ -223,7 +242,6 @@ public final class Conv2d: Layer {
             Self.add(bufs[t].db, into: bias.grad.data, count: O)
         }
         if !wantDX { dX.fill(0) }
-        reusableSplit = nil
         return dX
     }
 

@@ -101,45 +101,52 @@ public final class MaxPool2d: Layer {
 
     /// The 2×2 case of one plane, 8 outputs at a time: the four window positions are the even
     /// and odd lanes of two 16-float row loads, compared branch-free in window order with the
-    /// same rule as the scalar loop (random data makes the scalar branches mispredict).
+    /// same rule as the scalar loop (random data makes branches mispredict). A row's last
+    /// partial vector is redone overlapping the previous one (same values, same result); rows
+    /// narrower than 8 outputs go through a branch-free scalar loop.
     @inline(__always)
     static func pool2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                       _ idx: UnsafeMutablePointer<Int32>, W: Int, OH: Int, OW: Int) {
         let lanes2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         let w32 = Int32(W)
-        for oh in 0..<OH {
-            let r0 = src + 2 * oh * W, r1 = r0 + W
-            var ow = 0
-            while ow + 8 <= OW {
-                let v0 = UnsafeRawPointer(r0 + 2 * ow).loadUnaligned(as: SIMD16<Float>.self)
-                let v1 = UnsafeRawPointer(r1 + 2 * ow).loadUnaligned(as: SIMD16<Float>.self)
-                var m = v0.evenHalf
-                var at = SIMD8<Int32>(repeating: Int32(2 * oh * W + 2 * ow)) &+ lanes2
-                var off = SIMD8<Int32>()
-                let b = v0.oddHalf, c = v1.evenHalf, d = v1.oddHalf
-                var take = (b .> m) .| (b .!= b)
-                m.replace(with: b, where: take); off.replace(with: 1, where: take)
-                take = (c .> m) .| (c .!= c)
-                m.replace(with: c, where: take); off.replace(with: w32, where: take)
-                take = (d .> m) .| (d .!= d)
-                m.replace(with: d, where: take); off.replace(with: w32 + 1, where: take)
-                at &+= off
-                dst.storeV8(m, at: oh * OW + ow)
-                UnsafeMutableRawPointer(idx + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
-                ow += 8
+        @inline(__always) func vector(_ oh: Int, _ ow: Int) {
+            let r0 = src + 2 * oh * W + 2 * ow, r1 = r0 + W
+            let v0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+            let v1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+            var m = v0.evenHalf
+            var off = SIMD8<Int32>()
+            let b = v0.oddHalf, c = v1.evenHalf, d = v1.oddHalf
+            var take = (b .> m) .| (b .!= b)
+            m.replace(with: b, where: take); off.replace(with: 1, where: take)
+            take = (c .> m) .| (c .!= c)
+            m.replace(with: c, where: take); off.replace(with: w32, where: take)
+            take = (d .> m) .| (d .!= d)
+            m.replace(with: d, where: take); off.replace(with: w32 + 1, where: take)
+            let at = SIMD8<Int32>(repeating: Int32(2 * oh * W + 2 * ow)) &+ lanes2 &+ off
+            dst.storeV8(m, at: oh * OW + ow)
+            UnsafeMutableRawPointer(idx + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
+        }
+        if OW >= 8 {
+            for oh in 0..<OH {
+                var ow = 0
+                while ow + 8 <= OW { vector(oh, ow); ow += 8 }
+                if ow < OW { vector(oh, OW - 8) }
             }
-            while ow < OW {
+            return
+        }
+        for oh in 0..<OH {
+            for ow in 0..<OW {
                 let base = 2 * oh * W + 2 * ow
                 var best = src[base], bestAt = base
-                var v = src[base + 1]
-                if v > best || v.isNaN { best = v; bestAt = base + 1 }
-                v = src[base + W]
-                if v > best || v.isNaN { best = v; bestAt = base + W }
-                v = src[base + W + 1]
-                if v > best || v.isNaN { best = v; bestAt = base + W + 1 }
+                // Selects instead of branches: the compiler emits blends/cmovs.
+                var v = src[base + 1], take = v > best || v != v
+                best = take ? v : best; bestAt = take ? base + 1 : bestAt
+                v = src[base + W]; take = v > best || v != v
+                best = take ? v : best; bestAt = take ? base + W : bestAt
+                v = src[base + W + 1]; take = v > best || v != v
+                best = take ? v : best; bestAt = take ? base + W + 1 : bestAt
                 dst[oh * OW + ow] = best
                 idx[oh * OW + ow] = Int32(bestAt)
-                ow += 1
             }
         }
     }

@@ -28,7 +28,8 @@ public final class TrainingLoop: @unchecked Sendable {
     public let test: ImageDataset
     public let knobs: Knobs
     public let snapshots: SnapshotSlot<TrainingSnapshot>
-    /// Called on the loop's thread after each evaluation with the epoch's summary so far.
+    /// Called on the loop's thread at each epoch end (and when the target stops an epoch early)
+    /// with the epoch's summary. Set it before `start()`.
     public var onEpoch: (@Sendable (EpochSummary) -> Void)?
 
     let profiler: StepProfiler
@@ -267,7 +268,7 @@ public final class TrainingLoop: @unchecked Sendable {
         heldBatch = batch
         profiler.buffer.lap(site: dataSite, phase: .data)
         let logits = model.forward(batch.x, compute, training: true, spans: spans, sites: layerSites)
-        let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels)
+        let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
         profiler.buffer.lap(site: lossSite, phase: .forward)
         let dLogits = lossFunction.backward()
         profiler.buffer.lap(site: lossSite, phase: .backward)

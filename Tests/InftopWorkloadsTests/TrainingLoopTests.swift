@@ -171,6 +171,19 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(slot.latest()?.state, .finished)
     }
 
+    func testChangingTheModelKnobEndsTheRun() throws {
+        let train = try separableDataset(3000, seed: 11, name: "sep-train")
+        let test = try separableDataset(100, seed: 12, name: "sep-test")
+        let knobs = Knobs(KnobValues(batchSize: 8, trainingPaused: true, model: "mlp"))
+        let loop = try TrainingLoop(config: config(epochs: 1000), train: train, test: test, knobs: knobs)
+        loop.start()
+        usleep(50_000)
+        knobs.update { $0.model = "cnn" }  // while paused: the pause ends too
+        let report = try XCTUnwrap(loop.wait())
+        XCTAssertEqual(report.endedBecause, "model changed")
+        XCTAssertEqual(report.totalSteps, 0)
+    }
+
     func testWeightsReachAReplicaAndTelemetryOffTakesNoSpans() throws {
         let train = try separableDataset(600, seed: 7, name: "sep-train")
         let test = try separableDataset(100, seed: 8, name: "sep-test")

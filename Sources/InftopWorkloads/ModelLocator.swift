@@ -11,10 +11,11 @@ public enum ModelLocator {
     /// Environment variable naming a model folder, checked before anything else.
     public static let environmentVariable = "INFTOP_MINILM_DIR"
 
-    /// The folder to load: `explicit` when given (it must hold config.json), else `defaultMiniLM()`.
+    /// The folder to load: `explicit` when given and not empty (it must hold config.json, model.safetensors
+    /// and vocab.txt), else `defaultMiniLM()`.
     /// Throws `EngineError.missing` with the install hint when there is none.
     public static func resolve(_ explicit: String?) throws -> String {
-        if let dir = explicit {
+        if let dir = explicit, !dir.isEmpty {
             let path = (dir as NSString).expandingTildeInPath
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {

@@ -130,3 +130,46 @@ final class BertKernelTests: XCTestCase {
         }
     }
 }
+
+extension BertKernelTests {
+    func testMaskedSoftmaxColumnsMatchesReference() {
+        var rng = TestRandom(5)
+        for (rows, cols) in [(1, 8), (2, 8), (7, 16), (33, 24), (128, 128)] {
+            let p = rng.floats(rows * cols, -20, 20)
+            var masks: [[Int32]?] = [nil]
+            masks.append((0..<rows).map { $0 % 3 == 1 ? 0 : 1 })
+            var last = [Int32](repeating: 0, count: rows)
+            last[rows - 1] = 1
+            masks.append(last)
+            for mask in masks {
+                var fast = p, ref = p
+                var inv = [Float](repeating: 0, count: cols), invRef = inv, colMax = inv
+                mask.withUnsafeBufferPointerIfPresent { m in
+                    BertKernels.maskedSoftmaxColumns(&fast, rows: rows, cols: cols, mask: m, colMax: &colMax, inverseSums: &inv)
+                    BertKernels.maskedSoftmaxColumnsReference(&ref, rows: rows, cols: cols, mask: m, inverseSums: &invRef)
+                }
+                let what = "\(rows)×\(cols) mask \(mask == nil ? "none" : "\(mask!.prefix(4))…")"
+                assertClose(fast, ref, abs: 1e-6, rel: 2e-6, what)
+                assertClose(inv, invRef, abs: 0, rel: 2e-6, what + " 1/sums")
+                if let mask {
+                    for j in 0..<rows where mask[j] == 0 { XCTAssertTrue(fast[(j * cols)..<(j * cols + cols)].allSatisfy { $0 == 0 }, what) }
+                }
+                // Normalised columns sum to 1.
+                for i in 0..<cols {
+                    let sum = (0..<rows).reduce(Float(0)) { $0 + fast[$1 * cols + i] } * inv[i]
+                    XCTAssertEqual(sum, 1, accuracy: 1e-5, what)
+                }
+            }
+        }
+    }
+}
+
+extension Optional where Wrapped == [Int32] {
+    /// Calls `body` with a pointer to the array's elements, or nil.
+    func withUnsafeBufferPointerIfPresent<R>(_ body: (UnsafePointer<Int32>?) -> R) -> R {
+        switch self {
+        case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}

@@ -36,15 +36,13 @@ final class MiniLMReferenceTests: XCTestCase {
         XCTAssertEqual(enc.model.config.hiddenSize, 384)
         XCTAssertEqual(enc.model.pooling, .mean)
         XCTAssertEqual(enc.tokenizer.maxLength, 256)
-        for backend in [GemmBackend.blas, .reference] {
-            for threads in [1, 2] {
-                for s in ref.sentences {
-                    XCTAssertEqual(enc.tokenizer.encode(s.text), s.token_ids, s.text)
-                    let e = enc.embed([s.text], compute: Compute(backend: backend, threads: threads))[0]
-                    let cos = Self.cosine(e, s.embedding)
-                    XCTAssertGreaterThanOrEqual(cos, 0.9999, "\(backend) t\(threads): \(s.text)")
-                }
-                if backend == .reference { break }
+        for s in ref.sentences { XCTAssertEqual(enc.tokenizer.encode(s.text), s.token_ids, s.text) }
+        // The reference GEMM (plain loops) is slow on this model: three sentences are enough for it.
+        let runs: [(GemmBackend, Int, Int)] = [(.blas, 1, 16), (.blas, 2, 16), (.simd, 2, 16), (.reference, 1, 3)]
+        for (backend, threads, count) in runs {
+            for s in ref.sentences.prefix(count) {
+                let e = enc.embed([s.text], compute: Compute(backend: backend, threads: threads))[0]
+                XCTAssertGreaterThanOrEqual(Self.cosine(e, s.embedding), 0.9999, "\(backend) t\(threads): \(s.text)")
             }
         }
     }

@@ -6,19 +6,25 @@ import InftopTelemetry
 /// 1/column sums [S8] (S8 = seq rounded up to 8).
 public final class AttentionScratch: @unchecked Sendable {
     private(set) var buffers: [Tensor] = []
+    /// `buffers[i].data`, kept so a forward reads them without allocating.
+    private(set) var pointers: [UnsafeMutablePointer<Float>] = []
     private(set) var seq = 0, headSize = 0
 
     public init() {}
 
     /// Makes room for `threads` workers on sequences of `seq` tokens and heads of `headSize`.
     public func reserve(seq: Int, headSize: Int, threads: Int) {
+        var changed = false
         if seq > self.seq || headSize > self.headSize {
             buffers.removeAll()
             self.seq = max(seq, self.seq); self.headSize = max(headSize, self.headSize)
+            changed = true
         }
         while buffers.count < threads {
             buffers.append(Tensor([Self.floats(seq: self.seq, headSize: self.headSize)], name: "attention.scratch\(buffers.count)"))
+            changed = true
         }
+        if changed { pointers = buffers.map(\.data) }
     }
 
     static func padded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
@@ -55,7 +61,7 @@ extension BertKernels {
         let tasks = batch * heads
         let workers = max(1, min(threads, tasks))
         scratch.reserve(seq: seq, headSize: headSize, threads: workers)
-        let bufs = scratch.buffers.map { $0.data }
+        let bufs = scratch.pointers
         nonisolated(unsafe) let qkvT = qkvT, bias = bias, mask = mask, contextT = contextT
         parallelChunks(tasks, parts: workers) { worker, range in
             for task in range {
@@ -100,28 +106,8 @@ extension BertKernels {
         // Pᵀ [keys, q8] = K Qᵀ: A(j, c) = Kᵀ[c, j] read in place (row stride 1, column stride M).
         smallGemm(m: keys, n: q8, k: d, a: kT, rowStride: 1, colStride: M, b: qp, ldb: q8, c: p, ldc: q8)
 
-        // Softmax down each column (over keys j), vertical vector ops only. Masked keys become 0.
-        let ninf = SIMD8<Float>(repeating: -.infinity)
-        var i = 0
-        while i < q8 { store8(ninf, colMax + i); store8(.zero, colInv + i); i += 8 }
-        for j in 0..<keys where !holes || rowMask[j] != 0 {
-            let row = p + j * q8
-            i = 0
-            while i < q8 { let v = load8(row + i), m = load8(colMax + i); store8(m.replacing(with: v, where: v .> m), colMax + i); i += 8 }
-        }
-        for j in 0..<keys {
-            let row = p + j * q8
-            if holes && rowMask[j] == 0 { row.update(repeating: 0, count: q8); continue }
-            i = 0
-            while i < q8 {
-                let e = exp8(load8(row + i) - load8(colMax + i))
-                store8(e, row + i)
-                store8(load8(colInv + i) + e, colInv + i)
-                i += 8
-            }
-        }
-        i = 0
-        while i < q8 { store8(1 / load8(colInv + i), colInv + i); i += 8 }
+        // Softmax down each column (over keys j); masked keys become exactly 0.
+        maskedSoftmaxColumns(p, rows: keys, cols: q8, mask: holes ? rowMask : nil, colMax: colMax, inverseSums: colInv)
 
         // Contextᵀ [d, queries] = Vᵀ Pᵀ, then × 1/sum per column and + bv per row.
         let out = contextT + (h * d) * M + col0
@@ -129,10 +115,59 @@ extension BertKernels {
         for c in 0..<d {
             let row = out + c * M
             let bv = SIMD8<Float>(repeating: bias[2 * H + h * d + c])
-            i = 0
+            var i = 0
             while i + 8 <= queries { store8(bv.addingProduct(load8(row + i), load8(colInv + i)), row + i); i += 8 }
             while i < queries { row[i] = bv[0].addingProduct(row[i], colInv[i]); i += 1 }
             for i in queries..<seq { row[i] = 0 }
+        }
+    }
+
+    /// Softmax down each column of P [rows, cols] (row-major, `cols` a multiple of 8), in the
+    /// unnormalised form attention needs: P[j, i] ← exp(P[j, i] − max_j P[j, i]) and
+    /// inverseSums[i] = 1 / Σ_j P[j, i]; the caller scales by inverseSums (once per output
+    /// instead of once per score). Rows j with mask[j] == 0 are masked keys: they become exactly 0
+    /// and do not count in the max (nil mask: none masked; at least one row must be unmasked).
+    /// `colMax` is [cols] scratch. Vertical vector operations only, no horizontal reductions.
+    public static func maskedSoftmaxColumns(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, mask: UnsafePointer<Int32>?,
+                                            colMax: UnsafeMutablePointer<Float>, inverseSums: UnsafeMutablePointer<Float>) {
+        precondition(cols % 8 == 0, "maskedSoftmaxColumns: cols \(cols) is not a multiple of 8")
+        let ninf = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i < cols { store8(ninf, colMax + i); store8(.zero, inverseSums + i); i += 8 }
+        for j in 0..<rows where mask == nil || mask![j] != 0 {
+            let row = p + j * cols
+            i = 0
+            while i < cols { let v = load8(row + i), m = load8(colMax + i); store8(m.replacing(with: v, where: v .> m), colMax + i); i += 8 }
+        }
+        for j in 0..<rows {
+            let row = p + j * cols
+            if let mask, mask[j] == 0 { row.update(repeating: 0, count: cols); continue }
+            i = 0
+            while i < cols {
+                let e = exp8(load8(row + i) - load8(colMax + i))
+                store8(e, row + i)
+                store8(load8(inverseSums + i) + e, inverseSums + i)
+                i += 8
+            }
+        }
+        i = 0
+        while i < cols { store8(1 / load8(inverseSums + i), inverseSums + i); i += 8 }
+    }
+
+    /// Plain-loop twin of `maskedSoftmaxColumns` (Double, libm exp); same contract, any `cols`.
+    public static func maskedSoftmaxColumnsReference(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, mask: UnsafePointer<Int32>?,
+                                                     inverseSums: UnsafeMutablePointer<Float>) {
+        for i in 0..<cols {
+            var mx = -Double.infinity
+            for j in 0..<rows where mask == nil || mask![j] != 0 { mx = max(mx, Double(p[j * cols + i])) }
+            var sum = 0.0
+            for j in 0..<rows {
+                if let mask, mask[j] == 0 { p[j * cols + i] = 0; continue }
+                let e = Foundation.exp(Double(p[j * cols + i]) - mx)
+                p[j * cols + i] = Float(e)
+                sum += e
+            }
+            inverseSums[i] = Float(1 / sum)
         }
     }
 

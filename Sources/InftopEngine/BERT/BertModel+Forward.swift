@@ -38,24 +38,24 @@ extension BertModel {
                 let s = 1 + 8 * i
                 // QKVᵀ [3H, M] = Wqkv · Xᵀ: feature-major, so each head's Q, K, V rows are contiguous
                 // over tokens and attention needs no transposition.
-                Gemm.run(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
+                gemm(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
                          c: QKV, ldc: M, threads: T)
                 lap(s)
                 BertKernels.attention(qkvT: QKV, bias: L.bqkv.pointer, mask: mask, contextT: CTX, batch: B, seq: S,
                                       heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T)
                 lap(s + 1)
                 // [M, H] = (contextᵀ)ᵀ · Woᵀ.
-                Gemm.run(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
+                gemm(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
                          c: P, ldc: H, threads: T)
                 lap(s + 2)
                 BertKernels.biasResidualLayerNorm(P, bias: L.bo.pointer, residual: X, gamma: L.ln1g.pointer, beta: L.ln1b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)
                 lap(s + 3)
-                Gemm.run(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T)
+                gemm(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T)
                 lap(s + 4)
                 BertKernels.biasActivation(FFN, bias: L.b1.pointer, rows: M, cols: F, activation: c.activation, threads: T)
                 lap(s + 5)
-                Gemm.run(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T)
+                gemm(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T)
                 lap(s + 6)
                 BertKernels.biasResidualLayerNorm(P, bias: L.b2.pointer, residual: X, gamma: L.ln2g.pointer, beta: L.ln2b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)
@@ -65,6 +65,36 @@ extension BertModel {
         }
         lap(1 + 8 * c.layers)
         return pooled
+    }
+
+    /// One projection GEMM: handed to the backend with all `threads` (`.library`), or split into
+    /// `threads` blocks of C run in parallel, each one single-threaded GEMM (`.split`).
+    @inline(__always)
+    func gemm(_ backend: GemmBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+              c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        guard threads > 1, gemmThreading == .split else {
+            Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
+            return
+        }
+        // Split the larger side in whole 16-wide (N) or 6-row (M) panels so no part repacks more
+        // than it must.
+        let splitN = n >= m
+        let unit = splitN ? 16 : 6
+        let units = ((splitN ? n : m) + unit - 1) / unit
+        let parts = min(threads, units)
+        nonisolated(unsafe) let a = a, b = b, c = c
+        BertKernels.parallelChunks(units, parts: parts) { _, r in
+            let lo = r.lowerBound * unit, hi = min(r.upperBound * unit, splitN ? n : m)
+            guard lo < hi else { return }
+            if splitN {
+                Gemm.run(backend, transA: transA, transB: transB, m: m, n: hi - lo, k: k, a: a, lda: lda,
+                         b: b + (transB ? lo * ldb : lo), ldb: ldb, c: c + lo, ldc: ldc, threads: 1)
+            } else {
+                Gemm.run(backend, transA: transA, transB: transB, m: hi - lo, n: n, k: k, a: a + (transA ? lo : lo * lda), lda: lda,
+                         b: b, ldb: ldb, c: c + lo * ldc, ldc: ldc, threads: 1)
+            }
+        }
     }
 
     /// out[t] = LayerNorm(word[ids[t]] + position[t mod seq] + type[types[t]]), t < tokens.

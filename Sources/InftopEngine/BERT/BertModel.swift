@@ -63,6 +63,14 @@ public struct BertSites: Sendable, Equatable {
     }
 }
 
+/// How the projection GEMMs use the threads of `Compute`.
+public enum BertGemmThreading: String, Sendable, CaseIterable {
+    /// One call with `threads`: the backend (OpenBLAS, the simd tier's pool) splits the work.
+    case library
+    /// `threads` single-threaded calls on blocks of C, run by our workers (no library threads).
+    case split
+}
+
 /// A BERT-family encoder with sentence-embedding pooling, loaded from a Hugging Face folder
 /// (BertModel+Load.swift), run by `embed` (BertModel+Forward.swift).
 ///
@@ -71,6 +79,8 @@ public struct BertSites: Sendable, Equatable {
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let pooling: BertPooling
+    /// How the projections use threads (change between forwards only).
+    public var gemmThreading: BertGemmThreading = .library
     /// The model folder or file it was loaded from.
     public let source: String
 

@@ -26,18 +26,21 @@ public final class SentenceEncoder: @unchecked Sendable {
         return SentenceEncoder(tokenizer: tokenizer, model: model, directory: directory)
     }
 
-    /// Embeddings of `texts` ([hidden] each, unit length), `batchSize` texts per forward.
+    /// Embeddings of `texts` ([hidden] each, unit length, in the order given), `batchSize` texts
+    /// per forward. Texts are grouped by token count (longest first, as sentence-transformers
+    /// does) so a batch pads little; each result is the same as embedding the text alone.
     public func embed(_ texts: [String], batchSize: Int = 32, compute: Compute = Compute()) -> [[Float]] {
         precondition(batchSize >= 1, "SentenceEncoder.embed: batch size must be ≥ 1")
-        var out: [[Float]] = []
-        out.reserveCapacity(texts.count)
+        let encoded = texts.map(tokenizer.encode)
+        let order = encoded.indices.sorted { (encoded[$0].count, $1) > (encoded[$1].count, $0) }
+        let h = model.config.hiddenSize
+        var out = [[Float]](repeating: [], count: texts.count)
         var start = 0
-        while start < texts.count {
-            let chunk = Array(texts[start..<min(start + batchSize, texts.count)])
-            let batch = tokenizer.batch(chunk)
+        while start < order.count {
+            let chunk = order[start..<min(start + batchSize, order.count)]
+            let batch = TokenBatch(sequences: chunk.map { encoded[$0] }, padId: tokenizer.padId)
             let e = model.embed(batch, compute: compute)
-            let h = model.config.hiddenSize
-            for b in 0..<batch.batch { out.append(Array(UnsafeBufferPointer(start: e.data + b * h, count: h))) }
+            for (b, index) in chunk.enumerated() { out[index] = Array(UnsafeBufferPointer(start: e.data + b * h, count: h)) }
             start += batchSize
         }
         return out

@@ -60,6 +60,8 @@ public final class Conv2d: Layer {
     private let nextChunk = ChunkCounter()
     /// The last training forward's split: workspaces' `colChunk` numbers refer to it.
     private var forwardSplit: Split?
+    /// The last `buffers` answer and what it was sized for.
+    private var bufferCache: (workers: Int, chunk: Int, geometry: ConvGeometry, buffers: [Buffers])?
 
     public var parameters: [Parameter] { [weight, bias] }
 
@@ -136,11 +138,14 @@ public final class Conv2d: Layer {
         return Split(batch: batch, workers: max(1, workers), chunk: chunk, inner: workers <= 1 ? compute.threads : 1)
     }
 
-    /// Sizes the first `s.workers` workspaces for chunks of `s.chunk` images; returns their pointers.
+    /// Sizes the first `s.workers` workspaces for chunks of `s.chunk` images; returns their
+    /// pointers. The array is cached while workers, chunk and geometry stay the same, so a warm
+    /// step allocates nothing.
     private func buffers(_ s: Split, _ g: ConvGeometry) -> [Buffers] {
+        if let c = bufferCache, c.workers == s.workers, c.chunk == s.chunk, c.geometry == g { return c.buffers }
         while workspaces.count < s.workers { workspaces.append(Workspace("\(name).w\(workspaces.count)")) }
         let n = s.chunk * g.outHeight * g.outWidth
-        return (0..<s.workers).map { t in
+        let result = (0..<s.workers).map { t in
             let w = workspaces[t]
             w.col.resize([g.patchSize, n])
             w.yT.resize([outChannels, n])
@@ -148,6 +153,8 @@ public final class Conv2d: Layer {
             w.db.resize([outChannels])
             return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data, colChunk: w.colChunk)
         }
+        bufferCache = (s.workers, s.chunk, g, result)
+        return result
     }
 
     /// Runs `body(t, c)` for every chunk c, on worker t (which owns workspace t). With one

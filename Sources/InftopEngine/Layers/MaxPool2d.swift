@@ -58,7 +58,7 @@ public final class MaxPool2d: Layer {
                 let src = xs.p + plane * H * W
                 let dst = ys.p + plane * OH * OW, idx = ix.p + plane * OH * OW
                 if s == 2 {
-                    Self.pool2(src, dst, idx, W: W, OH: OH, OW: OW)
+                    Self.pool2(src, dst, idx, H: H, W: W, OH: OH, OW: OW)
                     continue
                 }
                 for oh in 0..<OH {
@@ -102,14 +102,16 @@ public final class MaxPool2d: Layer {
     /// The 2×2 case of one plane, 8 outputs at a time: the four window positions are the even
     /// and odd lanes of two 16-float row loads, compared branch-free in window order with the
     /// same rule as the scalar loop (random data makes branches mispredict). A row's last
-    /// partial vector is redone overlapping the previous one (same values, same result); rows
-    /// narrower than 8 outputs go through a branch-free scalar loop.
+    /// partial vector is redone overlapping the previous one (same values, same result). Rows
+    /// narrower than 8 outputs compute a vector whose extra lanes read past the row end (still
+    /// inside the plane) and are not stored; rows where that read would leave the plane go
+    /// through a branch-free scalar loop.
     @inline(__always)
     static func pool2(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                      _ idx: UnsafeMutablePointer<Int32>, W: Int, OH: Int, OW: Int) {
+                      _ idx: UnsafeMutablePointer<Int32>, H: Int, W: Int, OH: Int, OW: Int) {
         let lanes2 = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         let w32 = Int32(W)
-        @inline(__always) func vector(_ oh: Int, _ ow: Int) {
+        @inline(__always) func vector(_ oh: Int, _ ow: Int, lanes: Int = 8) {
             let r0 = src + 2 * oh * W + 2 * ow, r1 = r0 + W
             let v0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
             let v1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
@@ -123,8 +125,12 @@ public final class MaxPool2d: Layer {
             take = (d .> m) .| (d .!= d)
             m.replace(with: d, where: take); off.replace(with: w32 + 1, where: take)
             let at = SIMD8<Int32>(repeating: Int32(2 * oh * W + 2 * ow)) &+ lanes2 &+ off
-            dst.storeV8(m, at: oh * OW + ow)
-            UnsafeMutableRawPointer(idx + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
+            if lanes == 8 {
+                dst.storeV8(m, at: oh * OW + ow)
+                UnsafeMutableRawPointer(idx + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
+            } else {
+                for j in 0..<lanes { dst[oh * OW + ow + j] = m[j]; idx[oh * OW + ow + j] = at[j] }
+            }
         }
         if OW >= 8 {
             for oh in 0..<OH {
@@ -135,6 +141,11 @@ public final class MaxPool2d: Layer {
             return
         }
         for oh in 0..<OH {
+            // The vector reads 16 floats from the start of input row 2·oh + 1.
+            if (2 * oh + 1) * W + 16 <= H * W {
+                vector(oh, 0, lanes: OW)
+                continue
+            }
             for ow in 0..<OW {
                 let base = 2 * oh * W + 2 * ow
                 var best = src[base], bestAt = base

@@ -40,7 +40,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// grows with the batch).
     public var evalBatchSize: Int? = nil
     /// Least time between two published snapshots, nanoseconds.
-    public var snapshotIntervalNanos: UInt64 = 50_000_000
+    /// 100 ms: the dashboard draws at 10 Hz, a faster rate would build snapshots nobody sees.
+    public var snapshotIntervalNanos: UInt64 = 100_000_000
     /// Least time between two weight publications for the inference replica, nanoseconds.
     public var weightsIntervalNanos: UInt64 = 200_000_000
 

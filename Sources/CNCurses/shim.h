@@ -33,4 +33,18 @@ static inline int inftop_key_enter(void) { return KEY_ENTER; }
 static inline int inftop_err(void) { return ERR; }
 static inline int inftop_ok(void) { return OK; }
 static inline attr_t inftop_color_pair(int n) { return COLOR_PAIR(n); }
+
+/* Added for the dashboard terminal (NCursesTerminal.swift). */
+static inline int inftop_key_dc(void) { return KEY_DC; }
+static inline int inftop_key_code_yes(void) { return KEY_CODE_YES; }
+/* newterm on the process's stdout/stdin: unlike initscr it returns NULL instead of exiting
+   when the terminal cannot be set up. */
+static inline SCREEN *inftop_newterm(void) { return newterm(NULL, stdout, stdin); }
+/* Writes one cell: a NUL-terminated wide string (one grapheme), attributes and an extended
+   colour pair (setcchar takes pairs above 32767 through its opts pointer). */
+static inline int inftop_put_cell(int y, int x, const wchar_t *wstr, attr_t attrs, int pair) {
+    cchar_t cc;
+    if (setcchar(&cc, wstr, attrs, 0, &pair) != OK) return ERR;
+    return mvwadd_wch(stdscr, y, x, &cc);
+}
 #endif

@@ -131,6 +131,13 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var latency: PhaseStat?
     public var itemsPerSecond: Double
     public var cacheHitRate: Double?
+    /// Fraction of served predictions that matched the label (the served model's live accuracy).
+    public var servedAccuracy: Double?
+    /// Requests offered per second by the load generator, and dropped because the queue was full.
+    public var offeredPerSecond: Double
+    public var dropped: Int
+    /// Version of the weights being served (increments when the replica takes newer trained weights).
+    public var weightsVersion: Int
     public var layers: [LayerStat]
     public var profilerOverhead: Double
     /// Series: "latency_p50_ms", "latency_p99_ms", "items_per_sec".
@@ -138,11 +145,13 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
-                profilerOverhead: Double, series: [SeriesSnapshot]) {
+                profilerOverhead: Double, series: [SeriesSnapshot], servedAccuracy: Double? = nil,
+                offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0) {
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead
-        self.series = series
+        self.series = series; self.servedAccuracy = servedAccuracy; self.offeredPerSecond = offeredPerSecond
+        self.dropped = dropped; self.weightsVersion = weightsVersion
     }
 
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }

@@ -34,11 +34,14 @@ public struct TrainingConfig: Sendable, Equatable {
     public var checkpointPath: String? = nil
     /// false: no per-step clock reads, no spans, no per-step series (measuring is off).
     public var telemetry = true
+    /// false: no loader thread, the training thread converts each batch itself (for comparing).
+    public var prefetch = true
     /// Evaluation batch; nil picks 1000 for the MLP and 100 for the CNN (its im2col scratch
     /// grows with the batch).
     public var evalBatchSize: Int? = nil
     /// Least time between two published snapshots, nanoseconds.
-    public var snapshotIntervalNanos: UInt64 = 50_000_000
+    /// 100 ms: the dashboard draws at 10 Hz, a faster rate would build snapshots nobody sees.
+    public var snapshotIntervalNanos: UInt64 = 100_000_000
     /// Least time between two weight publications for the inference replica, nanoseconds.
     public var weightsIntervalNanos: UInt64 = 200_000_000
 

@@ -20,7 +20,7 @@ extension TrainingLoop {
         var lossSum = 0.0, correct = 0, seen = 0
         while let batch = batches.next() {
             let logits = model.forward(batch.x, compute, training: false)
-            let (l, c) = loss.forward(logits: logits, labels: batch.labels)
+            let (l, c) = loss.forward(logits: logits, labels: batch.labels, count: batch.count)
             lossSum += Double(l) * Double(batch.count)
             correct += c
             seen += batch.count

@@ -28,7 +28,8 @@ public final class TrainingLoop: @unchecked Sendable {
     public let test: ImageDataset
     public let knobs: Knobs
     public let snapshots: SnapshotSlot<TrainingSnapshot>
-    /// Called on the loop's thread after each evaluation with the epoch's summary so far.
+    /// Called on the loop's thread at each epoch end (and when the target stops an epoch early)
+    /// with the epoch's summary. Set it before `start()`.
     public var onEpoch: (@Sendable (EpochSummary) -> Void)?
 
     let profiler: StepProfiler
@@ -58,6 +59,8 @@ public final class TrainingLoop: @unchecked Sendable {
     /// The batch of the last step, given back to the loader at the next one.
     var heldBatch: Batch?
     var knobsSeen = -1
+    var startModelKnob = ""
+    var modelKnobChanged = false
     var step = 0
     var epoch = 0
     var samplesInEpoch = 0
@@ -159,7 +162,7 @@ public final class TrainingLoop: @unchecked Sendable {
         startNanos = monotonicNanos()
         segmentStart = startNanos
         applyKnobs(force: true)
-        let loader = BatchLoader(dataset: train, sampleShape: model.inputShape, batchSize: batchSize, seed: config.seed)
+        let loader = BatchLoader(dataset: train, sampleShape: model.inputShape, batchSize: batchSize, seed: config.seed, prefetch: config.prefetch)
         defer {
             if let b = heldBatch { loader.recycle(b); heldBatch = nil }
             loader.stop()
@@ -180,7 +183,8 @@ public final class TrainingLoop: @unchecked Sendable {
             while true {
                 if stopRequested.load(ordering: .acquiring) { endedBecause = "stopped"; break epochs }
                 applyKnobs(force: false)
-                if paused && !pauseUntilResumed() { endedBecause = "stopped"; break epochs }
+                if modelKnobChanged { endedBecause = "model changed"; break epochs }
+                if paused && !pauseUntilResumed() { endedBecause = modelKnobChanged ? "model changed" : "stopped"; break epochs }
 
                 let (loss, correct, n, endsEpoch) = trainStep(loader)
                 if n == 0 { endedBecause = "stopped"; break epochs }
@@ -203,8 +207,12 @@ public final class TrainingLoop: @unchecked Sendable {
                 let trainedSoFar = trainingNanos(at: evalStart)
                 evaluate()
                 let evalEnd = monotonicNanos()
-                trainingNanosBefore = trainedSoFar
-                segmentStart = evalEnd
+                // Evaluation and what follows it here (checkpoint, callback, snapshot) is not
+                // training time: the clock restarts when the next step begins.
+                defer {
+                    trainingNanosBefore = trainedSoFar
+                    segmentStart = monotonicNanos()
+                }
 
                 let epochTrainingNanos = trainedSoFar - epochTrainingBefore
                 var summary = EpochSummary(
@@ -263,7 +271,7 @@ public final class TrainingLoop: @unchecked Sendable {
         heldBatch = batch
         profiler.buffer.lap(site: dataSite, phase: .data)
         let logits = model.forward(batch.x, compute, training: true, spans: spans, sites: layerSites)
-        let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels)
+        let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
         profiler.buffer.lap(site: lossSite, phase: .forward)
         let dLogits = lossFunction.backward()
         profiler.buffer.lap(site: lossSite, phase: .backward)
@@ -300,8 +308,10 @@ public final class TrainingLoop: @unchecked Sendable {
         }
     }
 
-    /// Reads the knobs when they changed (or `force`): batch size, threads, backend. A change of
-    /// any of them resets the profiler's statistics (the shapes or kernels changed).
+    /// Reads the knobs when they changed (or `force`): batch size, threads, backend, pause. A
+    /// change of batch size, threads or backend resets the profiler's statistics (the shapes or
+    /// kernels changed). A change of the model knob ends the run ("model changed"): its owner
+    /// starts a new loop with the new model.
     func applyKnobs(force: Bool) {
         let seen = knobs.changeCount
         guard force || seen != knobsSeen else { return }
@@ -313,10 +323,11 @@ public final class TrainingLoop: @unchecked Sendable {
         batchSize = newBatch
         compute = newCompute
         paused = v.trainingPaused
+        if force { startModelKnob = v.model } else if v.model != startModelKnob { modelKnobChanged = true }
     }
 
     /// Sleeps while the knobs say paused (no CPU: a condition wait with 20 ms timeouts). Returns
-    /// false when a stop was asked for meanwhile. Paused time is not training time.
+    /// false when a stop (or a model change) was asked for meanwhile. Paused time is not training time.
     func pauseUntilResumed() -> Bool {
         let pauseStart = monotonicNanos()
         trainingNanosBefore = trainingNanos(at: pauseStart)
@@ -326,15 +337,14 @@ public final class TrainingLoop: @unchecked Sendable {
         while true {
             if stopRequested.load(ordering: .acquiring) { stopped = true; break }
             applyKnobs(force: false)
-            if !paused { break }
+            if !paused || modelKnobChanged { break }
             monitor.locked { _ = monitor.wait(nanos: 20_000_000) }
         }
         state = .running
         let now = monotonicNanos()
         segmentStart = now
-        rateMark = (now, totalSamples)
         publishSnapshot(now: now)
-        return !stopped
+        return !stopped && !modelKnobChanged
     }
 
     /// Writes the parameters to `path` (safetensors, atomically) with the run's metadata.

@@ -2,8 +2,9 @@ import InftopEngine
 import InftopWorkloads
 
 extension BenchCommand {
-    /// `bench --gemm`: times every (shape, layout, threads, backend) combination side by side
-    /// in one run and prints a table (with the simd/blas ratio) or JSON lines.
+    /// `bench --gemm`: times every (shape, layout, threads) combination, the backends of one
+    /// combination interleaved batch by batch, and prints a table (with the simd/blas ratio)
+    /// or JSON lines.
     func runGemm(shapesText: String) throws {
         let shapes: [GemmShape], backends: [GemmBackend], threadCounts: [Int], layouts: [GemmLayout]
         do {
@@ -20,15 +21,14 @@ extension BenchCommand {
             for b in backends { header += pad(b.rawValue, 12, right: true) }
             if showRatio { header += pad("simd/blas", 11, right: true) }
             print(header)
-            print(pad("", 18) + pad("", 15) + String(repeating: " ", count: 0) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
+            print(pad("", 33) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
         }
         for shape in shapes {
             for layout in layouts {
                 for t in threadCounts {
                     var row: [GemmBackend: Double] = [:]
-                    for b in backends {
-                        let r = GemmBenchmark.run(shape, layout: layout, backend: b, threads: t)
-                        row[b] = r.gflops
+                    for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, threads: t) {
+                        row[r.backend] = r.gflops
                         if json { print(r.jsonLine) }
                     }
                     guard !json else { continue }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import InftopWorkloads
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,12 +30,40 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("layout"), help: ArgumentHelp("GEMM operand layouts, comma-separated: nn, nt (B transposed), tn (A transposed), tt.", valueName: "list"))
     var layout: String = "nn"
 
+    @Option(name: .customLong("model"), help: ArgumentHelp("BERT-family model folder to time (empty = the installed all-MiniLM-L6-v2).", valueName: "dir"))
+    var model: String?
+
+    @Option(name: .customLong("batch"), help: ArgumentHelp("Batch sizes for --model / --train, comma-separated (e.g. 1,8,32).", valueName: "list"))
+    var batch: String?
+
+    @Option(name: .customLong("seq"), help: ArgumentHelp("Tokens per sequence for --model.", valueName: "n"))
+    var seq: String = "128"
+
+    @Option(name: .customLong("train"), help: ArgumentHelp("Measure telemetry overhead on a training run of this model (mlp or cnn): telemetry off vs on.", valueName: "model"))
+    var train: String?
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("Fashion-MNIST folder for --train.", valueName: "dir"))
+    var data: String = "/usr/share/datasets/fashion-mnist"
+
     @Flag(name: .customLong("json"), help: "One JSON object per line instead of a table.")
     var json = false
 
     func run() throws {
         if let gemm { try runGemm(shapesText: gemm); return }
-        try Self.fail("bench: nothing to measure: give --gemm MxNxK[,MxNxK…] (e.g. --gemm 512x512x512)")
+        if let train { try runTrainOverhead(model: train); return }
+        if let model {
+            let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
+                guard let b = Int(part.trimmingCharacters(in: .whitespaces)) else { try Self.fail("bench: --batch '\(part)' is not an integer") }
+                return b
+            }
+            guard let s = Int(seq), s >= 2 else { try Self.fail("bench: --seq \(seq): must be an integer ≥ 2") }
+            let t = try BenchInput.threads(threads)
+            guard t.count == 1 else { try Self.fail("bench: --model takes one --threads value") }
+            try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
+                              backend: backend == "simd,blas" ? "blas" : backend, json: json)
+            return
+        }
+        try Self.fail("bench: nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model '') or --train mlp|cnn")
     }
 
     /// Prints `message` as one line on stderr and exits with code 2 (bad input).

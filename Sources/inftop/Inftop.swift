@@ -5,5 +5,6 @@ struct Inftop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inftop",
         abstract: "top for neural networks: live training and inference on the CPU.",
-        subcommands: [TrainCommand.self, BenchCommand.self, EmbedCommand.self])
+        subcommands: [DashboardCommand.self, TrainCommand.self, BenchCommand.self, EmbedCommand.self],
+        defaultSubcommand: DashboardCommand.self)
 }

@@ -31,7 +31,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
     @Option(help: "Write the parameters here (safetensors) at each epoch end.") var checkpoint: String?
     @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
+    @Option(name: .customLong("test-limit"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
+    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
 
     func run() throws {
@@ -48,6 +50,10 @@ struct TrainCommand: ParsableCommand {
         if let limit = trainLimit {
             guard let n = Int(limit), n >= 1 else { fail("--train-limit \(limit): must be an integer ≥ 1") }
             train = train.prefix(n)
+        }
+        if let limit = testLimit {
+            guard let n = Int(limit), n >= 1 else { fail("--test-limit \(limit): must be an integer ≥ 1") }
+            test = test.prefix(n)
         }
         let loop: TrainingLoop
         do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues)) } catch { fail("\(error)") }
@@ -109,8 +115,16 @@ struct TrainCommand: ParsableCommand {
         c.evalsPerEpoch = try int("evals-per-epoch", evalsPerEpoch)
         guard let sd = UInt64(seed) else { throw EngineError.invalid(what: "--seed \(seed)", reason: "not a non-negative integer") }
         c.seed = sd
+        if let path = checkpoint {
+            // Fail now, not after the first epoch: the folder must exist and be writable.
+            let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            guard access(dir.isEmpty ? "/" : dir, W_OK) == 0 else {
+                throw EngineError.invalid(what: "--checkpoint \(path)", reason: "folder '\(dir.isEmpty ? "/" : dir)' does not exist or is not writable")
+            }
+        }
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
+        c.prefetch = !noPrefetch
         return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model))
     }
 

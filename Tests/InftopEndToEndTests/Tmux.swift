@@ -11,21 +11,33 @@ final class Tmux {
         socket = "inftop-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Runs tmux with `args`; returns stdout, stops the test on a non-zero exit.
+    /// Runs tmux with `args`; returns its output, throws on a non-zero exit when `check`.
+    ///
+    /// posix_spawn + waitpid rather than Foundation's Process: a tmux client that starts the
+    /// server was left a zombie and `waitUntilExit` never returned. Output goes through a file,
+    /// never a pipe the daemonised server could inherit and hold open.
     @discardableResult
-    func run(_ args: [String], check: Bool = true) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "-u", "-L", socket] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        if check && p.terminationStatus != 0 {
-            throw NSError(domain: "tmux", code: Int(p.terminationStatus),
+    func run(_ args: [String], check: Bool = true, capture: Bool = true) throws -> String {
+        let outPath = capture ? NSTemporaryDirectory() + "inftop-tmux-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : "/dev/null"
+        defer { if capture { unlink(outPath) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ["tmux", "-u", "-L", socket] + args
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, "tmux", &actions, nil, &cargs, environ)
+        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot start tmux (is it installed?)"]) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        if check && !(exited && code == 0) {
+            throw NSError(domain: "tmux", code: Int(code),
                           userInfo: [NSLocalizedDescriptionKey: "tmux \(args.joined(separator: " ")): \(text)"])
         }
         return text
@@ -33,12 +45,13 @@ final class Tmux {
 
     /// Starts `command` in a new detached session of `width`×`height`.
     func start(_ command: String, width: Int, height: Int, env: [String: String] = [:]) throws {
-        var args = ["new-session", "-d", "-s", session, "-x", String(width), "-y", String(height)]
+        // remain-on-exit is set before the session starts, so a program that dies at once still
+        // leaves its pane (and its last words) to read.
+        var args = ["start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
+                    "new-session", "-d", "-s", session, "-x", String(width), "-y", String(height)]
         for (k, v) in env { args += ["-e", "\(k)=\(v)"] }
         args.append(command)
-        try run(args)
-        // Keep the pane after the program exits so its last screen and status can be read.
-        try run(["set-option", "-t", session, "remain-on-exit", "on"], check: false)
+        try run(args, capture: false)
     }
 
     func capture() throws -> String { try run(["capture-pane", "-p", "-t", session]) }

@@ -74,6 +74,66 @@ final class BatchLoaderTests: XCTestCase {
         }
     }
 
+    func testWithoutPrefetchTheConsumerFillsEveryBatch() throws {
+        let ds = try dataset(300)
+        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 2, prefetch: false)
+        let threaded = BatchLoader(dataset: ds, batchSize: 64, seed: 7)
+        var prev: Batch? = nil, prevT: Batch? = nil
+        for step in 0..<12 {
+            let size = [64, 64, 7, 100][step % 4]
+            let b = try XCTUnwrap(loader.next(batchSize: size, recycling: prev))
+            let t = try XCTUnwrap(threaded.next(batchSize: size, recycling: prevT))
+            XCTAssertEqual(ids(b), ids(t), "same order with and without the loader thread")
+            XCTAssertEqual(b.epoch, t.epoch); XCTAssertEqual(b.start, t.start)
+            prev = b; prevT = t
+        }
+        loader.stop(); threaded.stop()
+    }
+
+    func testSlowFillsAreTakenOverWithoutLosingOrder() throws {
+        // 256×256 images: a batch of 16 takes about a millisecond to convert, longer than the
+        // consumer's patience, so it takes over the loader's fills; order and coverage must hold.
+        let n = 150, side = 256
+        var px = [UInt8](repeating: 0, count: n * side * side)
+        for i in 0..<n { px[i * side * side] = UInt8(i % 256); px[i * side * side + 1] = UInt8(i / 256) }
+        let ds = try ImageDataset(name: "big", rows: side, cols: side, classes: 10, pixels: px, labels: (0..<n).map { UInt8($0 % 10) })
+        func idsOf(_ b: Batch) -> [Int] {
+            (0..<b.count).map { Int((b.x.data[$0 * side * side] * 255).rounded()) + 256 * Int((b.x.data[$0 * side * side + 1] * 255).rounded()) }
+        }
+        let sizes = [16, 16, 16, 16, 16, 16, 9, 16, 16, 16, 16, 16, 16, 30]
+        func drain(_ loader: BatchLoader, epochs: Int) throws -> [[Int]] {
+            var out: [[Int]] = [], prev: Batch? = nil, step = 0, epoch = 0
+            while epoch < epochs {
+                let b = try XCTUnwrap(loader.next(batchSize: sizes[step % sizes.count], recycling: prev))
+                step += 1
+                prev = b
+                out.append(idsOf(b))
+                if b.endsEpoch { epoch += 1 }
+            }
+            return out
+        }
+        let reference = BatchLoader(dataset: ds, batchSize: 16, seed: 5, prefetch: false)
+        let want = try drain(reference, epochs: 3)
+        XCTAssertEqual(reference.consumerFills.stolen, 0)
+        var takenOver = 0
+        for patience: UInt64 in [0, 200_000] {
+            // Patience 0: every fill the loader has in progress when the consumer arrives is taken over.
+            let loader = BatchLoader(dataset: ds, batchSize: 16, seed: 5, buffers: 3, patienceNanos: patience)
+            let got = try drain(loader, epochs: 3)
+            XCTAssertEqual(got, want, "same batches as the single-threaded loader (patience \(patience))")
+            for e in 0..<3 {
+                let epochIDs = got.flatMap { $0 }[(e * n)..<((e + 1) * n)]
+                XCTAssertEqual(epochIDs.sorted(), Array(0..<n))
+            }
+            takenOver += loader.consumerFills.stolen
+            loader.stop()
+        }
+        // How often each path runs depends on the scheduler (on a loaded machine the loader
+        // thread may not run for milliseconds); what must hold on every path is checked above.
+        print("slow fills: \(takenOver) fills taken over from the loader")
+        reference.stop()
+    }
+
     func testUnshuffledLoaderAndSampleShape() throws {
         let ds = try dataset(10)
         let loader = BatchLoader(dataset: ds, sampleShape: [1, 2, 2], batchSize: 4, seed: 0, shuffled: false)
@@ -108,6 +168,23 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertEqual(counts, [25, 25, 25, 25, 3])
         it.reset()
         XCTAssertEqual(it.next()?.start, 0)
+    }
+
+    func testConversionIsExactlyXOver255ForEveryByte() throws {
+        // 17×17 = 289 pixels: every byte value, and a tail that is not a multiple of 8.
+        let px = (0..<289).map { UInt8($0 % 256) }
+        let ds = try ImageDataset(name: "all", rows: 17, cols: 17, classes: 2, pixels: px + px.reversed(), labels: [1, 0])
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 289); defer { x.deallocate() }
+        let y = UnsafeMutablePointer<Int32>.allocate(capacity: 2); defer { y.deallocate() }
+        var idx: [Int32] = [1, 0]
+        ds.gather(indices: &idx, n: 2, x: x, labels: y)
+        for j in 0..<289 {
+            XCTAssertEqual(x[j], Float(px[288 - j]) / 255)
+            XCTAssertEqual(x[289 + j], Float(px[j]) / 255)
+        }
+        XCTAssertEqual([y[0], y[1]], [0, 1])
+        ds.gather(start: 0, n: 2, x: x, labels: y)
+        for j in 0..<289 { XCTAssertEqual(x[j], Float(px[j]) / 255) }
     }
 
     func testDatasetChecksAndLedger() throws {

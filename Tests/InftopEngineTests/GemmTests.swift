@@ -8,10 +8,13 @@ import Glibc
 /// leading dimensions, alpha/beta variants and thread counts.
 final class GemmTests: XCTestCase {
     /// (m, n, k): 1, primes, non-multiples of the 6×16 tile, K = 1, K over one k block (256),
-    /// M over one m block (144) and N over one n block (4080).
+    /// M over one m block (144), N over one n block (4080), small M (B read in place) and
+    /// large M (B packed); the last two are big enough (> 2²⁰ multiply-adds) that threads = 2
+    /// really splits them, once along M (M > N) and once along N.
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (1, 16, 1), (1, 97, 31), (7, 13, 1), (6, 16, 8), (13, 31, 97),
-        (97, 7, 13), (31, 97, 300), (151, 33, 20), (2, 4099, 3), (64, 50, 17),
+        (97, 7, 13), (31, 97, 300), (151, 33, 20), (2, 4099, 3), (64, 50, 17), (25, 40, 9),
+        (211, 37, 151), (37, 333, 97),
     ]
 
     func testTiersMatchReference() {
@@ -48,7 +51,7 @@ final class GemmTests: XCTestCase {
     /// Several threads asking for a 2-thread GEMM at once (training and inference do): the pool
     /// serves one, the others run on their own thread; all results must still be right.
     func testConcurrentCallers() {
-        let (m, n, k) = (70, 90, 50)
+        let (m, n, k) = (70, 90, 200)  // > 2²⁰ multiply-adds: really split in two
         let a = Guarded(count: m * k, seed: 11), b = Guarded(count: k * n, seed: 12)
         let want = Guarded(count: m * n, seed: 0)
         Gemm.reference(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.ptr, lda: k, b: b.ptr, ldb: k,

@@ -205,16 +205,15 @@ public enum BertKernels {
     }
 
     /// Runs `body(chunk, range)` for `parts` contiguous chunks of 0..<n, in parallel when parts > 1
-    /// (chunk indices are distinct, so a chunk can own per-worker scratch).
-    ///
-    /// Uses the engine's GEMM worker pool, not `DispatchQueue.concurrentPerform`: its workers
-    /// poll for ~50 µs after a job, and a forward is a chain of short parallel sections (at
-    /// batch 1 an attention or GELU section is ~0.1–0.5 ms), so waking a parked GCD thread for
-    /// each one cost as much as the section itself (measured: no speed-up at batch 1).
+    /// (chunk indices are distinct, so a chunk can own per-worker scratch). The caller runs chunks
+    /// too (libdispatch's apply), so nothing waits on a worker that has not woken yet.
     static func parallelChunks(_ n: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
         if parts <= 1 { body(0, 0..<n); return }
-        GemmThreadPool.shared.run(count: parts) { i in
-            body(i, (n * i / parts)..<(n * (i + 1) / parts))
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                body(i, (n * i / parts)..<(n * (i + 1) / parts))
+            }
         }
     }
 }

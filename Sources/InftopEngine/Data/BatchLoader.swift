@@ -1,14 +1,17 @@
 /// Shuffled training mini-batches made ahead of time on a loader thread.
 ///
 /// The loader thread converts bytes to fp32 (x/255) into a small pool of preallocated `Batch`
-/// buffers (`buffers`, 2–4), so a training step only takes a ready batch: the data wait is
-/// near zero once the pool is warm. Each epoch visits every sample exactly once in an order
-/// fixed by `(seed, epoch)` (SeededRandom's Fisher–Yates); the last batch of an epoch holds
-/// what is left and has `endsEpoch` set.
+/// buffers (`buffers`, 2–8), so a training step usually just takes a ready batch. When none is
+/// ready, the consumer fills the next batch itself — or redoes the one the loader is filling,
+/// after `patienceNanos` (0 by default) — rather than block: on a busy machine a thread that
+/// sleeps waits milliseconds for a CPU again, while converting a batch takes microseconds
+/// (64 images: ~6 µs). The data wait stays near one batch's conversion.
 ///
-/// Batch size can change at any step: `next(batchSize:)` with a new size drops the batches made
-/// at the old size and rewinds the loader to the first sample not yet handed out, so no sample
-/// of the epoch is skipped or repeated. Buffers grow once to the largest size asked for.
+/// Each epoch visits every sample exactly once in an order fixed by `(seed, epoch)`
+/// (SeededRandom's Fisher–Yates); the last batch of an epoch holds what is left and has
+/// `endsEpoch` set. Batch size can change at any step: `next(batchSize:)` with a new size drops
+/// the batches made at the old size and rewinds to the first sample not yet handed out, so no
+/// sample of the epoch is skipped or repeated. Buffers grow once to the largest size asked for.
 ///
 /// `stop()` (also run by deinit) wakes and joins the thread; `next` then returns nil.
 public final class BatchLoader: @unchecked Sendable {
@@ -16,22 +19,47 @@ public final class BatchLoader: @unchecked Sendable {
     public let sampleShape: [Int]
     public let seed: UInt64
     public let shuffled: Bool
+    /// How long the consumer waits for a fill in progress before redoing it itself (0: at once;
+    /// the loader's copy is then dropped, a few µs of wasted work).
+    public let patienceNanos: UInt64
+
+    /// A claimed piece of work: fill `batch` with `n` samples from `start` of `epoch`'s order.
+    private struct Job {
+        let batch: Batch, generation: Int, epoch: Int, start: Int, n: Int, orderSlot: Int, id: Int
+    }
+
+    /// A fill in progress; `dropped` when its result must be thrown away (the consumer redid
+    /// it, or the batch size changed since it was claimed).
+    private struct Claim {
+        let id: Int, epoch: Int, start: Int, n: Int, orderSlot: Int
+        var dropped = false
+    }
 
     private let monitor = Monitor()
-    // Shared state, guarded by `monitor`.
+    // Everything below is guarded by `monitor`.
     private var free: [Batch] = []
+    /// Filled batches at the current size, oldest first (always in visiting order).
     private var ready: [Batch] = []
     private var requestedSize: Int
+    /// Bumped when the size changes; fills claimed under an older one are dropped.
     private var generation = 0
-    private var rewindTo: (epoch: Int, start: Int)? = nil
     private var stopping = false
-    private var thread: JoinableThread?
-
-    // Loader-thread state.
+    /// The next sample to claim.
     private var cursorEpoch: Int
     private var cursorStart = 0
-    private let order: UnsafeMutablePointer<Int32>
-    private var orderEpoch = -1
+    /// Fills in progress, oldest first.
+    private var inFlight: [Claim] = []
+    private var nextClaimID = 0
+    private var fillsByConsumer = 0
+    private var fillsStolen = 0
+    /// Threads inside `monitor.wait` (a broadcast is needed only then).
+    private var waiters = 0
+    /// Two visiting orders (epochs e and e+1 can be filled at the same time), which epoch each
+    /// holds, and how many fills are reading it.
+    private let orders: [UnsafeMutablePointer<Int32>]
+    private var orderEpoch = [-1, -1]
+    private var orderReaders = [0, 0]
+    private var thread: JoinableThread?
 
     /// - Parameters:
     ///   - sampleShape: shape of one sample in `Batch.x`; nil means `[rows·cols]`.
@@ -39,8 +67,12 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - buffers: batch buffers in the pool (2…8), the consumer's included.
     ///   - shuffled: false keeps the dataset order (for tests and debugging).
     ///   - firstEpoch: the epoch number to start at (its order is that epoch's).
+    ///   - prefetch: false runs no loader thread; the consumer fills every batch itself.
+    ///   - patienceNanos: see `patienceNanos`.
     public init(dataset: ImageDataset, sampleShape: [Int]? = nil, batchSize: Int, seed: UInt64,
-                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0) {
+                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0, prefetch: Bool = true,
+                patienceNanos: UInt64 = 0) {
+        self.patienceNanos = patienceNanos
         precondition(batchSize >= 1, "BatchLoader: batch size must be ≥ 1, got \(batchSize)")
         precondition((2...8).contains(buffers), "BatchLoader: buffers must be 2…8, got \(buffers)")
         let shape = sampleShape ?? [dataset.sampleSize]
@@ -51,60 +83,94 @@ public final class BatchLoader: @unchecked Sendable {
         self.shuffled = shuffled
         self.requestedSize = batchSize
         self.cursorEpoch = firstEpoch
-        order = .allocate(capacity: dataset.count)
-        order.initialize(repeating: 0, count: dataset.count)
+        orders = (0..<2).map { _ in
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: dataset.count)
+            p.initialize(repeating: 0, count: dataset.count)
+            return p
+        }
         free.reserveCapacity(buffers)
         ready.reserveCapacity(buffers)
+        inFlight.reserveCapacity(buffers)
         for i in 0..<buffers { free.append(Batch(sampleShape: shape, capacity: batchSize, name: "loader.x\(i)")) }
-        // unowned(unsafe): deinit joins the thread before any member goes away, and a plain
-        // `unowned` would trap when the thread touches self while deinit waits for it.
-        thread = JoinableThread(name: "inftop-loader") { [unowned(unsafe) self] in self.run() }
+        if prefetch {
+            // unowned(unsafe): deinit joins the thread before any member goes away, and a plain
+            // `unowned` would trap when the thread touches self while deinit waits for it.
+            thread = JoinableThread(name: "inftop-loader") { [unowned(unsafe) self] in self.run() }
+        }
     }
 
     deinit {
         stop()
-        order.deallocate()
+        for p in orders { p.deallocate() }
     }
 
     /// Steps in one epoch at `batchSize` (the last one may be short).
     public func stepsPerEpoch(batchSize: Int) -> Int { (dataset.count + batchSize - 1) / batchSize }
 
-    /// The next batch of `batchSize` samples (fewer at the end of an epoch); blocks until the
-    /// loader has one. Returns nil once `stop()` was called. Give it back with `recycle`.
-    ///
-    /// `recycling` gives back the previous batch in the same critical section (one lock and
-    /// one wake-up of the loader per step instead of two).
+    /// The next batch of `batchSize` samples (fewer at the end of an epoch). Returns nil once
+    /// `stop()` was called. Give it back with `recycle`, or as `recycling` of the next call
+    /// (one lock and one wake-up of the loader per step instead of two).
     public func next(batchSize: Int, recycling previous: Batch? = nil) -> Batch? {
         precondition(batchSize >= 1, "BatchLoader: batch size must be ≥ 1, got \(batchSize)")
-        return monitor.locked { () -> Batch? in
-            if let previous {
-                free.append(previous)
-                monitor.broadcast()
-            }
+        monitor.locked {
+            if let previous { free.append(previous); wake() }
             if batchSize != requestedSize {
                 requestedSize = batchSize
                 generation &+= 1
+                // Rewind to the oldest sample not handed out: ready batches come before fills in progress.
                 if let first = ready.first {
-                    // Rewind to the oldest batch not handed out; the loader redoes it at the new size.
-                    if rewindTo == nil { rewindTo = (first.epoch, first.start) }
-                    free.append(contentsOf: ready)
-                    ready.removeAll(keepingCapacity: true)
-                    monitor.broadcast()
+                    (cursorEpoch, cursorStart) = (first.epoch, first.start)
+                } else if let oldest = inFlight.first(where: { !$0.dropped }) {
+                    (cursorEpoch, cursorStart) = (oldest.epoch, oldest.start)
+                }
+                free.append(contentsOf: ready)
+                ready.removeAll(keepingCapacity: true)
+                // Fills in progress are at the old size: drop them when done, never take them over.
+                for i in inFlight.indices { inFlight[i].dropped = true }
+                wake()
+            }
+        }
+        while true {
+            let (batch, job): (Batch?, Job?) = monitor.locked {
+                var waited = patienceNanos == 0
+                while true {
+                    if stopping { return (nil, nil) }
+                    if !ready.isEmpty { return (ready.removeFirst(), nil) }
+                    if !free.isEmpty {
+                        // Nothing ready and nothing being made: make it here instead of waiting.
+                        if let pending = inFlight.firstIndex(where: { !$0.dropped }) {
+                            // The loader is on it but has not finished within a wait (it may have
+                            // lost its CPU): redo that fill here and drop the loader's copy.
+                            if waited { return (nil, steal(pending)) }
+                        } else if let job = claim() {
+                            return (nil, job)
+                        }
+                    }
+                    waiters += 1
+                    waited = !monitor.wait(nanos: waited ? 1_000_000 : patienceNanos) || waited
+                    waiters -= 1
                 }
             }
-            while ready.isEmpty && !stopping {
-                monitor.wait()
-            }
-            if stopping { return nil }
-            return ready.removeFirst()
+            if let batch { return batch }
+            guard let job else { return nil }
+            fill(job)
+            // Only this thread changes the generation, so the fill is never stale; fills made
+            // meanwhile by the loader come later in the order and stay in `ready`.
+            monitor.locked { finish(job); fillsByConsumer += 1; wake() }
+            return job.batch
         }
     }
+
+
+    /// Batches the consumer filled itself (nothing was ready), and how many of those redid a
+    /// fill the loader had started but not finished in time.
+    public var consumerFills: (total: Int, stolen: Int) { monitor.locked { (fillsByConsumer, fillsStolen) } }
 
     /// Gives a batch from `next` back to the pool.
     public func recycle(_ batch: Batch) {
         monitor.locked {
             free.append(batch)
-            monitor.broadcast()
+            wake()
         }
     }
 
@@ -118,48 +184,91 @@ public final class BatchLoader: @unchecked Sendable {
         thread = nil
     }
 
-    /// The loader thread: take a free buffer, fill it from the cursor, publish it.
+    /// The loader thread: claim, fill, publish, while there are free buffers.
     private func run() {
         while true {
-            let job: (batch: Batch, generation: Int, size: Int, epoch: Int, start: Int)? = monitor.locked {
-                while free.isEmpty && !stopping { monitor.wait() }
-                if stopping { return nil }
-                if let r = rewindTo {
-                    cursorEpoch = r.epoch
-                    cursorStart = r.start
-                    rewindTo = nil
+            let job: Job? = monitor.locked {
+                while true {
+                    if stopping { return nil }
+                    if !free.isEmpty, let job = claim() { return job }
+                    waiters += 1
+                    monitor.wait()
+                    waiters -= 1
                 }
-                return (free.removeLast(), generation, requestedSize, cursorEpoch, cursorStart)
             }
             guard let job else { return }
-            let n = min(job.size, dataset.count - job.start)
-            if orderEpoch != job.epoch { makeOrder(epoch: job.epoch) }
-            job.batch.fill(dataset, indices: order + job.start, n: n)
-            job.batch.epoch = job.epoch
-            job.batch.start = job.start
-            job.batch.endsEpoch = job.start + n == dataset.count
-            if job.batch.endsEpoch { cursorEpoch = job.epoch + 1; cursorStart = 0 } else { cursorStart = job.start + n }
+            fill(job)
             monitor.locked {
-                if job.generation == generation {
-                    ready.append(job.batch)
+                let dropped = finish(job)
+                if job.generation == generation && !dropped {
+                    ready.append(job.batch)  // the loader's claims are in order; the consumer's never go here
                 } else {
-                    // Made at a size nobody wants any more: redo from its first sample.
-                    free.append(job.batch)
-                    if rewindTo == nil { rewindTo = (job.epoch, job.start) }
+                    free.append(job.batch)  // made at a size nobody wants any more, or redone by the consumer
                 }
-                monitor.broadcast()
+                wake()
             }
         }
     }
 
+    /// Wakes the other thread if it sleeps (under the lock): a futex wake is a system call, and
+    /// it can hand this thread's CPU to the woken one.
+    @inline(__always)
+    private func wake() { if waiters > 0 { monitor.broadcast() } }
+
+    /// Takes a free buffer and the next samples (under the lock). Nil when the order slot the
+    /// next epoch needs is still being read by another fill (rare; the caller waits).
+    private func claim() -> Job? {
+        let epoch = cursorEpoch, start = cursorStart
+        let slot = epoch & 1
+        if orderEpoch[slot] != epoch {
+            guard orderReaders[slot] == 0 else { return nil }
+            makeOrder(epoch: epoch, into: orders[slot])
+            orderEpoch[slot] = epoch
+        }
+        let n = min(requestedSize, dataset.count - start)
+        if start + n == dataset.count { (cursorEpoch, cursorStart) = (epoch + 1, 0) } else { cursorStart = start + n }
+        orderReaders[slot] += 1
+        nextClaimID &+= 1
+        inFlight.append(Claim(id: nextClaimID, epoch: epoch, start: start, n: n, orderSlot: slot))
+        return Job(batch: free.removeLast(), generation: generation, epoch: epoch, start: start, n: n, orderSlot: slot, id: nextClaimID)
+    }
+
+    /// Takes over fill `i` in progress (under the lock): the same samples into a free
+    /// buffer; the original's result will be dropped.
+    private func steal(_ i: Int) -> Job {
+        inFlight[i].dropped = true
+        fillsStolen += 1
+        let c = inFlight[i]
+        orderReaders[c.orderSlot] += 1
+        nextClaimID &+= 1
+        inFlight.append(Claim(id: nextClaimID, epoch: c.epoch, start: c.start, n: c.n, orderSlot: c.orderSlot))
+        return Job(batch: free.removeLast(), generation: generation, epoch: c.epoch, start: c.start, n: c.n, orderSlot: c.orderSlot, id: nextClaimID)
+    }
+
+    /// Converts the job's samples (outside the lock).
+    private func fill(_ job: Job) {
+        let b = job.batch
+        b.fill(dataset, indices: orders[job.orderSlot] + job.start, n: job.n)
+        b.epoch = job.epoch
+        b.start = job.start
+        b.endsEpoch = job.start + job.n == dataset.count
+    }
+
+    /// Marks a fill done (under the lock); returns whether its result must be dropped.
+    @discardableResult
+    private func finish(_ job: Job) -> Bool {
+        orderReaders[job.orderSlot] -= 1
+        guard let i = inFlight.firstIndex(where: { $0.id == job.id }) else { return false }
+        return inFlight.remove(at: i).dropped
+    }
+
     /// The visiting order of `epoch`: a Fisher–Yates shuffle seeded by (seed, epoch), or 0..<count.
-    private func makeOrder(epoch: Int) {
+    private func makeOrder(epoch: Int, into order: UnsafeMutablePointer<Int32>) {
         let n = dataset.count
         for i in 0..<n { order[i] = Int32(i) }
         if shuffled {
             var rng = SeededRandom(seed: seed &+ UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15)
             rng.shuffle(UnsafeMutableBufferPointer(start: order, count: n))
         }
-        orderEpoch = epoch
     }
 }

@@ -73,24 +73,31 @@ public final class ImageDataset: @unchecked Sendable {
         return Int(labels[i])
     }
 
-    /// x/255 for every byte value, computed as the peers do (a division, not a multiply by 1/255).
-    static let scale: [Float] = (0..<256).map { Float($0) / 255 }
+    /// Writes `src[0..<n]` as fp32 x/255 into `dst`, 8 at a time: widen, convert, divide (a true
+    /// division, as the peers' numpy does, so every value equals the scalar `Float(x) / 255`).
+    @inline(__always)
+    static func convert(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        let d = SIMD8<Float>(repeating: 255)
+        var j = 0
+        while j + 8 <= n {
+            let b = UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<UInt8>.self)
+            let f = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: b)) / d
+            UnsafeMutableRawPointer(dst + j).storeBytes(of: f, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < n { dst[j] = Float(src[j]) / 255; j += 1 }
+    }
 
     /// Writes samples `indices[0..<n]` as fp32 x/255 into `x` (`[n, rows·cols]`, row-major) and
     /// their labels into `labels` (`[n]`). Indices must be in `0..<count` (checked).
     public func gather(indices: UnsafePointer<Int32>, n: Int, x: UnsafeMutablePointer<Float>, labels out: UnsafeMutablePointer<Int32>) {
         let size = sampleSize
         let px = pixels, lb = labels
-        ImageDataset.scale.withUnsafeBufferPointer { lut in
-            let table = lut.baseAddress!
-            for b in 0..<n {
-                let i = Int(indices[b])
-                precondition(i >= 0 && i < count, "ImageDataset '\(name)': sample \(i) out of 0..<\(count)")
-                let src = px + i * size
-                let dst = x + b * size
-                for j in 0..<size { dst[j] = table[Int(src[j])] }
-                out[b] = Int32(lb[i])
-            }
+        for b in 0..<n {
+            let i = Int(indices[b])
+            precondition(i >= 0 && i < count, "ImageDataset '\(name)': sample \(i) out of 0..<\(count)")
+            ImageDataset.convert(px + i * size, x + b * size, size)
+            out[b] = Int32(lb[i])
         }
     }
 
@@ -99,10 +106,7 @@ public final class ImageDataset: @unchecked Sendable {
         precondition(start >= 0 && n >= 0 && start + n <= count, "ImageDataset '\(name)': range \(start)..<\(start + n) out of 0..<\(count)")
         let size = sampleSize
         let px = pixels + start * size, lb = labels + start
-        ImageDataset.scale.withUnsafeBufferPointer { lut in
-            let table = lut.baseAddress!
-            for j in 0..<(n * size) { x[j] = table[Int(px[j])] }
-        }
+        ImageDataset.convert(px, x, n * size)
         for b in 0..<n { out[b] = Int32(lb[b]) }
     }
 }

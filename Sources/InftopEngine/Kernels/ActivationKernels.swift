@@ -13,48 +13,47 @@ import Glibc
 /// `geluBackwardReference` are plain loops over libm's `erf`/`exp` in Double, kept forever as the
 /// oracle. All take raw buffers of `count` elements and may run on disjoint slices in parallel.
 public enum Activations {
-    // Abramowitz & Stegun 7.1.26: erfc(z) ≈ t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·e^(−z²),
-    // t = 1/(1 + p·z), z ≥ 0, |error| ≤ 1.5e-7 — the scheme PyTorch's AVX2 erf uses. Evaluating
-    // erfc (not 1 + erf) keeps relative accuracy in the negative tail, where 1 + erf cancels.
-    @usableFromInline static let asP: Float = 0.327_591_1
-    @usableFromInline static let a1: Float = 0.254_829_592
-    @usableFromInline static let a2: Float = -0.284_496_736
-    @usableFromInline static let a3: Float = 1.421_413_741
-    @usableFromInline static let a4: Float = -1.453_152_027
-    @usableFromInline static let a5: Float = 1.061_405_429
-
-    /// Φ(x) (the standard normal CDF) and e^(−x²/2) for 8 lanes; both GELU directions need them.
+    /// Φ(x), the standard normal CDF, for 8 lanes, through erfc so that the negative tail keeps
+    /// its relative accuracy (½(1 + erf) cancels to 0 there):
+    ///
+    ///     Φ(x) = ½·erfc(|x|/√2) for x < 0,   1 − ½·erfc(|x|/√2) for x ≥ 0
+    ///     erfc(z) ≈ t·exp(−z² + P(t)),  t = 1/(1 + z/2)
+    ///
+    /// P is the degree-9 Chebyshev fit of Numerical Recipes' `erfcc` (relative error < 1.2e-7
+    /// for all z ≥ 0); one division and one `FastMath.exp`.
     @inline(__always)
-    static func phiAndGauss(_ x: SIMD8<Float>) -> (cdf: SIMD8<Float>, gauss: SIMD8<Float>) {
+    static func cdf(_ x: SIMD8<Float>) -> SIMD8<Float> {
         // |x|/√2; clearing the sign bit is the cheapest |x|.
         let absX = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
         let z = absX * SIMD8(repeating: 0.707_106_781_186_547_5)
-        let t = 1 / SIMD8(repeating: 1).addingProduct(z, SIMD8(repeating: asP))
-        var poly = SIMD8<Float>(repeating: a5)
-        poly = SIMD8(repeating: a4).addingProduct(poly, t)
-        poly = SIMD8(repeating: a3).addingProduct(poly, t)
-        poly = SIMD8(repeating: a2).addingProduct(poly, t)
-        poly = SIMD8(repeating: a1).addingProduct(poly, t)
-        poly = poly * t
-        let gauss = FastMath.exp(-(z * z))          // e^(−z²) = e^(−x²/2)
-        let halfErfc = SIMD8<Float>(repeating: 0.5) * poly * gauss   // ½·erfc(|x|/√2) = Φ(−|x|)
-        // Φ(x) = 1 − Φ(−x) for x ≥ 0, Φ(−|x|) otherwise.
-        let cdf = halfErfc.replacing(with: SIMD8<Float>(repeating: 1) - halfErfc, where: x .>= 0)
-        return (cdf, gauss)
+        let t = 1 / SIMD8(repeating: 1).addingProduct(z, SIMD8(repeating: 0.5))
+        var p = SIMD8<Float>(repeating: 0.170_872_77)
+        p = SIMD8(repeating: -0.822_152_23).addingProduct(p, t)
+        p = SIMD8(repeating: 1.488_515_87).addingProduct(p, t)
+        p = SIMD8(repeating: -1.135_203_98).addingProduct(p, t)
+        p = SIMD8(repeating: 0.278_868_07).addingProduct(p, t)
+        p = SIMD8(repeating: -0.186_288_06).addingProduct(p, t)
+        p = SIMD8(repeating: 0.096_784_18).addingProduct(p, t)
+        p = SIMD8(repeating: 0.374_091_96).addingProduct(p, t)
+        p = SIMD8(repeating: 1.000_023_68).addingProduct(p, t)
+        p = SIMD8(repeating: -1.265_512_23).addingProduct(p, t)
+        let halfErfc = SIMD8<Float>(repeating: 0.5) * t * FastMath.exp(p - z * z)   // = Φ(−|x|)
+        return halfErfc.replacing(with: SIMD8<Float>(repeating: 1) - halfErfc, where: x .>= 0)
     }
 
-    /// y = gelu(x) for `count` elements (exact erf form, |error| ≲ 1e-7·max(1,|x|)).
+    /// y = gelu(x) for `count` elements (exact erf form; relative error ≲ 2e-7 plus the
+    /// input-rounding sensitivity ~1e-7·x² in the negative tail).
     /// `x` and `y` may be the same buffer (in place).
     public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 8 <= count {
             let v = x.loadV8(at: i)
-            y.storeV8(v * phiAndGauss(v).cdf, at: i)
+            y.storeV8(v * cdf(v), at: i)
             i += 8
         }
         if i < count {
             let v = FastMath.loadPartial(x + i, count - i)
-            FastMath.storePartial(v * phiAndGauss(v).cdf, y + i, count - i)
+            FastMath.storePartial(v * cdf(v), y + i, count - i)
         }
     }
 
@@ -64,8 +63,9 @@ public enum Activations {
                                     dX: UnsafeMutablePointer<Float>, count: Int) {
         let invSqrt2Pi = SIMD8<Float>(repeating: 0.398_942_280_401_432_7)
         @inline(__always) func derivative(_ v: SIMD8<Float>) -> SIMD8<Float> {
-            let (cdf, gauss) = phiAndGauss(v)
-            return cdf.addingProduct(v * gauss, invSqrt2Pi)
+            // φ(x)·√(2π) = e^(−x²/2): a second exp, since erfc's exp has P(t) folded in.
+            let gauss = FastMath.exp(v * v * SIMD8(repeating: -0.5))
+            return cdf(v).addingProduct(v * gauss, invSqrt2Pi)
         }
         var i = 0
         while i + 8 <= count {
@@ -79,11 +79,12 @@ public enum Activations {
         }
     }
 
-    /// Reference GELU: ½·x·(1 + erf(x/√2)) in Double per element.
+    /// Reference GELU: x·Φ(x) in Double per element, with Φ(x) = ½·erfc(−x/√2) (the same value
+    /// as ½(1 + erf(x/√2)) without its cancellation for very negative x).
     public static func geluReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count {
             let v = Double(x[i])
-            y[i] = Float(0.5 * v * (1 + erf(v / 2.0.squareRoot())))
+            y[i] = Float(v * 0.5 * erfc(-v / 2.0.squareRoot()))
         }
     }
 
@@ -92,7 +93,7 @@ public enum Activations {
                                              dX: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count {
             let v = Double(x[i])
-            let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))
+            let cdf = 0.5 * erfc(-v / 2.0.squareRoot())
             let pdf = Foundation_exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
             dX[i] = Float(Double(dY[i]) * (cdf + v * pdf))
         }

@@ -1,3 +1,5 @@
+import Dispatch
+
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -9,10 +11,13 @@ extension Gemm {
     static let kcMax = 256
     static let mcMax = 144
     static let ncMax = 4080
+    /// Up to this M (four row panels) B is read in place when not transposed (see `packed`).
+    static let inPlaceMaxM = 24
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
-    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into `threads` parts that run
-    /// on `GemmThreadPool`; `threads == 1` runs on the caller and touches no pool.
+    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into up to `threads` parts run
+    /// with `DispatchQueue.concurrentPerform`; `threads == 1` (or a small product) runs on the
+    /// caller and touches no thread pool. Safe to call from several threads at once.
     public static func simd(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -32,7 +37,7 @@ extension Gemm {
         let splitN = n >= m
         let unit = splitN ? nr : mr
         let units = ((splitN ? n : m) + unit - 1) / unit
-        GemmThreadPool.shared.run(count: parts) { part in
+        let body: (Int) -> Void = { part in
             let lo = part * units / parts * unit
             let hi = min((part + 1) * units / parts * unit, splitN ? n : m)
             if lo >= hi { return }
@@ -46,6 +51,16 @@ extension Gemm {
                        c: c + lo * ldc, ldc: ldc, ws: ws)
             }
         }
+        // libdispatch's apply: the caller runs parts too and claims any part a worker has not
+        // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
+        // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
+        // it: a 24×64×64 product forced into two parts took 3.4–6.8 µs with apply and 6–14 µs
+        // with the pool on the shared 2-vCPU machine; a spinning pool worker that shared a core
+        // with the caller even cost its whole spin (57 µs) per call.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let run = body
+            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
+        }
     }
 
     /// How many parts (threads) a call should use: no more than asked, no more than there are
@@ -53,12 +68,14 @@ extension Gemm {
     static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
         if threads <= 1 { return 1 }
         let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
-        // A hand-off costs a few microseconds; below ~256k multiply-adds a part is not worth it.
         let byWork = max(1, m * n * k / minWorkPerPart)
         return max(1, min(threads, units, byWork))
     }
 
-    static let minWorkPerPart = 1 << 18
+    /// Multiply-adds a part must have to be worth a thread: 2¹⁹ ≈ 14 µs at 75 GFLOP/s, against a
+    /// measured hand-off of 3–7 µs (concurrentPerform on this 2-vCPU machine). So a product
+    /// splits in two from ~1 M multiply-adds (e.g. 64×64×256) up.
+    static let minWorkPerPart = 1 << 19
 
     /// `C = beta·C` (K = 0: the product is empty); `beta == 0` writes zeros without reading.
     static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -78,6 +95,12 @@ extension Gemm {
     }
 
     /// One thread's GEMM through the packed path (GotoBLAS loop nest: jc → pc → ic → jr → ir).
+    ///
+    /// Small M with B not transposed reads B in place instead of packing it: with one m block
+    /// each B micro-panel is used by only ⌈M/6⌉ tiles, so copying B (K×N read + written, from
+    /// L3 when it exceeds L2) cost more than it saved — 40 % of all cycles at 8×384×384 and
+    /// 60 % at M = 1 (perf). Only a ragged last column panel is still packed (zero padding
+    /// keeps the kernel from reading past the end of a row of B).
     static func packed(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -86,7 +109,8 @@ extension Gemm {
         let kcB = balancedBlock(k, limit: kcMax, unit: 8)
         let mcB = balancedBlock(m, limit: mcMax, unit: mr)
         let ncB = balancedBlock(n, limit: ncMax, unit: nr)
-        ws.reserve(aCount: mcB * kcB, bCount: kcB * ncB)
+        let bInPlace = !transB && m <= inPlaceMaxM
+        ws.reserve(aCount: mcB * kcB, bCount: kcB * (bInPlace ? nr : ncB))
         let ap = ws.a, bp = ws.b, scratch = ws.scratch
         var jc = 0
         while jc < n {
@@ -94,7 +118,7 @@ extension Gemm {
             var pc = 0
             while pc < k {
                 let kb = min(kcB, k - pc)
-                packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp)
+                if !bInPlace { packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp) }
                 // The first k block applies the caller's beta; later ones accumulate.
                 let betaBlock: Float = pc == 0 ? beta : 1
                 var ic = 0
@@ -106,11 +130,19 @@ extension Gemm {
                     var jr = 0
                     while jr < nb {
                         let cols = min(nr, nb - jr)
-                        let bPanel = UnsafePointer(bp + jr * kb)
+                        let bPanel: UnsafePointer<Float>, bStride: Int
+                        if !bInPlace {
+                            bPanel = UnsafePointer(bp + jr * kb); bStride = nr
+                        } else if cols == nr {
+                            bPanel = b + (pc * ldb + jc + jr); bStride = ldb
+                        } else {
+                            packB(transB: false, b: b, ldb: ldb, p0: pc, j0: jc + jr, cols: cols, kc: kb, dst: bp)
+                            bPanel = UnsafePointer(bp); bStride = nr
+                        }
                         var ir = 0
                         while ir < mb {
-                            microkernel6x16(
-                                kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel,
+                            microkernel(
+                                kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel, bStride: bStride,
                                 c: c + ((ic + ir) * ldc + jc + jr), ldc: ldc,
                                 rows: min(mr, mb - ir), cols: cols,
                                 alpha: alpha, beta: betaBlock, scratch: scratch)

@@ -4,7 +4,7 @@ import Glibc
 import InftopTelemetry
 
 /// Packing buffers of one thread for the SIMD GEMM tier. One per OS thread (a pthread key), so
-/// concurrent callers (training and inference threads, pool workers) never share one and no
+/// concurrent callers (training and inference threads, libdispatch workers) never share one and no
 /// lock is taken per call. Buffers only grow; once the largest shape has been seen, a call
 /// allocates nothing. Freed when the thread exits. Bytes are counted in `MemoryLedger` under
 /// `.other`.

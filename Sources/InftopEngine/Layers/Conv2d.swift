@@ -1,23 +1,37 @@
+import Dispatch
+import Synchronization
+
+/// How a convolution uses `Compute.threads`.
+public enum ConvThreading: String, Sendable, CaseIterable {
+    /// Chunks of the batch are handed out to threads (dynamically, from a shared counter, so a
+    /// thread the OS preempts does not hold the others up); each runs its own im2col → GEMM →
+    /// permute pipeline with single-threaded kernels (one fork-join per pass, each core keeps its
+    /// chunk in cache), and the per-thread weight gradients are summed at the end.
+    case batch
+    /// One pipeline over the whole batch; every GEMM and memory kernel uses all threads.
+    case gemm
+}
+
 /// 2-D convolution, stride 1, square kernel, zero padding, NCHW — PyTorch's
 /// `nn.Conv2d(inChannels, outChannels, kernel, padding: padding)`.
 ///
 /// Weight `[out, in, k, k]` (PyTorch's layout), bias `[out]`, initialised like PyTorch's default:
 /// U(−1/√fanIn, 1/√fanIn) with fanIn = in·k·k, weights-then-bias from `SeededRandom(seed)`.
 ///
-/// Lowered to GEMM over a chunk of `nb` images at once (K = in·k·k, N = nb·OH·OW):
+/// Lowered to GEMM over chunks of `nb` images (K = in·k·k, N = nb·OH·OW):
 ///
 ///     forward   col[K, N] = im2col(X)
-///               Yᵗ[out, N] = W[out, K] · col              (one GEMM for the whole chunk)
+///               Yᵗ[out, N] = W[out, K] · col              (one GEMM per chunk)
 ///               Y[b, o, :, :] = Yᵗ[o, b, :] + bias[o]      (permute + bias, one pass)
 ///     backward  dYᵗ[out, N] = permute(dY);  db += row sums of dYᵗ
 ///               dW[out, K] += dYᵗ · colᵀ                  (GEMM NT, beta 1)
 ///               dcol[K, N] = Wᵀ · dYᵗ                     (GEMM TN, into col's buffer)
 ///               dX = col2im(dcol)
 ///
-/// With `samplesPerChunk ≥ batch` (the default) the forward's `col` is kept and reused by
-/// backward; smaller chunks bound the scratch memory (col is K·nb·OH·OW floats) at the cost of
-/// recomputing im2col in backward. Forward keeps a reference to X (no copy) for that case: X must
-/// stay unchanged until backward.
+/// Chunks of a few images keep `col` (K·nb·OH·OW floats: 5 MB for 8 images of the CNN's conv2)
+/// in cache between im2col and the GEMM that reads it; backward recomputes im2col per chunk,
+/// except for the chunk a thread's `col` still holds from the forward. Forward keeps a
+/// reference to X (no copy): X must stay unchanged until backward.
 public final class Conv2d: Layer {
     public let name: String
     public let inChannels: Int, outChannels: Int, kernel: Int, padding: Int
@@ -25,10 +39,12 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     /// `[out]`.
     public let bias: Parameter
-    /// Images per im2col+GEMM chunk; `Int.max` (default) = the whole batch in one GEMM.
-    public var samplesPerChunk = Int.max {
+    /// Images per im2col+GEMM chunk (≥ 1; `Int.max` = everything a thread has in one GEMM).
+    public var samplesPerChunk = 8 {
         didSet { precondition(samplesPerChunk >= 1, "Conv2d '\(name)': samplesPerChunk must be ≥ 1") }
     }
+    /// How threads are used (see `ConvThreading`).
+    public var threading = ConvThreading.batch
     /// When false, backward skips dX (the dcol GEMM and col2im; for a first layer) and returns
     /// a zero-filled dX.
     public var computesInputGradient = true
@@ -37,15 +53,53 @@ public final class Conv2d: Layer {
     private let y: Tensor
     /// `[B, in, H, W]`; owned.
     private let dX: Tensor
-    /// `[K, nb·OH·OW]` im2col columns, then dcol in backward; owned scratch.
-    private let col: Tensor
-    /// `[out, nb·OH·OW]` GEMM output (forward) / permuted dY (backward); owned scratch.
-    private let yT: Tensor
+    /// Per-thread scratch, grown when the thread count grows.
+    private var workspaces: [Workspace] = []
     private var savedX: Tensor?
-    /// Whether `col` still holds the im2col of the whole last training batch.
-    private var colHoldsBatch = false
+    /// Next chunk to hand out in a parallel pass.
+    private let nextChunk = ChunkCounter()
+    /// The last training forward's split: workspaces' `colChunk` numbers refer to it.
+    private var forwardSplit: Split?
+    /// The last `buffers` answer and what it was sized for.
+    private var bufferCache: (workers: Int, chunk: Int, geometry: ConvGeometry, buffers: [Buffers])?
 
     public var parameters: [Parameter] { [weight, bias] }
+
+    /// One thread's scratch. `col` `[K, nb·OH·OW]` (im2col, then dcol), `yT` `[out, nb·OH·OW]`
+    /// (GEMM output / permuted dY), `dW` `[out·K]` and `db` `[out]` (partial gradients of
+    /// threads other than the first, which accumulates straight into the parameters).
+    /// `colChunk` is the chunk whose im2col `col` holds from a training forward, or -1.
+    private final class Workspace {
+        let col: Tensor, yT: Tensor, dW: Tensor, db: Tensor
+        let colChunk = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        init(_ name: String) {
+            col = Tensor([0], name: name + ".col")
+            yT = Tensor([0], name: name + ".yT")
+            dW = Tensor([0], name: name + ".dWpart")
+            db = Tensor([0], name: name + ".dbpart")
+            colChunk.pointee = -1
+        }
+        deinit { colChunk.deallocate() }
+    }
+
+    private final class ChunkCounter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// How a batch is cut: chunks of `chunk` images, handed to `workers` threads, each kernel
+    /// call using `inner` threads.
+    private struct Split: Equatable {
+        let batch: Int, workers: Int, chunk: Int, inner: Int
+        var chunks: Int { (batch + chunk - 1) / chunk }
+        func images(_ c: Int) -> Range<Int> { (c * chunk)..<min(batch, (c + 1) * chunk) }
+    }
+
+    /// Raw pointers of one workspace, to cross into the worker closures.
+    private struct Buffers: @unchecked Sendable {
+        let col: UnsafeMutablePointer<Float>, yT: UnsafeMutablePointer<Float>
+        let dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
+        let colChunk: UnsafeMutablePointer<Int>
+    }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, padding: Int, seed: UInt64) {
         precondition(inChannels >= 1 && outChannels >= 1 && kernel >= 1 && padding >= 0,
@@ -63,8 +117,6 @@ public final class Conv2d: Layer {
         rng.fillUniform(bias.value, -bound, bound)
         y = Tensor([0, outChannels, 0, 0], name: name + ".y")
         dX = Tensor([0, inChannels, 0, 0], name: name + ".dX")
-        col = Tensor([0], name: name + ".col")
-        yT = Tensor([0], name: name + ".yT")
     }
 
     private func geometry(_ input: [Int]) -> ConvGeometry {
@@ -78,26 +130,76 @@ public final class Conv2d: Layer {
         return [input[0], outChannels, g.outHeight, g.outWidth]
     }
 
+    private func split(batch: Int, _ compute: Compute) -> Split {
+        let threads = threading == .batch ? max(1, compute.threads) : 1
+        // At least one chunk per thread when the batch allows it.
+        let chunk = max(1, min(samplesPerChunk, (batch + threads - 1) / threads))
+        let workers = min(threads, (batch + chunk - 1) / chunk)
+        return Split(batch: batch, workers: max(1, workers), chunk: chunk, inner: workers <= 1 ? compute.threads : 1)
+    }
+
+    /// Sizes the first `s.workers` workspaces for chunks of `s.chunk` images; returns their
+    /// pointers. The array is cached while workers, chunk and geometry stay the same, so a warm
+    /// step allocates nothing.
+    private func buffers(_ s: Split, _ g: ConvGeometry) -> [Buffers] {
+        if let c = bufferCache, c.workers == s.workers, c.chunk == s.chunk, c.geometry == g { return c.buffers }
+        while workspaces.count < s.workers { workspaces.append(Workspace("\(name).w\(workspaces.count)")) }
+        let n = s.chunk * g.outHeight * g.outWidth
+        let result = (0..<s.workers).map { t in
+            let w = workspaces[t]
+            w.col.resize([g.patchSize, n])
+            w.yT.resize([outChannels, n])
+            w.dW.resize([outChannels * g.patchSize])
+            w.db.resize([outChannels])
+            return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data, colChunk: w.colChunk)
+        }
+        bufferCache = (s.workers, s.chunk, g, result)
+        return result
+    }
+
+    /// Runs `body(t, c)` for every chunk c, on worker t (which owns workspace t). With one
+    /// worker the chunks run in order on the caller's thread. With several, each worker pulls
+    /// chunks from a shared counter until none is left, and calls GEMM single-threaded, so
+    /// OpenBLAS is set to 1 thread first, outside the region (its thread count is process-global).
+    private func forEachChunk(_ s: Split, _ compute: Compute, _ body: @Sendable (Int, Int) -> Void) {
+        if s.workers == 1 {
+            for c in 0..<s.chunks { body(0, c) }
+            return
+        }
+        var a: Float = 0, b: Float = 0, c: Float = 0
+        Gemm.run(compute.backend, m: 1, n: 1, k: 1, a: &a, lda: 1, b: &b, ldb: 1, c: &c, ldc: 1, threads: 1)
+        let counter = nextChunk
+        counter.value.store(0, ordering: .relaxed)
+        DispatchQueue.concurrentPerform(iterations: s.workers) { t in
+            while true {
+                let chunk = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                if chunk >= s.chunks { break }
+                body(t, chunk)
+            }
+        }
+    }
+
     public func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor {
         let g = geometry(x.shape)
         let batch = x.shape[0], HW = g.outHeight * g.outWidth, K = g.patchSize, O = outChannels
-        y.resize([batch, O, g.outHeight, g.outWidth])
-        let chunk = max(1, min(samplesPerChunk, batch))
-        col.resize([K, chunk * HW])
-        yT.resize([O, chunk * HW])
         let imageSize = g.channels * g.height * g.width
-        var b0 = 0
-        while b0 < batch {
-            let nb = min(chunk, batch - b0), N = nb * HW
-            Im2col.im2col(x.data + b0 * imageSize, batch: nb, g, col: col.data, threads: compute.threads)
-            Gemm.run(compute.backend, m: O, n: N, k: K, a: weight.value.data, lda: K, b: col.data, ldb: N,
-                     beta: 0, c: yT.data, ldc: N, threads: compute.threads)
-            Self.unpermute(yT.data, bias: bias.value.data, into: y.data + b0 * O * HW,
-                           images: nb, channels: O, planeSize: HW, threads: compute.threads)
-            b0 += nb
+        y.resize([batch, O, g.outHeight, g.outWidth])
+        let s = split(batch: batch, compute)
+        let bufs = buffers(s, g)
+        let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
+        let ws = ParallelChunks.Ptr(weight.value.data), bs = ParallelChunks.Ptr(bias.value.data)
+        let backend = compute.backend
+        forEachChunk(s, compute) { t, c in
+            let buf = bufs[t], images = s.images(c)
+            let b0 = images.lowerBound, nb = images.count, N = nb * HW
+            Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+            Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
+                     beta: 0, c: buf.yT, ldc: N, threads: s.inner)
+            Self.unpermute(buf.yT, bias: bs.p, into: ys.p + b0 * O * HW, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            buf.colChunk.pointee = training ? c : -1
         }
         savedX = training ? x : nil
-        colHoldsBatch = training && chunk == batch
+        forwardSplit = training ? s : nil
         return y
     }
 
@@ -105,31 +207,48 @@ public final class Conv2d: Layer {
         guard let x = savedX else { preconditionFailure("Conv2d '\(name)': backward without a training forward") }
         let g = geometry(x.shape)
         let batch = x.shape[0], HW = g.outHeight * g.outWidth, K = g.patchSize, O = outChannels
+        let imageSize = g.channels * g.height * g.width
         dY.expectShape([batch, O, g.outHeight, g.outWidth], "Conv2d '\(name)' backward dY")
         dX.resize(x.shape)
-        let chunk = max(1, min(samplesPerChunk, batch))
-        let imageSize = g.channels * g.height * g.width
-        var b0 = 0
-        while b0 < batch {
-            let nb = min(chunk, batch - b0), N = nb * HW
-            if !colHoldsBatch {
-                Im2col.im2col(x.data + b0 * imageSize, batch: nb, g, col: col.data, threads: compute.threads)
-            }
-            Self.permute(dY.data + b0 * O * HW, into: yT.data, images: nb, channels: O, planeSize: HW, threads: compute.threads)
-            Self.addRowSums(yT.data, rows: O, cols: N, into: bias.grad.data, threads: compute.threads)
-            // dW += dYᵗ · colᵀ
-            Gemm.run(compute.backend, transA: false, transB: true, m: O, n: K, k: N, a: yT.data, lda: N,
-                     b: col.data, ldb: N, beta: 1, c: weight.grad.data, ldc: K, threads: compute.threads)
-            if computesInputGradient {
-                // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
-                Gemm.run(compute.backend, transA: true, transB: false, m: K, n: N, k: O, a: weight.value.data, lda: K,
-                         b: yT.data, ldb: N, beta: 0, c: col.data, ldc: N, threads: compute.threads)
-                Im2col.col2im(col.data, batch: nb, g, dX: dX.data + b0 * imageSize, threads: compute.threads)
-            }
-            b0 += nb
+        let s = split(batch: batch, compute)
+        let bufs = buffers(s, g)
+        let xs = ParallelChunks.Ptr(x.data), dys = ParallelChunks.Ptr(dY.data), dxs = ParallelChunks.Ptr(dX.data)
+        let ws = ParallelChunks.Ptr(weight.value.data)
+        let dW0 = ParallelChunks.Ptr(weight.grad.data), db0 = ParallelChunks.Ptr(bias.grad.data)
+        let backend = compute.backend, wantDX = computesInputGradient
+        let sameSplit = forwardSplit == s
+        forwardSplit = nil
+        // The first worker accumulates into the parameters' gradients, the others into
+        // partials, zeroed here and summed after the join.
+        for t in 1..<max(1, s.workers) {
+            bufs[t].dW.update(repeating: 0, count: O * K)
+            bufs[t].db.update(repeating: 0, count: O)
         }
-        if !computesInputGradient { dX.fill(0) }
-        colHoldsBatch = false
+        forEachChunk(s, compute) { t, c in
+            let buf = bufs[t], images = s.images(c)
+            let b0 = images.lowerBound, nb = images.count, N = nb * HW
+            let dW = t == 0 ? dW0.p : buf.dW, db = t == 0 ? db0.p : buf.db
+            if !sameSplit || buf.colChunk.pointee != c {
+                Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+            }
+            buf.colChunk.pointee = -1   // col becomes dcol below
+            Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            Self.addRowSums(buf.yT, rows: O, cols: N, into: db, threads: s.inner)
+            // dW += dYᵗ · colᵀ
+            Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: buf.yT, lda: N,
+                     b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
+            if wantDX {
+                // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
+                Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
+                         b: buf.yT, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
+                Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
+            }
+        }
+        for t in 1..<max(1, s.workers) {
+            Self.add(bufs[t].dW, into: weight.grad.data, count: O * K)
+            Self.add(bufs[t].db, into: bias.grad.data, count: O)
+        }
+        if !wantDX { dX.fill(0) }
         return dX
     }
 
@@ -170,5 +289,12 @@ public final class Conv2d: Layer {
         ParallelChunks.run(count: rows, threads: threads, minItemsPerChunk: max(1, 65_536 / max(cols, 1))) { rs in
             for r in rs { ss.p[r] += Elementwise.sum(xs.p + r * cols, count: cols) }
         }
+    }
+
+    /// y[i] += x[i].
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count { y.storeV8(y.loadV8(at: i) + x.loadV8(at: i), at: i); i += 8 }
+        while i < count { y[i] += x[i]; i += 1 }
     }
 }

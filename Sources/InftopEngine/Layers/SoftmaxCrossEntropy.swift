@@ -54,6 +54,13 @@ public final class SoftmaxCrossEntropy {
         return (batch == 0 ? 0 : Float(lossSum / Double(batch)), correct)
     }
 
+    /// Same, with the label count spelled out; `count` must equal the batch (logits' rows).
+    public func forward(logits: Tensor, labels: UnsafePointer<Int32>, count: Int) -> (loss: Float, correct: Int) {
+        precondition(logits.shape.count == 2 && count == logits.shape[0],
+                     "SoftmaxCrossEntropy: \(count) labels for logits of shape \(logits.shape)")
+        return forward(logits: logits, labels: labels)
+    }
+
     /// Same as the pointer form, for `labels.count` == the batch.
     public func forward(logits: Tensor, labels: [Int32]) -> (loss: Float, correct: Int) {
         precondition(logits.shape.count == 2 && labels.count == logits.shape[0],

@@ -46,17 +46,28 @@ public struct GemmBenchResult: Sendable, Codable {
 
 /// Times `Gemm.run` the way `inftop bench --gemm` reports it.
 public enum GemmBenchmark {
-    /// Warms up (one call, which also sizes the timing batches), then times batches of calls
-    /// until at least `minSeconds` and `minSamples` batches have passed, or `maxSeconds` has
-    /// (slow tiers: the reference at 512³ takes about a second per call, so it is timed a few
-    /// times, not five). A batch holds enough calls to last ≥ 1 ms, so the clock's ~41 ns
-    /// does not distort tiny shapes; the result is the median per-call time over batches.
-    ///
-    /// Operands are filled with deterministic values in [−1, 1); C is overwritten (beta = 0).
+    /// Times one backend; see `compare`.
     public static func run(
         _ shape: GemmShape, layout: GemmLayout = .nn, backend: GemmBackend, threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3
     ) -> GemmBenchResult {
+        compare(shape, layout: layout, backends: [backend], threads: threads,
+                minSeconds: minSeconds, minSamples: minSamples, maxSeconds: maxSeconds)[0]
+    }
+
+    /// Times several backends side by side on the same operands. Each backend is warmed up with
+    /// one call (which also sizes its batches: enough calls to last ≥ 1 ms, so the clock's
+    /// ~41 ns does not distort tiny shapes). Then rounds run one batch of every backend in
+    /// turn — interleaved, so a burst of load from other processes hits all of them alike —
+    /// until each has had at least `minSeconds` and `minSamples` batches (a backend that has
+    /// stops taking part), or the run has taken `maxSeconds` per backend (the reference tier at 512³ takes ~0.35 s a call, so it is
+    /// timed a few times, not for ages). Result: the median per-call time over batches.
+    ///
+    /// Operands hold deterministic values in [−1, 1); C is overwritten (beta = 0).
+    public static func compare(
+        _ shape: GemmShape, layout: GemmLayout = .nn, backends: [GemmBackend], threads: Int,
+        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3
+    ) -> [GemmBenchResult] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let a = Tensor([m * k], name: "bench.A", owner: .other)
         let b = Tensor([k * n], name: "bench.B", owner: .other)
@@ -64,30 +75,44 @@ public enum GemmBenchmark {
         fill(a, seed: 1); fill(b, seed: 2); c.fill(0)
         let lda = layout.transA ? m : k
         let ldb = layout.transB ? k : n
-        let call = {
+        func call(_ backend: GemmBackend) {
             Gemm.run(backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
                      a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads)
         }
-        let t0 = monotonicNanos()
-        call()
-        let first = Double(monotonicNanos() - t0) * 1e-9
-        let perBatch = max(1, Int((1e-3 / max(first, 1e-9)).rounded(.up)))
-        var samples: [Double] = []
-        let start = monotonicNanos()
-        while true {
-            let s = monotonicNanos()
-            for _ in 0..<perBatch { call() }
-            let e = monotonicNanos()
-            samples.append(Double(e - s) * 1e-9 / Double(perBatch))
-            let total = Double(e - start) * 1e-9
-            if total >= maxSeconds || (total >= minSeconds && samples.count >= minSamples) { break }
+        let perBatch = backends.map { backend -> Int in
+            let t0 = monotonicNanos()
+            call(backend)
+            let first = Double(monotonicNanos() - t0) * 1e-9
+            return max(1, Int((1e-3 / max(first, 1e-9)).rounded(.up)))
         }
-        samples.sort()
-        let mid = samples.count / 2
-        let median = samples.count % 2 == 1 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2
-        return GemmBenchResult(shape: shape, layout: layout, backend: backend, threads: threads,
-                               gflops: Gemm.flops(m: m, n: n, k: k) / median / 1e9, seconds: median,
-                               calls: samples.count * perBatch)
+        var samples = backends.map { _ in [Double]() }
+        var spent = backends.map { _ in 0.0 }
+        let start = monotonicNanos()
+        func enough(_ i: Int) -> Bool { samples[i].count >= minSamples && spent[i] >= minSeconds }
+        while true {
+            // A backend that has enough samples drops out of the rounds, so a slow one (the
+            // reference) does not keep the fast ones waiting, nor they it.
+            for (i, backend) in backends.enumerated() where !enough(i) {
+                let s = monotonicNanos()
+                for _ in 0..<perBatch[i] { call(backend) }
+                let seconds = Double(monotonicNanos() - s) * 1e-9
+                samples[i].append(seconds / Double(perBatch[i]))
+                spent[i] += seconds
+            }
+            let total = Double(monotonicNanos() - start) * 1e-9
+            if backends.indices.allSatisfy(enough) || total >= maxSeconds * Double(backends.count) { break }
+        }
+        return backends.enumerated().map { i, backend in
+            let median = median(samples[i])
+            return GemmBenchResult(shape: shape, layout: layout, backend: backend, threads: threads,
+                                   gflops: Gemm.flops(m: m, n: n, k: k) / median / 1e9, seconds: median,
+                                   calls: samples[i].count * perBatch[i])
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted(), mid = s.count / 2
+        return s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
     }
 
     /// Deterministic values in [−1, 1) (xorshift), so runs are comparable.

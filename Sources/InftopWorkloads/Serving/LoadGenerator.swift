@@ -1,4 +1,5 @@
 import Foundation
+import InftopEngine
 import Synchronization
 import InftopTelemetry
 
@@ -35,11 +36,11 @@ public final class LoadGenerator: @unchecked Sendable {
     public func stop() { stopFlag.set() }
 
     private func run() {
-        var rng = SplitMix(seed)
+        var rng = SeededRandom(seed: seed)
         var next = monotonicNanos()
         while !stopFlag.isSet {
             // Exponential inter-arrival gap: -ln(U)/rate.
-            let u = max(rng.unit(), 1e-12)
+            let u = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-12)  // uniform in (0, 1)
             next &+= UInt64(-log(u) / ratePerSecond * 1e9)
             let now = monotonicNanos()
             if next > now {
@@ -48,25 +49,9 @@ public final class LoadGenerator: @unchecked Sendable {
                 // Short gaps: yield rather than spin, keeping the generator's CPU small.
                 while monotonicNanos() < next && !stopFlag.isSet { sched_yield() }
             }
-            queue.push(Request(sample: Int32(rng.below(sampleCount)), arrivalNanos: next))
+            queue.push(Request(sample: Int32(rng.nextInt(below: sampleCount)), arrivalNanos: next))
         }
     }
-}
-
-/// Tiny seeded generator for the load (independent of the engine's RNG).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
 /// A flag one thread sets and others poll.

@@ -1,0 +1,306 @@
+import InftopWorkloads
+
+/// What the controller is told about the world it runs in.
+public struct DashboardConfig: Sendable {
+    /// Models `m` cycles through (`knobs.model` takes these values).
+    public var modelNames: [String]
+    /// Themes `T` cycles through (`state.themeIndex` indexes this).
+    public var themeNames: [String]
+    /// `t` cycles threads 1 … maxThreads.
+    public var maxThreads: Int
+    /// Optional features whose knobs the workloads honour (see `DashboardFeature`).
+    public var builtFeatures: Set<DashboardFeature>
+    /// False under NO_COLOR / --no-color: `T` says why it does nothing.
+    public var colorEnabled: Bool
+    /// How long a status message stays, seconds.
+    public var statusSeconds: Double
+
+    public init(modelNames: [String] = ["mlp"], themeNames: [String] = ["default"], maxThreads: Int = 1,
+                builtFeatures: Set<DashboardFeature> = [], colorEnabled: Bool = true, statusSeconds: Double = 4) {
+        self.modelNames = modelNames; self.themeNames = themeNames; self.maxThreads = max(1, maxThreads)
+        self.builtFeatures = builtFeatures; self.colorEnabled = colorEnabled; self.statusSeconds = statusSeconds
+    }
+}
+
+/// The dashboard's key handling as a pure state machine: a key, the current knob values and
+/// the time in; new state and knob values out. No terminal, no threads, no clock of its own.
+///
+/// Batch keys (`+`, `-`, `b`) act on the focused workload (`state.workload`): the training
+/// batch (`knobs.batchSize`) while Training (the default) was focused last, the inference
+/// batch (`knobs.inferenceBatchSize`) after the Latency panel was focused. `space` pauses and
+/// resumes that same workload.
+public struct DashboardController: Sendable {
+    public private(set) var state: DashboardState
+    public var config: DashboardConfig
+
+    /// Chart windows `[`/`]` step through, seconds; nil = everything kept.
+    public static let timeWindows: [Double?] = [10, 30, 60, 120, 300, 600, 1800, 3600, nil]
+    public static let defaultWindowIndex = 2
+    /// Pruning levels `p` steps through.
+    public static let pruningLevels: [Double] = [0, 0.5, 0.75, 0.9]
+
+    public init(config: DashboardConfig, state: DashboardState = DashboardState()) {
+        self.config = config; self.state = state
+    }
+
+    // MARK: - Facts from the frame
+
+    /// Tells the controller how many layer rows the table has and how many fit, so keys can
+    /// keep the selection in range and visible.
+    public mutating func noteLayers(rowCount: Int, viewportRows: Int) {
+        state.layerRowCount = max(0, rowCount)
+        state.layerViewportRows = max(1, viewportRows)
+        clampLayerSelection()
+    }
+
+    /// Shows `text` on the footer for `seconds` (default `config.statusSeconds`).
+    public mutating func setStatus(_ text: String, error: Bool = false, now: Double, seconds: Double? = nil) {
+        state.status = StatusMessage(text: text, isError: error, expires: now + (seconds ?? config.statusSeconds))
+    }
+
+    /// The status message still showing at `now`, if any.
+    public func status(at now: Double) -> StatusMessage? {
+        guard let s = state.status, now < s.expires else { return nil }
+        return s
+    }
+
+    /// Sets the current theme by index (e.g. the one `--theme` named).
+    public mutating func selectTheme(_ index: Int) {
+        if config.themeNames.indices.contains(index) { state.themeIndex = index }
+    }
+
+    // MARK: - Keys
+
+    /// Applies one key. Knob changes are written to `knobs`; quitting sets `state.quitRequested`.
+    /// `now` (seconds) times status messages.
+    public mutating func handle(_ key: Key, knobs: inout KnobValues, now: Double) {
+        if key == .resize { return }
+        if key == .ctrlC || key == .function(10) { state.quitRequested = true; return }
+        if state.prompt != nil { handlePrompt(key, knobs: &knobs, now: now); return }
+        if state.helpVisible { handleHelp(key); return }
+        guard let command = KeyMap.command(for: key) else {
+            setStatus("\(key): not a key here — ? lists the keys", now: now)
+            return
+        }
+        perform(command, key: key, knobs: &knobs, now: now)
+    }
+
+    mutating func perform(_ command: Command, key: Key, knobs: inout KnobValues, now: Double) {
+        switch command {
+        case .quit:
+            state.quitRequested = true
+        case .help:
+            state.helpVisible = true; state.helpScroll = 0
+        case .batchUp, .batchDown:
+            let current = state.workload == .training ? knobs.batchSize : knobs.inferenceBatchSize
+            let target = command == .batchUp ? DashboardController.nextPowerOfTwo(above: current)
+                                             : DashboardController.previousPowerOfTwo(below: current)
+            let r = KnobValues.batchRange
+            if target > r.upperBound || target < r.lowerBound {
+                setStatus("\(batchName) batch is already \(current) (range \(r.lowerBound)…\(r.upperBound))", now: now)
+            } else {
+                setBatch(target, knobs: &knobs, now: now)
+            }
+        case .batchPrompt:
+            state.prompt = Prompt(kind: .batch, text: "")
+        case .precision:
+            guard built(.int8, key: key, now: now) else { return }
+            knobs.precision = knobs.precision == .fp32 ? .int8 : .fp32
+            setStatus("precision → \(knobs.precision.rawValue) (next step)", now: now)
+        case .pruning:
+            guard built(.pruning, key: key, now: now) else { return }
+            let levels = DashboardController.pruningLevels
+            let i = levels.lastIndex { $0 <= knobs.pruning + 1e-9 } ?? 0
+            knobs.pruning = levels[(i + 1) % levels.count]
+            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning))", now: now)
+        case .threads:
+            knobs.threads = knobs.threads >= config.maxThreads ? 1 : max(1, knobs.threads + 1)
+            setStatus("threads → \(knobs.threads) of \(config.maxThreads) (next step)", now: now)
+        case .backend:
+            knobs.backend = knobs.backend.next
+            setStatus("kernel backend → \(knobs.backend.rawValue) (next step)", now: now)
+        case .cache:
+            guard built(.responseCache, key: key, now: now) else { return }
+            knobs.responseCache.toggle()
+            setStatus("response cache \(knobs.responseCache ? "on" : "off")", now: now)
+        case .distillation:
+            guard built(.distillation, key: key, now: now) else { return }
+            knobs.distillation.toggle()
+            setStatus("distillation \(knobs.distillation ? "on" : "off")", now: now)
+        case .pause:
+            let paused: Bool
+            if state.workload == .training { knobs.trainingPaused.toggle(); paused = knobs.trainingPaused }
+            else { knobs.inferencePaused.toggle(); paused = knobs.inferencePaused }
+            setStatus("\(state.workload.label) \(paused ? "paused" : "resumed") — space toggles", now: now)
+        case .freeze:
+            state.frozen.toggle()
+            setStatus(state.frozen ? "display frozen (sampling goes on) — Z resumes" : "display live", now: now)
+        case .focusNext, .focusPrevious:
+            let all = PanelID.allCases
+            let i = all.firstIndex(of: state.focus)!
+            state.focus = all[(i + (command == .focusNext ? 1 : all.count - 1)) % all.count]
+            if state.focus == .training { state.workload = .training }
+            if state.focus == .latency { state.workload = .inference }
+            state.layerSelection = min(state.layerSelection, max(0, state.layerRowCount - 1))
+        case .expand:
+            state.expanded.toggle()
+        case .sortNext:
+            let all = LayerSortKey.allCases
+            state.layerSort = all[(all.firstIndex(of: state.layerSort)! + 1) % all.count]
+            state.layerSortDescending = state.layerSort.defaultDescending
+            setStatus("layers sorted by \(state.layerSort.label) \(state.layerSortDescending ? "▼" : "▲") — r reverses", now: now)
+        case .sortReverse:
+            state.layerSortDescending.toggle()
+            setStatus("layers sorted by \(state.layerSort.label) \(state.layerSortDescending ? "▼" : "▲")", now: now)
+        case .filter:
+            state.prompt = Prompt(kind: .filter, text: state.layerFilter)
+        case .windowOut, .windowIn:
+            let n = DashboardController.timeWindows.count
+            let j = state.windowIndex + (command == .windowOut ? 1 : -1)
+            if j < 0 || j >= n {
+                setStatus("time window is already \(windowLabel) (\(command == .windowOut ? "widest" : "narrowest"))", now: now)
+            } else {
+                state.windowIndex = j
+                setStatus("time window \(windowLabel) — = resets", now: now)
+            }
+        case .windowReset:
+            state.windowIndex = DashboardController.defaultWindowIndex
+            setStatus("time window \(windowLabel)", now: now)
+        case .model:
+            let names = config.modelNames
+            guard names.count > 1 else {
+                setStatus("only one model to switch to: \(names.first ?? knobs.model)", now: now); return
+            }
+            let i = names.firstIndex(of: knobs.model).map { ($0 + 1) % names.count } ?? 0
+            knobs.model = names[i]
+            setStatus("model → \(knobs.model) (the workloads restart with it)", now: now)
+        case .loadScenario:
+            setStatus("L: load scenarios — coming in a later release", now: now)
+        case .abCompare:
+            setStatus("x: A/B compare — coming in a later release", now: now)
+        case .theme:
+            guard config.colorEnabled else {
+                setStatus("T: themes need colour (NO_COLOR or --no-color is set)", now: now); return
+            }
+            guard config.themeNames.count > 1 else { setStatus("only one theme found", now: now); return }
+            state.themeIndex = (state.themeIndex + 1) % config.themeNames.count
+            setStatus("theme → \(config.themeNames[state.themeIndex])", now: now)
+        case .scrollUp, .scrollDown, .pageUp, .pageDown, .scrollHome, .scrollEnd:
+            guard state.focus == .layers else {
+                setStatus("\(key) moves in the Layers table — Tab to focus it", now: now); return
+            }
+            let page = max(1, state.layerViewportRows)
+            var sel = state.layerSelection
+            switch command {
+            case .scrollUp: sel -= 1
+            case .scrollDown: sel += 1
+            case .pageUp: sel -= page
+            case .pageDown: sel += page
+            case .scrollHome: sel = 0
+            default: sel = state.layerRowCount - 1
+            }
+            state.layerSelection = sel
+            clampLayerSelection()
+        }
+    }
+
+    // MARK: - Prompt and help
+
+    mutating func handlePrompt(_ key: Key, knobs: inout KnobValues, now: Double) {
+        guard var p = state.prompt else { return }
+        switch key {
+        case .escape:
+            state.prompt = nil
+        case .enter:
+            state.prompt = nil
+            switch p.kind {
+            case .batch:
+                let r = KnobValues.batchRange
+                if let n = Int(p.text.strippingSpaces()), r.contains(n) {
+                    setBatch(n, knobs: &knobs, now: now)
+                } else {
+                    setStatus("batch must be \(r.lowerBound)…\(r.upperBound)", error: true, now: now)
+                }
+            case .filter:
+                state.layerFilter = p.text.strippingSpaces()
+                state.layerSelection = 0; state.layerScroll = 0
+                setStatus(state.layerFilter.isEmpty ? "layer filter cleared" : "layers matching \"\(state.layerFilter)\" — / then Enter on empty clears", now: now)
+            }
+        case .backspace, .delete, .char("\u{7F}"), .char("\u{8}"):
+            if !p.text.isEmpty { p.text.removeLast() }
+            state.prompt = p
+        case .char(let c):
+            guard let a = c.unicodeScalars.first, a.value >= 0x20 else { return }
+            if p.kind == .batch && !c.isNumber {
+                setStatus("batch size: digits only", error: true, now: now); return
+            }
+            if p.text.count < 32 { p.text.append(c) }
+            state.prompt = p
+        default:
+            break
+        }
+    }
+
+    mutating func handleHelp(_ key: Key) {
+        switch key {
+        case .char("q"): state.quitRequested = true
+        case .up: state.helpScroll = max(0, state.helpScroll - 1)
+        case .down: state.helpScroll = min(KeyMap.help.count - 1, state.helpScroll + 1)
+        case .pageUp: state.helpScroll = max(0, state.helpScroll - 10)
+        case .pageDown: state.helpScroll = min(KeyMap.help.count - 1, state.helpScroll + 10)
+        default: state.helpVisible = false   // Esc, ?, F1, h, Enter and any other key close it
+        }
+    }
+
+    // MARK: - Helpers
+
+    var batchName: String { state.workload == .training ? "training" : "inference" }
+
+    var windowLabel: String {
+        state.timeWindow.map { BrailleChart.formatSpan($0) } ?? "all"
+    }
+
+    mutating func setBatch(_ n: Int, knobs: inout KnobValues, now: Double) {
+        let old: Int
+        if state.workload == .training { old = knobs.batchSize; knobs.batchSize = n }
+        else { old = knobs.inferenceBatchSize; knobs.inferenceBatchSize = n }
+        setStatus("\(batchName) batch \(old) → \(n) (next step)", now: now)
+    }
+
+    mutating func built(_ f: DashboardFeature, key: Key, now: Double) -> Bool {
+        if config.builtFeatures.contains(f) { return true }
+        setStatus("\(key): \(f.title) — coming in a later release", now: now)
+        return false
+    }
+
+    mutating func clampLayerSelection() {
+        state.layerSelection = min(max(0, state.layerSelection), max(0, state.layerRowCount - 1))
+        state.layerScroll = TableView.clampedScroll(scroll: state.layerScroll, selected: state.layerSelection,
+                                                    rowCount: state.layerRowCount, visible: state.layerViewportRows)
+    }
+
+    /// The smallest power of two above `n` (48 → 64, 64 → 128).
+    public static func nextPowerOfTwo(above n: Int) -> Int {
+        var p = 1
+        while p <= n { p <<= 1 }
+        return p
+    }
+
+    /// The largest power of two below `n` (48 → 32, 64 → 32); 0 when n ≤ 1.
+    public static func previousPowerOfTwo(below n: Int) -> Int {
+        guard n > 1 else { return 0 }
+        var p = 1
+        while p * 2 < n { p <<= 1 }
+        return p
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    func strippingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,1 +1,0 @@
-// InftopTUI: canvas, widgets, panels, themes, keymap; ncurses only in NCursesTerminal.swift.

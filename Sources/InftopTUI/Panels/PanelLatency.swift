@@ -1,0 +1,59 @@
+import InftopTelemetry
+
+/// Inference: p50/p90/p99 latency, items/s, batch, requests, cache hit rate; latency (p50,
+/// p99) and throughput as braille charts.
+enum LatencyPanel {
+    static func note(_ ctx: RenderContext, width: Int) -> String? {
+        guard let i = ctx.snapshot.inference else { return nil }
+        return "\(Format.grouped(i.requests)) req" + (width >= 70 ? " · \(Format.grouped(i.batches)) batches" : "")
+    }
+
+    static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
+        let inner = PanelFrame.draw(.latency, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx, width: rect.width))
+        guard inner.height >= 1, inner.width >= 10 else { return }
+        guard let inf = ctx.snapshot.inference else {
+            PanelFrame.placeholder("inference not running", ctx, into: &canvas, rect: inner); return
+        }
+        let st = ctx.styles
+        let p50 = st.series(.seriesPrimary), p99 = st.series(.seriesSecondary, emphasis: false)
+
+        var w = LineWriter(inner)
+        if let l = inf.latency {
+            w.write("p50 ", st.label, into: &canvas); w.write(Format.ms(l.p50Ms), p50, into: &canvas)
+            w.write("  p90 ", st.label, into: &canvas); w.write(Format.ms(l.p90Ms), st.text, into: &canvas)
+            w.write("  p99 ", st.label, into: &canvas); w.write(Format.ms(l.p99Ms), p99, into: &canvas)
+            w.write(" ms", st.label, into: &canvas)
+        } else {
+            w.write("latency –", st.label, into: &canvas)
+        }
+        w.write("  ", st.text, into: &canvas)
+        w.write(Format.compact(inf.itemsPerSecond), st.series(.seriesThroughput), into: &canvas)
+        w.write(" items/s", st.label, into: &canvas)
+        w.writeIfFits("  batch \(inf.batchSize)", st.label, into: &canvas)
+        if let h = inf.cacheHitRate { w.writeIfFits("  cache hits \(Format.percent(h))", st.label, into: &canvas) }
+
+        let area = inner.inset(top: 1)
+        guard area.height >= 2 else { return }
+        let window = ctx.state.timeWindow
+        var latencySeries: [ChartSeries] = []
+        if let s = inf.series("latency_p99_ms") { latencySeries.append(ChartSeries(times: s.times, values: s.values, style: p99)) }
+        if let s = inf.series("latency_p50_ms") { latencySeries.append(ChartSeries(times: s.times, values: s.values, style: p50)) }
+        let latency = BrailleChart(series: latencySeries, window: window, endTime: ctx.endTime, includeZero: true,
+                                   title: "latency ms", format: { Format.ms($0) })
+        var tput: [ChartSeries] = []
+        if let s = inf.series("items_per_sec") { tput.append(ChartSeries(times: s.times, values: s.values, style: st.series(.seriesThroughput))) }
+        let throughput = BrailleChart(series: tput, window: window, endTime: ctx.endTime, includeZero: true,
+                                      title: "items/s", format: { Format.compact($0) })
+        if area.width >= 90 {
+            let (a, b) = area.splitLeft(area.width / 2)
+            latency.draw(into: &canvas, rect: a.inset(right: 1), styles: st)
+            throughput.draw(into: &canvas, rect: b.inset(left: 1), styles: st)
+        } else if area.height >= 6 {
+            let (a, b) = area.splitTop((area.height + 1) / 2)
+            latency.draw(into: &canvas, rect: a, styles: st)
+            throughput.draw(into: &canvas, rect: b, styles: st)
+        } else {
+            latency.draw(into: &canvas, rect: area, styles: st)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import InftopTelemetry
+
+/// The Layers table: per site forward/backward mean ms, (other ms,) forward p99 (and backward
+/// p99 when wide), and a share-of-step bar; sortable, filterable, scrollable.
+enum LayersPanel {
+    /// The rows the table shows for `ctx` (source workload, sorted, filtered).
+    static func rows(_ ctx: RenderContext) -> (WorkloadKind, [LayerStat]) {
+        let (kind, layers) = LayerRows.source(ctx.snapshot, workload: ctx.state.workload)
+        return (kind, LayerRows.arrange(layers, sort: ctx.state.layerSort, descending: ctx.state.layerSortDescending,
+                                        filter: ctx.state.layerFilter))
+    }
+
+    /// Data rows that fit in the panel at `rect` (border and header row excluded).
+    static func viewportRows(_ rect: Rect) -> Int { TableView.visibleRows(height: rect.height - 2) }
+
+    static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
+        let (kind, rows) = rows(ctx)
+        var note = kind.label
+        if !ctx.state.layerFilter.isEmpty { note += " · /\(ctx.state.layerFilter)" }
+        if ctx.state.layerSort != .order || ctx.state.layerSortDescending {
+            note += " · \(ctx.state.layerSort.label)\(ctx.state.layerSortDescending ? "▼" : "▲")"
+        }
+        let inner = PanelFrame.draw(.layers, ctx, into: &canvas, rect: rect, focused: focused, note: note)
+        guard inner.height >= 2, inner.width >= 20 else { return }
+        if rows.isEmpty {
+            PanelFrame.placeholder(ctx.state.layerFilter.isEmpty ? "no layer timings yet" : "no layer matches \"\(ctx.state.layerFilter)\"",
+                                   ctx, into: &canvas, rect: inner)
+            return
+        }
+        let st = ctx.styles
+        let hasBackward = rows.contains { $0.backward != nil }
+        let hasOther = rows.contains { $0.other != nil }
+        let nameWidth = min(max(rows.map(\.name.count).max() ?? 4, 6), 18)
+        let num = 7, minShare = 9
+
+        // Columns by priority: name, fwd, (bwd), fwd p99, share; then other, bwd p99 if room.
+        var cols: [(TableColumn, LayerSortKey?, (LayerStat) -> TableCell)] = []
+        func ms(_ v: Double?) -> TableCell { .text(v.map { Format.ms($0) } ?? "–", v == nil ? st.dim : nil) }
+        cols.append((TableColumn("name", width: nameWidth), .name, { .text($0.name, nil) }))
+        cols.append((TableColumn("fwd ms", width: num, alignRight: true), .forward, { ms($0.forward?.meanMs) }))
+        if hasBackward { cols.append((TableColumn("bwd ms", width: num, alignRight: true), .backward, { ms($0.backward?.meanMs) })) }
+        var used = cols.reduce(0) { $0 + $1.0.width + 1 }
+        let avail = inner.width - 1   // leave room for a scrollbar
+        if hasOther && used + num + 1 + num + 1 + minShare <= avail {
+            cols.append((TableColumn("other", width: num, alignRight: true), nil, { ms($0.other?.meanMs) })); used += num + 1
+        }
+        if used + num + 1 + minShare <= avail {
+            cols.append((TableColumn("fwd p99", width: num, alignRight: true), .p99, { ms($0.forward?.p99Ms) })); used += num + 1
+        }
+        if hasBackward && used + num + 1 + minShare + 6 <= avail {
+            cols.append((TableColumn("bwd p99", width: num, alignRight: true), nil, { ms($0.backward?.p99Ms) })); used += num + 1
+        }
+        cols.append((TableColumn("share", width: 0), .share, { l in
+            .bar(fraction: l.share, label: Format.percent(l.share), style: Style(fg: .gradient(.cpu, l.share)))
+        }))
+
+        // A summary under the table when there is room: do the sites add up to the step?
+        var tableRect = inner
+        if rows.count + 2 <= inner.height, let line = summary(ctx, kind: kind) {
+            tableRect = inner.inset(bottom: 1)
+            var w = LineWriter(inner, row: inner.height - 1)
+            for (text, dim) in line { w.write(text, dim ? st.label : st.bold, into: &canvas) }
+        }
+
+        let sortIndex = cols.firstIndex { $0.1 == ctx.state.layerSort }
+        let table = TableView(columns: cols.map(\.0), rows: rows.map { r in cols.map { $0.2(r) } },
+                              sortColumn: ctx.state.layerSort == .order ? nil : sortIndex,
+                              descending: ctx.state.layerSortDescending, scroll: ctx.state.layerScroll,
+                              selected: focused ? ctx.state.layerSelection : nil)
+        table.draw(into: &canvas, rect: tableRect, styles: st)
+    }
+
+    /// "sites 1.33 ms/step of 1.41 (94%) · step p99 2.20 ms · profiler 1.2%", as (text, dim) pieces.
+    static func summary(_ ctx: RenderContext, kind: WorkloadKind) -> [(String, Bool)]? {
+        let (_, layers) = LayerRows.source(ctx.snapshot, workload: kind)
+        guard !layers.isEmpty else { return nil }
+        let sum = layers.reduce(0.0) { $0 + ($1.forward?.meanMs ?? 0) + ($1.backward?.meanMs ?? 0) + ($1.other?.meanMs ?? 0) }
+        var out: [(String, Bool)] = [("sites ", true), (Format.ms(sum), false), (" ms", true)]
+        if kind == .training, let t = ctx.snapshot.training {
+            if let step = t.stepTime, step.meanMs > 0 {
+                out += [(" of step ", true), (Format.ms(step.meanMs), false), (" ms (", true),
+                        (Format.percent(sum / step.meanMs), false), (") · step p99 ", true), (Format.ms(step.p99Ms), false), (" ms", true)]
+            }
+            out += [(" · profiler ", true), (Format.percent(t.profilerOverhead, decimals: 1), false)]
+        } else if let i = ctx.snapshot.inference {
+            out += [(" per batch · profiler ", true), (Format.percent(i.profilerOverhead, decimals: 1), false)]
+        }
+        return out
+    }
+}

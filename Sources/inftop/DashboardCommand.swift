@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import InftopEngine
+import InftopTUI
+import InftopTelemetry
+import InftopWorkloads
+
+/// `inftop` with no subcommand: trains a model on Fashion-MNIST and, in the same process, serves
+/// it to the built-in load generator, live in the ncurses dashboard. With a stdout that is not a
+/// terminal it prints one text snapshot (after `--snapshot-after` seconds) instead.
+struct DashboardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "The live dashboard (the default): train and serve a model, watch every layer.")
+
+    @Option(help: "Model to train and serve: mlp or cnn (m switches live).") var model = "mlp"
+    @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
+    @Option(help: "Theme: a name from themes/ or $XDG_CONFIG_HOME/inftop/themes/, or a path (btop format).") var theme: String?
+    @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).") var noColor = false
+    @Option(parsing: .unconditional, help: "Milliseconds between frames (10…10000).") var interval = "100"
+    @Option(parsing: .unconditional, help: "Training batch size (1…1024); + and - change it live.") var batch = "64"
+    @Option(parsing: .unconditional, help: "Compute threads for training (1…cores); t changes it live.") var threads = "1"
+    @Option(help: "GEMM backend: blas, simd or reference; k changes it live.") var backend = "blas"
+    @Option(parsing: .unconditional, help: "Epochs to train before training stops (serving goes on).") var epochs = "1000"
+    @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
+    @Option(name: .customLong("snapshot-after"), parsing: .unconditional,
+            help: "Without a terminal: seconds to run before printing the one text snapshot.") var snapshotAfter = "3"
+
+    func run() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard let intervalMs = Int(interval), (10...10_000).contains(intervalMs) else { fail("--interval \(interval): must be 10…10000 ms") }
+        guard let b = Int(batch), KnobValues.batchRange.contains(b) else { fail("--batch \(batch): must be an integer 1…1024") }
+        guard let t = Int(threads), (1...max(cores, 1)).contains(t) else { fail("--threads \(threads): must be 1…\(cores) (cores here)") }
+        guard let kb = KernelBackend(rawValue: backend) else { fail("--backend \(backend): unknown; use blas, simd or reference") }
+        guard let e = Int(epochs), e >= 1 else { fail("--epochs \(epochs): must be an integer ≥ 1") }
+        guard let s = UInt64(seed) else { fail("--seed \(seed): must be a non-negative integer") }
+        guard let after = Double(snapshotAfter), after >= 0, after <= 3600 else { fail("--snapshot-after \(snapshotAfter): must be 0…3600 s") }
+        guard DashboardSession.modelNames.contains(model) else {
+            fail("--model \(model): unknown; known models: \(DashboardSession.modelNames.joined(separator: ", "))")
+        }
+
+        let (train, test): (ImageDataset, ImageDataset)
+        do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
+        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model))
+        let session: DashboardSession
+        do {
+            session = try DashboardSession(train: train, test: test, knobs: knobs,
+                                           baseConfig: TrainingConfig(model: model, epochs: e, seed: s))
+        } catch { fail("\(error)") }
+        session.start()
+
+        guard DashboardApp.isInteractive else {
+            // Not a terminal: one text snapshot after the workloads have run a while.
+            usleep(UInt32(after * 1_000_000))
+            print(renderTextSnapshot(session.snapshot(), width: 120, height: 40, knobs: knobs.values), terminator: "")
+            session.stop()
+            return
+        }
+        let app = DashboardApp(
+            options: DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores),
+            knobs: knobs, modelNames: DashboardSession.modelNames, snapshot: { session.snapshot() })
+        do {
+            try app.run()
+        } catch {
+            session.stop()
+            fail("\(error)")
+        }
+        session.stop()
+        if let sig = app.quitSignal { throw ExitCode(128 + sig) }
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("inftop: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// Launches the release `inftop` in tmux at 120×40 as a user would, and checks the live screen:
+/// panels present, step counter and loss moving, `+` doubling the batch in the header, `?`
+/// opening help, `q` ending the process and leaving the alternate screen.
+final class DashboardEndToEndTests: XCTestCase {
+    func testDashboardLiveInTmux() throws {
+        guard let bin = inftopBinary() else {
+            return XCTFail("no release inftop binary beside the tests: run `swift build -c release` first (scripts/test.sh does)")
+        }
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
+            throw XCTSkip("Fashion-MNIST not installed (bash scripts/setup.sh installs it)")
+        }
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        try tmux.start(bin, width: 120, height: 40)
+
+        // Within a few seconds: every panel, and training steps counting.
+        let first = try tmux.waitFor(timeout: 15) { s in
+            (firstInt(#"step ([0-9,]+)"#, in: s.replacingOccurrences(of: ",", with: "")) ?? 0) > 0 && s.contains("loss ")
+        }
+        for panel in ["Training", "Layers", "Latency", "Memory", "q:quit"] {
+            XCTAssertTrue(first.contains(panel), "panel '\(panel)' missing from:\n\(first)")
+        }
+        XCTAssertTrue(first.contains("batch 64"), "header shows the batch size:\n\(first)")
+        let step1 = try XCTUnwrap(firstInt(#"step ([0-9]+)"#, in: first.replacingOccurrences(of: ",", with: "")))
+        let loss1 = lossLine(first)
+
+        sleep(3)
+        let second = try tmux.capture()
+        let step2 = try XCTUnwrap(firstInt(#"step ([0-9]+)"#, in: second.replacingOccurrences(of: ",", with: "")))
+        XCTAssertGreaterThan(step2, step1, "the step counter moved")
+        XCTAssertNotEqual(lossLine(second), loss1, "the loss line moved")
+
+        // `+` doubles the batch size; the header shows it.
+        try tmux.send("+")
+        let doubled = try tmux.waitFor(timeout: 5) { $0.contains("batch 128") }
+        XCTAssertTrue(doubled.contains("batch 128"), "after +, header shows batch 128:\n\(doubled)")
+
+        // `?` opens the help overlay; Esc closes it.
+        try tmux.send("?")
+        let help = try tmux.waitFor(timeout: 5) { $0.contains("Help") }
+        XCTAssertTrue(help.contains("Help"), "help overlay:\n\(help)")
+        XCTAssertTrue(help.contains("quit"))
+        try tmux.send("Escape")
+
+        // `q` quits and the terminal leaves the alternate screen.
+        try tmux.send("q")
+        let end = Date().addingTimeInterval(10)
+        while try !tmux.paneDead(), Date() < end { usleep(100_000) }
+        XCTAssertTrue(try tmux.paneDead(), "inftop ended after q")
+        XCTAssertFalse(try tmux.alternateOn(), "the terminal left the alternate screen")
+        let after = try tmux.capture()
+        XCTAssertFalse(after.contains("q:quit"), "the dashboard is gone from the screen after q:\n\(after)")
+    }
+
+    /// The Training panel's figures line ("loss … test … acc … samples/s").
+    private func lossLine(_ screen: String) -> String {
+        screen.split(separator: "\n").first { $0.contains("loss ") && $0.contains("acc") }.map(String.init) ?? ""
+    }
+}

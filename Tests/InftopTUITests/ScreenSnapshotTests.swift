@@ -1,0 +1,132 @@
+import InftopTelemetry
+import InftopTUI
+import InftopWorkloads
+import XCTest
+
+/// Full screens rendered from fixed snapshots on the virtual terminal, compared with files.
+final class ScreenSnapshotTests: XCTestCase {
+    func render(width: Int, height: Int, state: DashboardState = DashboardState(), snapshot: DashboardSnapshot = Fixtures.snapshot,
+                status: StatusMessage? = nil) -> (text: String, canvas: Canvas) {
+        let ctx = RenderContext(snapshot: snapshot, knobs: Fixtures.knobs, state: state, styles: StyleSheet(),
+                                status: status, uiCPUFraction: 0.008, refreshHz: 10, themeName: "default", maxThreads: 2)
+        var canvas = Canvas(width: 0, height: 0)
+        DashboardRenderer.render(ctx, into: &canvas, width: width, height: height)
+        let term = VirtualTerminal(width: width, height: height)
+        term.present(canvas)
+        return (term.text, canvas)
+    }
+
+    func testFullScreen80x24() {
+        let r = render(width: 80, height: 24)
+        assertSnapshot(r.text, named: "screen-80x24")
+        for title in ["Training", "Latency / Throughput", "Layers", "Memory"] { XCTAssertTrue(r.text.contains(title), title) }
+    }
+
+    func testFullScreen120x40() {
+        let r = render(width: 120, height: 40)
+        assertSnapshot(r.text, named: "screen-120x40")
+        assertSnapshot(VirtualTerminal.styleMap(r.canvas), named: "screen-120x40-styles")
+    }
+
+    func testFullScreen200x60() {
+        assertSnapshot(render(width: 200, height: 60).text, named: "screen-200x60")
+    }
+
+    func testTooSmallScreenSaysWhatItNeeds() {
+        let r = render(width: 70, height: 20)
+        assertSnapshot(r.text, named: "screen-too-small-70x20")
+        XCTAssertTrue(r.text.contains("terminal too small: need 80×24, have 70×20"))
+        XCTAssertTrue(render(width: 79, height: 24).text.contains("have 79×24"))
+        XCTAssertTrue(render(width: 80, height: 23).text.contains("have 80×23"))
+        XCTAssertFalse(render(width: 80, height: 24).text.contains("too small"))
+    }
+
+    func testHelpOverlayListsEveryKeyWithItsState() {
+        var state = DashboardState()
+        state.helpVisible = true
+        let r = render(width: 120, height: 40, state: state)
+        assertSnapshot(r.text, named: "screen-help-120x40")
+        for keys in ["q F10 Ctrl-C", "? F1 h", "+ -", "b", "i", "p", "t", "k", "c", "d", "space", "Z f", "Tab S-Tab",
+                     "e", "s r", "/", "[ ]", "=", "m", "L", "x", "T"] {
+            XCTAssertTrue(r.text.contains("┃ " + keys + " "), "help lacks \(keys)")
+        }
+        let lines = r.text.split(separator: "\n")
+        func stateOf(_ action: String) -> String? {
+            lines.first { $0.contains(action) }.map { $0.contains("coming") ? "coming" : ($0.contains("built") ? "built" : "?") }
+        }
+        XCTAssertEqual(stateOf("precision: fp32 ↔ int8"), "coming")
+        XCTAssertEqual(stateOf("load scenario"), "coming")
+        XCTAssertEqual(stateOf("threads: 1"), "built")
+        XCTAssertEqual(stateOf("next theme"), "built")
+    }
+
+    func testExpandedLayersPanelWithSelectionAndSort() {
+        var state = DashboardState()
+        state.focus = .layers
+        state.expanded = true
+        state.layerSort = .share
+        state.layerSortDescending = true
+        state.layerSelection = 1
+        let r = render(width: 100, height: 30, state: state)
+        assertSnapshot(r.text, named: "screen-layers-expanded-100x30")
+        // Sorted by share, largest first: fc1 (41%) then fc2 (12%) then optimizer (10%).
+        let names = r.text.split(separator: "\n").compactMap { line -> String? in
+            let cells = line.split(separator: "┃").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty && $0.count > 20 }
+            return cells?.split(separator: " ").first.map(String.init)
+        }
+        let order = names.filter { ["fc1", "fc2", "optimizer", "fc3"].contains($0) }
+        XCTAssertEqual(order, ["fc1", "fc2", "optimizer", "fc3"])
+    }
+
+    func testNoWorkloadsYetShowsPlaceholders() {
+        let empty = DashboardSnapshot(uptimeSeconds: 1, training: nil, inference: nil,
+                                      memory: MemorySnapshot(bytesByOwner: [], residentBytes: 0, peakResidentBytes: 0),
+                                      memorySeries: nil)
+        let t = render(width: 80, height: 24, snapshot: empty).text
+        XCTAssertTrue(t.contains("training not running"))
+        XCTAssertTrue(t.contains("inference not running"))
+        XCTAssertTrue(t.contains("no layer timings yet"))
+    }
+
+    func testHeaderBadgesForPausedAndFrozen() {
+        var knobs = Fixtures.knobs
+        knobs.trainingPaused = true
+        var state = DashboardState()
+        state.frozen = true
+        let ctx = RenderContext(snapshot: Fixtures.snapshot, knobs: knobs, state: state)
+        var canvas = Canvas(width: 0, height: 0)
+        DashboardRenderer.render(ctx, into: &canvas, width: 120, height: 40)
+        let header = canvas.row(0)
+        XCTAssertTrue(header.hasSuffix(" PAUSED training   FROZEN "), header)
+        let x = header.distance(from: header.startIndex, to: header.range(of: "PAUSED")!.lowerBound)
+        XCTAssertTrue(canvas[x, 0].style.attributes.contains(.reverse))
+        knobs.inferencePaused = true
+        DashboardRenderer.render(RenderContext(snapshot: Fixtures.snapshot, knobs: knobs), into: &canvas, width: 120, height: 40)
+        XCTAssertTrue(canvas.row(0).hasSuffix(" PAUSED "))
+    }
+
+    func testMonochromeMarksFocusAndSelectionWithAttributes() {
+        var state = DashboardState()
+        state.focus = .layers
+        state.layerSelection = 2
+        let ctx = RenderContext(snapshot: Fixtures.snapshot, knobs: Fixtures.knobs, state: state, styles: StyleSheet(monochrome: true))
+        var canvas = Canvas(width: 0, height: 0)
+        DashboardRenderer.render(ctx, into: &canvas, width: 120, height: 40)
+        let layers = DashboardLayout.compute(width: 120, height: 40).panels[.layers]!
+        XCTAssertEqual(canvas[layers.x, layers.y].character, "┏", "the focused panel has a heavy border")
+        XCTAssertTrue(canvas[layers.x, layers.y].style.attributes.contains(.bold))
+        // Row 0 of the table is the header; selection 2 is two rows below the first data row.
+        let selectedRow = layers.y + 1 + 1 + 2
+        XCTAssertTrue(canvas.row(selectedRow).contains("fc2"))
+        XCTAssertTrue(canvas[layers.x + 1, selectedRow].style.attributes.contains(.reverse))
+        XCTAssertFalse(canvas[layers.x + 1, selectedRow + 1].style.attributes.contains(.reverse))
+    }
+
+    func testTextSnapshotForNonTTY() {
+        let s = renderTextSnapshot(Fixtures.snapshot, width: 120, height: 40, knobs: Fixtures.knobs)
+        XCTAssertEqual(s.split(separator: "\n", omittingEmptySubsequences: false).count, 41)   // 40 lines + final newline
+        XCTAssertTrue(s.contains("step 12,345"))
+        XCTAssertTrue(s.contains("batch 64"))
+        XCTAssertFalse(s.contains(" \n"), "trailing spaces are trimmed")
+    }
+}

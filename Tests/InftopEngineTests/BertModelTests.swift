@@ -146,7 +146,7 @@ final class BertModelTests: XCTestCase {
             XCTAssertEqual(enc.model.config.hiddenSize, hidden)
             XCTAssertEqual(enc.tokenizer.maxLength, 16)
             for backend in [GemmBackend.reference, .blas, .simd] {
-                for (threads, mode) in [(1, BertGemmThreading.library), (2, .library), (2, .split), (3, .split)] {
+                for (threads, mode) in [(1, GemmThreading.library), (2, .library), (2, .split), (3, .split)] {
                     enc.model.gemmThreading = mode
                     let got = enc.embed(texts, batchSize: 3, compute: Compute(backend: backend, threads: threads))
                     for (t, e) in zip(texts, got) {

@@ -24,6 +24,11 @@ final class ConvPoolTests: XCTestCase {
     let shapes: [(batch: Int, cin: Int, cout: Int, h: Int, w: Int, k: Int, p: Int)] = [
         (1, 1, 1, 1, 1, 1, 0), (1, 1, 2, 5, 5, 3, 1), (2, 3, 4, 7, 5, 3, 0), (3, 2, 5, 6, 7, 5, 2),
         (1, 3, 2, 4, 4, 5, 2), (2, 1, 3, 3, 9, 3, 2), (5, 2, 3, 8, 8, 2, 1),
+        // Padding past k − 1 (dX has no implicit-GEMM form: the lowered path runs it).
+        (2, 2, 3, 4, 5, 1, 1),
+        // Implicit GEMM edges: 13 output rows (two 6-row panels and one row), 99 pixels (six
+        // 16-wide panels and 3 columns), and K = 360 / K′ = 63 (two k blocks / one).
+        (2, 3, 13, 9, 11, 3, 1), (1, 40, 7, 6, 5, 3, 1),
     ]
 
     func testForwardMatchesDirectConvolution() {
@@ -63,8 +68,8 @@ final class ConvPoolTests: XCTestCase {
         var labels: [String] = []
         for threads in [1, 2, 3] {
             for threading in ConvThreading.allCases {
-                for chunk in [Int.max, 4, 3, 1] {
-                    let compute = Compute(backend: .blas, threads: threads)
+                for (chunk, backend) in [(Int.max, GemmBackend.blas), (4, .blas), (3, .blas), (1, .blas), (Int.max, .simd), (1, .simd)] {
+                    let compute = Compute(backend: backend, threads: threads)
                     let conv = Conv2d(name: "c", inChannels: 3, outChannels: 4, kernel: 3, padding: 1, seed: 3)
                     conv.samplesPerChunk = chunk
                     conv.threading = threading
@@ -74,7 +79,7 @@ final class ConvPoolTests: XCTestCase {
                         out += conv.backward(dY, compute).toArray()
                     }
                     results.append(out + conv.weight.grad.toArray() + conv.bias.grad.toArray())
-                    labels.append("threads \(threads) \(threading) chunk \(chunk)")
+                    labels.append("threads \(threads) \(threading) chunk \(chunk) \(backend)")
                 }
             }
         }

@@ -95,7 +95,7 @@ final class GemmTests: XCTestCase {
         Gemm.reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.ptr, lda: lda,
                        b: b.ptr, ldb: ldb, beta: beta, c: want.ptr, ldc: ldc)
         for backend in [GemmBackend.simd, .blas] {
-            for threads in [1, 2] {
+            for (threads, threading) in [(1, GemmThreading.split), (2, .split), (2, .library), (3, .split)] {
                 let got = Guarded(count: m * ldc, seed: 0)
                 got.ptr.update(from: c0.ptr, count: m * ldc)
                 // beta = 0 must not read C: poison the product area with NaN.
@@ -103,8 +103,9 @@ final class GemmTests: XCTestCase {
                 // Padding columns of C must be left alone.
                 for i in 0..<m { for j in n..<ldc { got.ptr[i * ldc + j] = -7 } }
                 Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                         a: a.ptr, lda: lda, b: b.ptr, ldb: ldb, beta: beta, c: got.ptr, ldc: ldc, threads: threads)
-                let what = "\(backend) t=\(threads) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) pad=\(pad) alpha=\(alpha) beta=\(beta)"
+                         a: a.ptr, lda: lda, b: b.ptr, ldb: ldb, beta: beta, c: got.ptr, ldc: ldc, threads: threads,
+                         threading: threading)
+                let what = "\(backend) t=\(threads) \(threading) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) pad=\(pad) alpha=\(alpha) beta=\(beta)"
                 var bad = 0
                 for i in 0..<m {
                     for j in 0..<n {

@@ -4,7 +4,8 @@ import InftopEngine
 /// Shared helpers for the layer, kernel and optimizer tests: seeded tensors and a central
 /// finite-difference gradient check on the scalar L = Σ Y ⊙ R (so dL/dY = R).
 enum LayerCheck {
-    static let backends: [Compute] = [Compute(backend: .reference, threads: 1), Compute(backend: .blas, threads: 2)]
+    static let backends: [Compute] = [Compute(backend: .reference, threads: 1), Compute(backend: .blas, threads: 2),
+                                      Compute(backend: .simd, threads: 1), Compute(backend: .simd, threads: 2)]
 
     static func tensor(_ shape: [Int], seed: UInt64, lo: Float = -1, hi: Float = 1) -> Tensor {
         var rng = SeededRandom(seed: seed)

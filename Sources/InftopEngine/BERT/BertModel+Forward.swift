@@ -67,34 +67,13 @@ extension BertModel {
         return pooled
     }
 
-    /// One projection GEMM: handed to the backend with all `threads` (`.library`), or split into
-    /// `threads` blocks of C run in parallel, each one single-threaded GEMM (`.split`).
+    /// One projection GEMM with `threads`, threaded as `gemmThreading` says.
     @inline(__always)
     func gemm(_ backend: GemmBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        guard threads > 1, (gemmThreading ?? (backend == .blas ? .split : .library)) == .split else {
-            Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
-            return
-        }
-        // Split the larger side in whole 16-wide (N) or 6-row (M) panels so no part repacks more
-        // than it must.
-        let splitN = n >= m
-        let unit = splitN ? 16 : 6
-        let units = ((splitN ? n : m) + unit - 1) / unit
-        let parts = min(threads, units)
-        nonisolated(unsafe) let a = a, b = b, c = c
-        BertKernels.parallelChunks(units, parts: parts) { _, r in
-            let lo = r.lowerBound * unit, hi = min(r.upperBound * unit, splitN ? n : m)
-            guard lo < hi else { return }
-            if splitN {
-                Gemm.run(backend, transA: transA, transB: transB, m: m, n: hi - lo, k: k, a: a, lda: lda,
-                         b: b + (transB ? lo * ldb : lo), ldb: ldb, c: c + lo, ldc: ldc, threads: 1)
-            } else {
-                Gemm.run(backend, transA: transA, transB: transB, m: hi - lo, n: n, k: k, a: a + (transA ? lo : lo * lda), lda: lda,
-                         b: b, ldb: ldb, c: c + lo * ldc, ldc: ldc, threads: 1)
-            }
-        }
+        Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                 c: c, ldc: ldc, threads: threads, threading: gemmThreading)
     }
 
     /// out[t] = LayerNorm(word[ids[t]] + position[t mod seq] + type[types[t]]), t < tokens.

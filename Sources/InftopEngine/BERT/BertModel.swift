@@ -63,14 +63,6 @@ public struct BertSites: Sendable, Equatable {
     }
 }
 
-/// How the projection GEMMs use the threads of `Compute`.
-public enum BertGemmThreading: String, Sendable, CaseIterable {
-    /// One call with `threads`: the backend (OpenBLAS, the simd tier's pool) splits the work.
-    case library
-    /// `threads` single-threaded calls on blocks of C, run by our workers (no library threads).
-    case split
-}
-
 /// A BERT-family encoder with sentence-embedding pooling, loaded from a Hugging Face folder
 /// (BertModel+Load.swift), run by `embed` (BertModel+Forward.swift).
 ///
@@ -79,11 +71,10 @@ public enum BertGemmThreading: String, Sendable, CaseIterable {
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
     public let pooling: BertPooling
-    /// How the projections use threads (change between forwards only). nil = automatic: `.split`
-    /// for BLAS (OpenBLAS's own threads stay idle, so one worker pool serves the whole forward
-    /// and no library thread spins while attention runs), `.library` for the simd tier (it
-    /// already splits on that pool).
-    public var gemmThreading: BertGemmThreading? = nil
+    /// How the projections use threads (change between forwards only). `.split` (the default)
+    /// keeps OpenBLAS's own threads idle, so one worker pool serves the whole forward and no
+    /// library thread spins while attention runs.
+    public var gemmThreading = GemmThreading.split
     /// The model folder or file it was loaded from.
     public let source: String
 

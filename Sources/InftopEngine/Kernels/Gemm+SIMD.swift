@@ -1,5 +1,3 @@
-import Dispatch
-
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -15,9 +13,9 @@ extension Gemm {
     static let inPlaceMaxM = 24
 
     /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
-    /// Same contract as `Gemm.run`. Splits N (or M, when M > N) into up to `threads` parts run
-    /// with `DispatchQueue.concurrentPerform`; `threads == 1` (or a small product) runs on the
-    /// caller and touches no thread pool. Safe to call from several threads at once.
+    /// Same contract as `Gemm.run`. Splits C into up to `threads` parts (`Gemm.split`);
+    /// `threads == 1` (or a small product) runs on the caller and touches no thread pool. Safe
+    /// to call from several threads at once.
     public static func simd(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -25,57 +23,12 @@ extension Gemm {
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 { scale(m: m, n: n, beta: beta, c: c, ldc: ldc); return }
-        let parts = partsFor(m: m, n: n, k: k, threads: threads)
-        if parts == 1 {
+        split(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+              c: c, ldc: ldc, threads: threads) { m, n, a, b, c in
             packed(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: GemmWorkspace.current)
-            return
-        }
-        // Each part is an independent sub-GEMM with its own packing buffers: splitting N
-        // repacks all of A in every part, splitting M repacks all of B, so split the side
-        // whose other operand is smaller. Parts are whole micro-panels (16 columns / 6 rows).
-        let splitN = n >= m
-        let unit = splitN ? nr : mr
-        let units = ((splitN ? n : m) + unit - 1) / unit
-        let body: (Int) -> Void = { part in
-            let lo = part * units / parts * unit
-            let hi = min((part + 1) * units / parts * unit, splitN ? n : m)
-            if lo >= hi { return }
-            let ws = GemmWorkspace.current
-            if splitN {
-                packed(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
-                       b: b + (transB ? lo * ldb : lo), ldb: ldb, beta: beta, c: c + lo, ldc: ldc, ws: ws)
-            } else {
-                packed(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
-                       a: a + (transA ? lo : lo * lda), lda: lda, b: b, ldb: ldb, beta: beta,
-                       c: c + lo * ldc, ldc: ldc, ws: ws)
-            }
-        }
-        // libdispatch's apply: the caller runs parts too and claims any part a worker has not
-        // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
-        // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
-        // it: a 24×64×64 product forced into two parts took 3.4–6.8 µs with apply and 6–14 µs
-        // with the pool on the shared 2-vCPU machine; a spinning pool worker that shared a core
-        // with the caller even cost its whole spin (57 µs) per call.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
         }
     }
-
-    /// How many parts (threads) a call should use: no more than asked, no more than there are
-    /// micro-panels, and none for work too small to pay the hand-off to a worker.
-    static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
-        if threads <= 1 { return 1 }
-        let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
-        let byWork = max(1, m * n * k / minWorkPerPart)
-        return max(1, min(threads, units, byWork))
-    }
-
-    /// Multiply-adds a part must have to be worth a thread: 2¹⁹ ≈ 14 µs at 75 GFLOP/s, against a
-    /// measured hand-off of 3–7 µs (concurrentPerform on this 2-vCPU machine). So a product
-    /// splits in two from ~1 M multiply-adds (e.g. 64×64×256) up.
-    static let minWorkPerPart = 1 << 19
 
     /// `C = beta·C` (K = 0: the product is empty); `beta == 0` writes zeros without reading.
     static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

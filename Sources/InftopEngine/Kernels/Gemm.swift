@@ -15,13 +15,15 @@ public enum GemmBackend: String, CaseIterable, Sendable, Codable {
 /// `op(A)` is A (stored M×K, row stride `lda` ≥ K) or, with `transA`, Aᵀ (A stored K×M,
 /// `lda` ≥ M); likewise B (K×N, `ldb` ≥ N) or, with `transB`, Bᵀ (B stored N×K, `ldb` ≥ K —
 /// the nn.Linear weight layout). `ldc` ≥ N. With `beta == 0` C is not read (NaNs in it vanish).
-/// `threads` ≥ 1 bounds the threads the call may use.
+/// `threads` ≥ 1 bounds the threads the call may use; `threading` says whose threads (ours by
+/// default: see `GemmThreading` and `Gemm.blas`).
 public enum Gemm {
     public static func run(
         _ backend: GemmBackend, transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1,
+        threading: GemmThreading = .split
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "Gemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n,
@@ -31,7 +33,7 @@ public enum Gemm {
         case .reference:
             reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         case .blas:
-            blas(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+            blas(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, threading: threading)
         case .simd:
             simd(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
         }

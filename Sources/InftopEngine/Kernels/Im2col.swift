@@ -34,35 +34,41 @@ public enum Im2col {
     public static func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry,
                               col: UnsafeMutablePointer<Float>, threads: Int) {
         let xs = ParallelChunks.Ptr(x), cs = ParallelChunks.Ptr(col)
-        let k = g.kernel, p = g.padding, H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let HW = OH * OW, N = batch * HW, imageSize = g.channels * H * W
-        let same = OH == H && OW == W
+        let HW = g.outHeight * g.outWidth, N = batch * HW, imageSize = g.channels * g.height * g.width
         // Items are (row r, image b): each writes the OH·OW run col[r, b·HW ..< (b+1)·HW].
         ParallelChunks.run(count: g.patchSize * batch, threads: threads, minItemsPerChunk: 8) { items in
             for item in items {
                 let r = item / batch, b = item % batch
-                let c = r / (k * k), ki = (r / k) % k, kj = r % k
-                let src = xs.p + b * imageSize + c * H * W
-                let dst = cs.p + r * N + b * HW
-                // Valid output columns: 0 ≤ ow + kj − p < W.
-                let lo = max(0, p - kj), hi = min(OW, W + p - kj)
-                if same {
-                    sameShiftCopy(UnsafePointer(src), dst, H: H, W: W, ki: ki, kj: kj, p: p, lo: lo, hi: hi)
-                    continue
-                }
-                for oh in 0..<OH {
-                    let ih = oh + ki - p
-                    let d = dst + oh * OW
-                    if ih < 0 || ih >= H || lo >= hi {
-                        d.update(repeating: 0, count: OW)
-                        continue
-                    }
-                    let s = src + ih * W + (kj - p)
-                    for ow in 0..<lo { d[ow] = 0 }
-                    for ow in lo..<hi { d[ow] = s[ow] }
-                    for ow in hi..<OW { d[ow] = 0 }
-                }
+                row(UnsafePointer(xs.p + b * imageSize), g, r: r, into: cs.p + r * N + b * HW)
             }
+        }
+    }
+
+    /// One row r = (c, ki, kj) of one image's column matrix, OH·OW floats:
+    /// `dst[oh·OW + ow] = image[c, oh+ki−p, ow+kj−p]` (0 outside the image). `image` is
+    /// `[C, H, W]`, contiguous.
+    @inline(__always)
+    static func row(_ image: UnsafePointer<Float>, _ g: ConvGeometry, r: Int, into dst: UnsafeMutablePointer<Float>) {
+        let k = g.kernel, p = g.padding, H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
+        let c = r / (k * k), ki = (r / k) % k, kj = r % k
+        let src = image + c * H * W
+        // Valid output columns: 0 ≤ ow + kj − p < W.
+        let lo = max(0, p - kj), hi = min(OW, W + p - kj)
+        if OH == H && OW == W {
+            sameShiftCopy(src, dst, H: H, W: W, ki: ki, kj: kj, p: p, lo: lo, hi: hi)
+            return
+        }
+        for oh in 0..<OH {
+            let ih = oh + ki - p
+            let d = dst + oh * OW
+            if ih < 0 || ih >= H || lo >= hi {
+                d.update(repeating: 0, count: OW)
+                continue
+            }
+            let s = src + ih * W + (kj - p)
+            for ow in 0..<lo { d[ow] = 0 }
+            for ow in lo..<hi { d[ow] = s[ow] }
+            for ow in hi..<OW { d[ow] = 0 }
         }
     }
 

@@ -28,9 +28,15 @@ public enum ConvThreading: String, Sendable, CaseIterable {
 ///               dcol[K, N] = Wᵀ · dYᵗ                     (GEMM TN, into col's buffer)
 ///               dX = col2im(dcol)
 ///
-/// Chunks of a few images keep `col` (K·nb·OH·OW floats: 5 MB for 8 images of the CNN's conv2)
-/// in cache between im2col and the GEMM that reads it; backward recomputes im2col per chunk,
-/// except for the chunk a thread's `col` still holds from the forward. Forward keeps a
+/// With the simd backend (and the batch split across threads) forward and dX skip the lowering:
+/// `ConvGemm` runs them as implicit GEMMs on our microkernel, straight from the images into
+/// NCHW (dX as the correlation of dY with the 180°-rotated kernel); dW stays the NT GEMM above.
+///
+/// Chunks of one image by default keep `col` (K·nb·OH·OW floats: 627 KB per image for the
+/// CNN's conv2) in the core's L2 between im2col and the GEMM that reads it; backward recomputes
+/// im2col per chunk, except for the chunk a thread's `col` still holds from the forward.
+/// Measured on the CNN at batch 64, 2 threads (2026-11-22): 1-image chunks gave 1 220–1 284
+/// samples/s, 2-image 1 184–1 194, 8-image 1 027–1 091 (conv1: 1-image chunks also fastest). Forward keeps a
 /// reference to X (no copy): X must stay unchanged until backward.
 public final class Conv2d: Layer {
     public let name: String
@@ -40,7 +46,7 @@ public final class Conv2d: Layer {
     /// `[out]`.
     public let bias: Parameter
     /// Images per im2col+GEMM chunk (≥ 1; `Int.max` = everything a thread has in one GEMM).
-    public var samplesPerChunk = 8 {
+    public var samplesPerChunk = 1 {
         didSet { precondition(samplesPerChunk >= 1, "Conv2d '\(name)': samplesPerChunk must be ≥ 1") }
     }
     /// How threads are used (see `ConvThreading`).
@@ -53,6 +59,12 @@ public final class Conv2d: Layer {
     private let y: Tensor
     /// `[B, in, H, W]`; owned.
     private let dX: Tensor
+    /// The implicit-GEMM passes' weights packed into micro-panels (`ConvGemm.packWeights`):
+    /// W `[out, in·k·k]` in forward, the flipped weights `[in, out·k·k]` in backward. Repacked
+    /// every pass (the weights change each step; 51 K floats for conv2, ~1 % of its work).
+    private let packedW: Tensor
+    /// `[in, out, k, k]`: W rotated by 180° with in/out swapped (backward's dX convolution).
+    private let flippedW: Tensor
     /// Per-thread scratch, grown when the thread count grows.
     private var workspaces: [Workspace] = []
     private var savedX: Tensor?
@@ -117,6 +129,8 @@ public final class Conv2d: Layer {
         rng.fillUniform(bias.value, -bound, bound)
         y = Tensor([0, outChannels, 0, 0], name: name + ".y")
         dX = Tensor([0, inChannels, 0, 0], name: name + ".dX")
+        packedW = Tensor([0], name: name + ".packedW", owner: .other)
+        flippedW = Tensor([0], name: name + ".flippedW", owner: .other)
     }
 
     private func geometry(_ input: [Int]) -> ConvGeometry {
@@ -179,6 +193,10 @@ public final class Conv2d: Layer {
         }
     }
 
+    /// Whether this pass runs as an implicit GEMM (`ConvGemm`): the simd tier with one thread per
+    /// kernel call (the batch is what is split across threads).
+    private func implicit(_ s: Split, _ compute: Compute) -> Bool { compute.backend == .simd && s.inner == 1 }
+
     public func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor {
         let g = geometry(x.shape)
         let batch = x.shape[0], HW = g.outHeight * g.outWidth, K = g.patchSize, O = outChannels
@@ -188,14 +206,39 @@ public final class Conv2d: Layer {
         let bufs = buffers(s, g)
         let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
         let ws = ParallelChunks.Ptr(weight.value.data), bs = ParallelChunks.Ptr(bias.value.data)
-        let backend = compute.backend
+        let backend = compute.backend, implicit = implicit(s, compute)
+        if implicit {
+            packedW.resize([ConvGemm.packedCount(rows: O, k: K)])
+            ConvGemm.packWeights(weight.value.data, rows: O, k: K, into: packedW.data)
+        }
+        let pw = ParallelChunks.Ptr(packedW.data)
         forEachChunk(s, compute) { t, c in
             let buf = bufs[t], images = s.images(c)
             let b0 = images.lowerBound, nb = images.count, N = nb * HW
-            Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
-            Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
-                     beta: 0, c: buf.yT, ldc: N, threads: s.inner)
-            Self.unpermute(buf.yT, bias: bs.p, into: ys.p + b0 * O * HW, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            let out = ys.p + b0 * O * HW
+            buf.colChunk.pointee = -1
+            if implicit {
+                for b in images {
+                    ConvGemm.multiply(packedA: pw.p, rows: O, image: xs.p + b * imageSize, g, out: ys.p + b * O * HW)
+                }
+                Self.addBias(bs.p, to: out, images: nb, channels: O, planeSize: HW)
+                return
+            }
+            if nb == 1 && s.inner == 1 {
+                ConvGemm.lower(image: xs.p + b0 * imageSize, g, col: buf.col)
+            } else {
+                Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+            }
+            if nb == 1 {
+                // One image: the GEMM's [O, HW] result is already its NCHW block.
+                Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
+                         beta: 0, c: out, ldc: N, threads: s.inner)
+                Self.addBias(bs.p, to: out, images: 1, channels: O, planeSize: HW)
+            } else {
+                Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
+                         beta: 0, c: buf.yT, ldc: N, threads: s.inner)
+                Self.unpermute(buf.yT, bias: bs.p, into: out, images: nb, channels: O, planeSize: HW, threads: s.inner)
+            }
             buf.colChunk.pointee = training ? c : -1
         }
         savedX = training ? x : nil
@@ -218,6 +261,18 @@ public final class Conv2d: Layer {
         let backend = compute.backend, wantDX = computesInputGradient
         let sameSplit = forwardSplit == s
         forwardSplit = nil
+        // dX as an implicit GEMM: the correlation of dY (O channels, OH×OW, padding k−1−p) with
+        // the flipped weights has exactly the input's H×W (stride 1), so it needs p ≤ k−1.
+        let flipGeometry = implicit(s, compute) && wantDX && padding <= kernel - 1
+            ? ConvGeometry(channels: O, height: g.outHeight, width: g.outWidth, kernel: kernel, padding: kernel - 1 - padding)
+            : nil
+        if let fg = flipGeometry {
+            flippedW.resize([inChannels, O, kernel, kernel])
+            ConvGemm.flipWeights(weight.value.data, out: O, in: inChannels, kernel: kernel, into: flippedW.data)
+            packedW.resize([ConvGemm.packedCount(rows: inChannels, k: fg.patchSize)])
+            ConvGemm.packWeights(flippedW.data, rows: inChannels, k: fg.patchSize, into: packedW.data)
+        }
+        let pw = ParallelChunks.Ptr(packedW.data), C = inChannels
         // The first worker accumulates into the parameters' gradients, the others into
         // partials, zeroed here and summed after the join.
         for t in 1..<max(1, s.workers) {
@@ -229,18 +284,33 @@ public final class Conv2d: Layer {
             let b0 = images.lowerBound, nb = images.count, N = nb * HW
             let dW = t == 0 ? dW0.p : buf.dW, db = t == 0 ? db0.p : buf.db
             if !sameSplit || buf.colChunk.pointee != c {
-                Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+                if nb == 1 && s.inner == 1 {
+                    ConvGemm.lower(image: xs.p + b0 * imageSize, g, col: buf.col)
+                } else {
+                    Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+                }
             }
             buf.colChunk.pointee = -1   // col becomes dcol below
-            Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
-            Self.addRowSums(buf.yT, rows: O, cols: N, into: db, threads: s.inner)
+            // dYᵗ [O, N]: for one image dY's own [O, HW] block, else a permuted copy.
+            let dYt: UnsafeMutablePointer<Float>
+            if nb == 1 {
+                dYt = dys.p + b0 * O * HW
+            } else {
+                Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
+                dYt = buf.yT
+            }
+            Self.addRowSums(dYt, rows: O, cols: N, into: db, threads: s.inner)
             // dW += dYᵗ · colᵀ
-            Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: buf.yT, lda: N,
+            Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: dYt, lda: N,
                      b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
-            if wantDX {
+            if let fg = flipGeometry {
+                for b in images {
+                    ConvGemm.multiply(packedA: pw.p, rows: C, image: dys.p + b * O * HW, fg, out: dxs.p + b * imageSize)
+                }
+            } else if wantDX {
                 // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
                 Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
-                         b: buf.yT, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
+                         b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
                 Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
             }
         }
@@ -250,6 +320,17 @@ public final class Conv2d: Layer {
         }
         if !wantDX { dX.fill(0) }
         return dX
+    }
+
+    /// y[b, o, :] += bias[o] for `images` NCHW images of `channels` planes of `planeSize`.
+    static func addBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>,
+                        images: Int, channels: Int, planeSize: Int) {
+        for item in 0..<(images * channels) {
+            let bv = bias[item % channels], bvec = SIMD8<Float>(repeating: bv), dst = y + item * planeSize
+            var j = 0
+            while j + 8 <= planeSize { dst.storeV8(dst.loadV8(at: j) + bvec, at: j); j += 8 }
+            while j < planeSize { dst[j] += bv; j += 1 }
+        }
     }
 
     /// y[b, o, :] = t[o, b·planeSize ..< (b+1)·planeSize] + bias[o]: the GEMM's `[O, nb·HW]`

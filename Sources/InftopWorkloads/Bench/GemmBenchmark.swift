@@ -63,7 +63,9 @@ public enum GemmBenchmark {
     /// stops taking part), or the run has taken `maxSeconds` per backend (the reference tier at 512³ takes ~0.35 s a call, so it is
     /// timed a few times, not for ages). Result: the median per-call time over batches.
     ///
-    /// Operands hold deterministic values in [−1, 1); C is overwritten (beta = 0).
+    /// Operands hold deterministic values in [−1, 1); C is overwritten (beta = 0). Threads are
+    /// the library's own (`GemmThreading.library`): "blas, 2 threads" is OpenBLAS's threading, as
+    /// numpy uses it, not our split of single-threaded calls.
     public static func compare(
         _ shape: GemmShape, layout: GemmLayout = .nn, backends: [GemmBackend], threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3
@@ -77,7 +79,8 @@ public enum GemmBenchmark {
         let ldb = layout.transB ? k : n
         func call(_ backend: GemmBackend) {
             Gemm.run(backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
-                     a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads)
+                     a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads,
+                     threading: .library)
         }
         let perBatch = backends.map { backend -> Int in
             let t0 = monotonicNanos()

@@ -28,7 +28,8 @@ for w in "${what[@]}"; do
       "$bin" train --model mlp --batch 256 --lr 0.05 --optimizer sgd --epochs 3 --threads 2 --json | tag inftop-b256 | tee -a "$f" ;;
     cnn)
       "$py" "$peers/fmnist_cnn.py" --batch 64 --threads 2 2>/dev/null | tag peer | tee -a "$f"
-      "$bin" train --model cnn --batch 64 --lr 0.05 --optimizer sgd --epochs 1 --threads 2 --json | tag inftop | tee -a "$f" ;;
+      "$bin" train --model cnn --batch 64 --lr 0.05 --optimizer sgd --epochs 1 --threads 2 --backend simd --json | tag inftop-simd | tee -a "$f"
+      "$bin" train --model cnn --batch 64 --lr 0.05 --optimizer sgd --epochs 1 --threads 2 --backend blas --json | tag inftop-blas | tee -a "$f" ;;
     minilm)
       "$py" "$peers/minilm_bench.py" --backend ort_fp32 --batches 1,8,32 --threads 2 2>/dev/null | tag peer-ort | tee -a "$f"
       "$py" "$peers/minilm_bench.py" --backend torch_fp32 --batches 32 --one-thread-batches "" --threads 2 2>/dev/null | tag peer-torch | tee -a "$f"

@@ -82,6 +82,44 @@ enum ConvGemm {
         }
     }
 
+    /// `dW[rows, K] += dY[rows, OH·OW] · im2col(image)ᵀ` for one image `[C, H, W]` (geometry `g`,
+    /// K = `g.patchSize`; `dY` and `dW` row-major, contiguous). The weight gradient without the
+    /// im2col matrix either: 16 rows of it at a time are made in L1 (`RowCursor`), transposed
+    /// into one 16-column B panel (`Gemm.packB`, 8×8 register transposes) and multiplied into
+    /// `dW`'s 16 columns; dY is packed once as A. Single-threaded; the calling thread's workspace.
+    static func weightGradient(dY: UnsafePointer<Float>, rows: Int, image: UnsafePointer<Float>,
+                               _ g: ConvGeometry, dW: UnsafeMutablePointer<Float>) {
+        let K = g.patchSize, P = g.outHeight * g.outWidth, nr = Gemm.nr
+        let kcB = kBlock(P), mPad = paddedRows(rows)
+        let paddedSize = g.channels * (g.height + 2 * g.padding) * (g.width + 2 * g.padding)
+        let ws = GemmWorkspace.current
+        ws.reserve(aCount: mPad * P, bCount: nr * P + kcB * nr + paddedSize)
+        let ap = ws.a, block = ws.b, panel = block + nr * P, padded = panel + kcB * nr, scratch = ws.scratch
+        packWeights(dY, rows: rows, k: P, into: ap)
+        pad(image, g, into: padded)
+        var cursor = RowCursor(padded: padded, g, firstRow: 0)
+        var j0 = 0
+        while j0 < K {
+            let w = min(nr, K - j0)
+            for j in 0..<w { cursor.next(into: block + j * P) }
+            var pc = 0
+            while pc < P {
+                let kb = min(kcB, P - pc)
+                Gemm.packB(transB: true, b: block, ldb: P, p0: pc, j0: 0, cols: w, kc: kb, dst: panel)
+                let a = ap + pc * mPad
+                var ir = 0
+                while ir < rows {
+                    Gemm.microkernel(kc: kb, ap: a + ir * kb, bp: UnsafePointer(panel), bStride: nr,
+                                     c: dW + (ir * K + j0), ldc: K, rows: min(Gemm.mr, rows - ir), cols: w,
+                                     alpha: 1, beta: 1, scratch: scratch)
+                    ir += Gemm.mr
+                }
+                pc += kb
+            }
+            j0 += nr
+        }
+    }
+
     /// im2col of one image (`col` `[C·k·k, OH·OW]`) the same way `multiply` makes its rows: the
     /// image is zero-bordered once (in the calling thread's GEMM workspace), then every row is OH
     /// short copies — no per-element bounds tests and no small memsets, which made `Im2col.row`

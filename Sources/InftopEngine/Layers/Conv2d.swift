@@ -30,7 +30,8 @@ public enum ConvThreading: String, Sendable, CaseIterable {
 ///
 /// With the simd backend (and the batch split across threads) forward and dX skip the lowering:
 /// `ConvGemm` runs them as implicit GEMMs on our microkernel, straight from the images into
-/// NCHW (dX as the correlation of dY with the 180°-rotated kernel); dW stays the NT GEMM above.
+/// NCHW (dX as the correlation of dY with the 180°-rotated kernel), and dW = dYᵗ · colᵀ with col
+/// made 16 rows at a time in L1 (`ConvGemm.weightGradient`).
 ///
 /// Chunks of one image by default keep `col` (K·nb·OH·OW floats: 627 KB per image for the
 /// CNN's conv2) in the core's L2 between im2col and the GEMM that reads it; backward recomputes
@@ -279,10 +280,29 @@ public final class Conv2d: Layer {
             bufs[t].dW.update(repeating: 0, count: O * K)
             bufs[t].db.update(repeating: 0, count: O)
         }
+        let implicitDW = implicit(s, compute)
         forEachChunk(s, compute) { t, c in
             let buf = bufs[t], images = s.images(c)
             let b0 = images.lowerBound, nb = images.count, N = nb * HW
             let dW = t == 0 ? dW0.p : buf.dW, db = t == 0 ? db0.p : buf.db
+            if implicitDW {
+                buf.colChunk.pointee = -1
+                for b in images {
+                    let dYb = dys.p + b * O * HW, xb = xs.p + b * imageSize
+                    Self.addRowSums(dYb, rows: O, cols: HW, into: db, threads: 1)
+                    ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW)
+                    if let fg = flipGeometry {
+                        ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize)
+                    } else if wantDX {
+                        // Padding past k − 1: dX through the lowered path, one image.
+                        ConvGemm.lower(image: xb, g, col: buf.col)
+                        Gemm.run(backend, transA: true, transB: false, m: K, n: HW, k: O, a: ws.p, lda: K,
+                                 b: dYb, ldb: HW, beta: 0, c: buf.col, ldc: HW, threads: 1)
+                        Im2col.col2im(buf.col, batch: 1, g, dX: dxs.p + b * imageSize, threads: 1)
+                    }
+                }
+                return
+            }
             if !sameSplit || buf.colChunk.pointee != c {
                 if nb == 1 && s.inner == 1 {
                     ConvGemm.lower(image: xs.p + b0 * imageSize, g, col: buf.col)
@@ -303,11 +323,7 @@ public final class Conv2d: Layer {
             // dW += dYᵗ · colᵀ
             Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: dYt, lda: N,
                      b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
-            if let fg = flipGeometry {
-                for b in images {
-                    ConvGemm.multiply(packedA: pw.p, rows: C, image: dys.p + b * O * HW, fg, out: dxs.p + b * imageSize)
-                }
-            } else if wantDX {
+            if wantDX {
                 // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
                 Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
                          b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)

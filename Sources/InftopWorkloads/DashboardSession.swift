@@ -30,7 +30,7 @@ public final class DashboardSession: @unchecked Sendable {
     private let stopFlag = StopFlag()
     private let origin = monotonicNanos()
     private let memory = Mutex<(series: SeriesRing, last: UInt64)>((SeriesRing(name: "rss_mb", unit: "MB"), 0))
-    private var supervisor: Thread?
+    private var supervisor: JoinableThread?
     private let lastError = Mutex<String?>(nil)
 
     /// - Throws: `EngineError` when the first workloads cannot be built (unknown model, data that
@@ -47,15 +47,15 @@ public final class DashboardSession: @unchecked Sendable {
 
     /// Starts the supervisor (the workloads are already running).
     public func start() {
-        let t = Thread { [self] in supervise() }
-        t.name = "inftop-supervisor"
-        supervisor = t
-        t.start()
+        supervisor = JoinableThread(name: "inftop-switch") { [self] in supervise() }
     }
 
-    /// Stops the workloads (each at its next step boundary) and the supervisor.
+    /// Stops the supervisor, then the workloads (each at its next step boundary). The supervisor
+    /// is joined first, so a model switch in flight finishes before the workloads are stopped
+    /// and none it launched outlives the session.
     public func stop() {
         stopFlag.set()
+        supervisor?.join()
         let r = running.withLock { r -> Running? in let old = r; r = nil; return old }
         if let r {
             r.serving.stop()

@@ -59,7 +59,7 @@ struct EmbedCommand: ParsableCommand {
             var out = ""
             for (text, v) in zip(input, vectors) {
                 let ids = encoder.tokenizer.encode(text)
-                out += "{\"text\":\(ModelBenchmark.jsonQuote(text)),\"token_ids\":[\(ids.map(String.init).joined(separator: ","))],"
+                out += "{\"text\":\(JSONText.quote(text)),\"token_ids\":[\(ids.map(String.init).joined(separator: ","))],"
                 out += "\"embedding\":[\(v.map { "\($0)" }.joined(separator: ","))]}\n"
                 if out.utf8.count > 1 << 16 { print(out, terminator: ""); out = "" }
             }

@@ -210,18 +210,7 @@ struct TrainCommand: ParsableCommand {
     /// A JSON number rounded to `digits` decimals, `null` for NaN/infinity.
     static func num(_ v: Double, _ digits: Int) -> String { v.isFinite ? fixed(v, digits) : "null" }
 
-    static func string(_ s: String) -> String {
-        var r = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            default: if u.value < 0x20 { r += "\\u00" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16) } else { r.unicodeScalars.append(u) }
-            }
-        }
-        return r + "\""
-    }
+    static func string(_ s: String) -> String { JSONText.quote(s) }
 
     static func object(_ fields: [(String, String)]) -> String {
         "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"

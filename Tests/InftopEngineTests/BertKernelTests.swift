@@ -57,7 +57,7 @@ final class BertKernelTests: XCTestCase {
                         BertKernels.biasActivation(f.baseAddress!, bias: bias, rows: rows, cols: cols, activation: act, threads: threads)
                     }
                     ref.withUnsafeMutableBufferPointer { r in
-                        r.update(from: x)  // reset
+                        _ = r.update(from: x)  // reset
                         BertKernels.biasActivationReference(r.baseAddress!, bias: bias, rows: rows, cols: cols, activation: act)
                     }
                     assertClose(fast, ref, abs: 2e-6, rel: 2e-6, "\(act) \(rows)×\(cols) t\(threads)")

@@ -3,6 +3,19 @@ import Foundation
 import InftopEngine
 
 final class SafeTensorsWriterTests: XCTestCase {
+    /// Every string survives JSONText.quote → Foundation's parser unchanged, control characters
+    /// and non-ASCII included; and the escapes are the short ones where JSON has them.
+    func testJSONQuoteRoundTrips() throws {
+        let texts = ["", "plain", "a \"quoted\" word", "back\\slash", "tab\tnew\nline\rcr", "\u{01}\u{1f}\u{7f}",
+                     "café ☕ 日本語", "emoji 👍🏽", "/slash/"]
+        for t in texts {
+            let q = JSONText.quote(t)
+            let back = try JSONSerialization.jsonObject(with: Data("[\(q)]".utf8)) as? [String]
+            XCTAssertEqual(back, [t], "quote(\(t.debugDescription)) = \(q)")
+        }
+        XCTAssertEqual(JSONText.quote("a\"b\\c\nd\u{01}"), #""a\"b\\c\nd\u0001""#)
+    }
+
     func testWritesAValidFileAtomically() throws {
         let dir = makeTempDir("st")
         defer { removeTree(dir) }

@@ -29,7 +29,7 @@ public enum SafeTensorsWriter {
         var json = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let items = metadata.keys.sorted().map { "\(quote($0)):\(quote(metadata[$0]!))" }
+            let items = metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0]!))" }
             fields.append("\"__metadata__\":{\(items.joined(separator: ","))}")
         }
         var offset = 0
@@ -42,34 +42,12 @@ public enum SafeTensorsWriter {
             }
             let bytes = shape.reduce(1, *) * 4
             let dims = shape.map(String.init).joined(separator: ",")
-            fields.append("\(quote(name)):{\"dtype\":\"F32\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            fields.append("\(JSONText.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         json += fields.joined(separator: ",") + "}"
         var out = Array(json.utf8)
         while out.count % 8 != 0 { out.append(0x20) }
         return out
-    }
-
-    /// A JSON string literal for `s` (quotes, backslashes and control characters escaped).
-    static func quote(_ s: String) -> String {
-        var r = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\r": r += "\\r"
-            case "\t": r += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    r += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    r.unicodeScalars.append(u)
-                }
-            }
-        }
-        return r + "\""
     }
 }

@@ -23,7 +23,7 @@ public struct ModelBenchResult: Sendable, Equatable {
     /// "p99_ms":…,"sentences_per_sec":…,"gflops":…,"peak_rss_mb":…,"runs":…}.
     public var jsonLine: String {
         func r(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
-        return "{\"model\":\(ModelBenchmark.jsonQuote(model)),\"batch\":\(batch),\"seq\":\(seq),\"threads\":\(threads),\"backend\":\(ModelBenchmark.jsonQuote(backend)),"
+        return "{\"model\":\(JSONText.quote(model)),\"batch\":\(batch),\"seq\":\(seq),\"threads\":\(threads),\"backend\":\(JSONText.quote(backend)),"
             + "\"p50_ms\":\(r(p50Ms, 3)),\"p90_ms\":\(r(p90Ms, 3)),\"p99_ms\":\(r(p99Ms, 3)),\"sentences_per_sec\":\(r(sentencesPerSec)),"
             + "\"gflops\":\(r(gflops)),\"peak_rss_mb\":\(r(peakRssMB, 1)),\"runs\":\(runs)}"
     }
@@ -121,24 +121,5 @@ public final class ModelBenchmark {
             results.append(r)
         }
         return results
-    }
-}
-
-extension ModelBenchmark {
-    /// A JSON string literal of `s` (quotes, backslashes and control characters escaped).
-    public static func jsonQuote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

@@ -76,6 +76,7 @@ public final class InferenceService: @unchecked Sendable {
     public func start() {
         generator.start()
         let t = Thread { [self] in
+            nameCurrentThread("inftop-serve")
             run()
             done.withLock { $0 = true }
         }

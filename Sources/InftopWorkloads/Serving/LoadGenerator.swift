@@ -27,7 +27,10 @@ public final class LoadGenerator: @unchecked Sendable {
     private let seed: UInt64
 
     public func start() {
-        let t = Thread { [self] in run() }
+        let t = Thread { [self] in
+            nameCurrentThread("inftop-loadgen")
+            run()
+        }
         t.name = "inftop-loadgen"
         thread = t
         t.start()

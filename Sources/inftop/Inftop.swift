@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `inftop`: top for neural networks. Wiring only; the work lives in the library modules.
 struct Inftop: ParsableCommand {
@@ -7,4 +10,30 @@ struct Inftop: ParsableCommand {
         abstract: "top for neural networks: live training and inference on the CPU.",
         subcommands: [DashboardCommand.self, TrainCommand.self, BenchCommand.self, EmbedCommand.self],
         defaultSubcommand: DashboardCommand.self)
+
+    /// ArgumentParser's `main`, except that a command line it cannot parse (an unknown option, a
+    /// missing or malformed value) gets one line on stderr naming what is wrong and where help is,
+    /// and exit status 2 like every other bad input, instead of the error plus the whole usage
+    /// block and 64. `--help`, and errors the commands report themselves, are unchanged.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            if exitCode(for: error) != .validationFailure { exit(withError: error) }
+            let sub = arguments.first.flatMap { a in configuration.subcommands.first { $0._commandName == a } }
+            let name = sub.map { "inftop \($0._commandName)" } ?? "inftop"
+            let why = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+            let line = "\(name): \(why) (see '\(name) --help')\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+            Glibc.exit(2)
+        }
+        do {
+            var command = command
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

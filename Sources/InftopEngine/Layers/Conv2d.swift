@@ -74,7 +74,7 @@ public final class Conv2d: Layer {
     /// The last training forward's split: workspaces' `colChunk` numbers refer to it.
     private var forwardSplit: Split?
     /// The last `buffers` answer and what it was sized for.
-    private var bufferCache: (workers: Int, chunk: Int, geometry: ConvGeometry, buffers: [Buffers])?
+    private var bufferCache: (workers: Int, chunk: Int, geometry: ConvGeometry, lowered: Bool, buffers: [Buffers])?
 
     public var parameters: [Parameter] { [weight, bias] }
 
@@ -156,10 +156,12 @@ public final class Conv2d: Layer {
     /// Sizes the first `s.workers` workspaces for chunks of `s.chunk` images; returns their
     /// pointers. The array is cached while workers, chunk and geometry stay the same, so a warm
     /// step allocates nothing.
-    private func buffers(_ s: Split, _ g: ConvGeometry) -> [Buffers] {
-        if let c = bufferCache, c.workers == s.workers, c.chunk == s.chunk, c.geometry == g { return c.buffers }
+    private func buffers(_ s: Split, _ g: ConvGeometry, lowered: Bool) -> [Buffers] {
+        if let c = bufferCache, c.workers == s.workers, c.chunk == s.chunk, c.geometry == g, c.lowered == lowered { return c.buffers }
         while workspaces.count < s.workers { workspaces.append(Workspace("\(name).w\(workspaces.count)")) }
-        let n = s.chunk * g.outHeight * g.outWidth
+        // The implicit-GEMM passes need no col / yT: they are sized only for the lowered path
+        // (capacity, once grown, is kept — Tensor.resize never shrinks).
+        let n = lowered ? s.chunk * g.outHeight * g.outWidth : 0
         let result = (0..<s.workers).map { t in
             let w = workspaces[t]
             w.col.resize([g.patchSize, n])
@@ -168,7 +170,7 @@ public final class Conv2d: Layer {
             w.db.resize([outChannels])
             return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data, colChunk: w.colChunk)
         }
-        bufferCache = (s.workers, s.chunk, g, result)
+        bufferCache = (s.workers, s.chunk, g, lowered, result)
         return result
     }
 
@@ -204,10 +206,10 @@ public final class Conv2d: Layer {
         let imageSize = g.channels * g.height * g.width
         y.resize([batch, O, g.outHeight, g.outWidth])
         let s = split(batch: batch, compute)
-        let bufs = buffers(s, g)
+        let backend = compute.backend, implicit = implicit(s, compute)
+        let bufs = buffers(s, g, lowered: !implicit)
         let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
         let ws = ParallelChunks.Ptr(weight.value.data), bs = ParallelChunks.Ptr(bias.value.data)
-        let backend = compute.backend, implicit = implicit(s, compute)
         if implicit {
             packedW.resize([ConvGemm.packedCount(rows: O, k: K)])
             ConvGemm.packWeights(weight.value.data, rows: O, k: K, into: packedW.data)
@@ -255,7 +257,6 @@ public final class Conv2d: Layer {
         dY.expectShape([batch, O, g.outHeight, g.outWidth], "Conv2d '\(name)' backward dY")
         dX.resize(x.shape)
         let s = split(batch: batch, compute)
-        let bufs = buffers(s, g)
         let xs = ParallelChunks.Ptr(x.data), dys = ParallelChunks.Ptr(dY.data), dxs = ParallelChunks.Ptr(dX.data)
         let ws = ParallelChunks.Ptr(weight.value.data)
         let dW0 = ParallelChunks.Ptr(weight.grad.data), db0 = ParallelChunks.Ptr(bias.grad.data)
@@ -274,13 +275,16 @@ public final class Conv2d: Layer {
             ConvGemm.packWeights(flippedW.data, rows: inChannels, k: fg.patchSize, into: packedW.data)
         }
         let pw = ParallelChunks.Ptr(packedW.data), C = inChannels
+        let implicitDW = implicit(s, compute)
+        // col is needed by the lowered path, and by the implicit one only for dX with padding
+        // past k − 1.
+        let bufs = buffers(s, g, lowered: !implicitDW || (wantDX && flipGeometry == nil))
         // The first worker accumulates into the parameters' gradients, the others into
         // partials, zeroed here and summed after the join.
         for t in 1..<max(1, s.workers) {
             bufs[t].dW.update(repeating: 0, count: O * K)
             bufs[t].db.update(repeating: 0, count: O)
         }
-        let implicitDW = implicit(s, compute)
         forEachChunk(s, compute) { t, c in
             let buf = bufs[t], images = s.images(c)
             let b0 = images.lowerBound, nb = images.count, N = nb * HW

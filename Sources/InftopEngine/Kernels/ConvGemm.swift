@@ -4,16 +4,17 @@
 ///
 /// `col` is never stored whole. The image is copied once into a zero-bordered plane; for each k
 /// block the rows of `col` are then made one at a time (OH short copies from that plane, in L1)
-/// and moved straight into 16-column micro-panels — the layout the microkernel reads — so the im2col matrix, the library's own B packing of it and
-/// the `[O, N]` → NCHW permute of a lowered GEMM all disappear. `A` (the weights) is packed once
-/// per pass (`packWeights`) and shared by every image and thread. The output is one image's
-/// `[rows, OH, OW]` plane block, i.e. NCHW already.
+/// and moved straight into 16-column micro-panels — the layout the microkernel reads — so the
+/// im2col matrix, the library's own B packing of it and the `[O, N]` → NCHW permute of a
+/// lowered GEMM all disappear. `A` (the weights) is packed once per pass (`packWeights`) and
+/// shared by every image and thread. The output is one image's `[rows, OH, OW]` plane block,
+/// i.e. NCHW already.
 ///
-/// Conv2d uses it for the forward (A = W) and for dX (A = the flipped, transposed weights,
-/// applied to dY: a stride-1 convolution's input gradient is the full correlation of dY with
-/// the kernel rotated by 180°). Why: at the CNN's conv2 (64×800 · 800×196 per image) the lowered
-/// path spent ~20 % of the step around the GEMM kernel — im2col, OpenBLAS's packing and
-/// beta = 0 pass, col2im, permutes (perf, 2026-11-22).
+/// Conv2d uses it for the forward (A = W), for dX (A = the flipped, transposed weights, applied
+/// to dY: a stride-1 convolution's input gradient is the full correlation of dY with the kernel
+/// rotated by 180°) and, through `weightGradient`, for dW. Why: at the CNN's conv2
+/// (64×800 · 800×196 per image) the lowered path spent ~20 % of the step around the GEMM kernel
+/// — im2col, OpenBLAS's packing and beta = 0 pass, col2im, permutes (perf, 2026-11-22).
 enum ConvGemm {
     /// Rows of `A` rounded up to whole 6-row micro-panels.
     static func paddedRows(_ rows: Int) -> Int { (rows + Gemm.mr - 1) / Gemm.mr * Gemm.mr }

@@ -11,32 +11,17 @@ final class Tmux {
         socket = "inftop-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Runs tmux with `args`; returns its output, throws on a non-zero exit when `check`.
-    ///
-    /// posix_spawn + waitpid rather than Foundation's Process: a tmux client that starts the
-    /// server was left a zombie and `waitUntilExit` never returned. Output goes through a file,
-    /// never a pipe the daemonised server could inherit and hold open.
+    /// Runs tmux with `args`; returns its output (stdout and stderr), throws on a non-zero exit
+    /// when `check`.
     @discardableResult
     func run(_ args: [String], check: Bool = true, capture: Bool = true) throws -> String {
-        let outPath = capture ? NSTemporaryDirectory() + "inftop-tmux-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : "/dev/null"
-        defer { if capture { unlink(outPath) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ["tmux", "-u", "-L", socket] + args
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "tmux", &actions, nil, &cargs, environ)
-        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot start tmux (is it installed?)"]) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
-        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
-        if check && !(exited && code == 0) {
+        let (code, text, _): (Int32, String, String)
+        do {
+            (code, text, _) = try runProcess("tmux", ["-u", "-L", socket] + args, searchPath: true, mergeStderr: true, capture: capture)
+        } catch {
+            throw NSError(domain: "tmux", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start tmux (is it installed?)"])
+        }
+        if check && code != 0 {
             throw NSError(domain: "tmux", code: Int(code),
                           userInfo: [NSLocalizedDescriptionKey: "tmux \(args.joined(separator: " ")): \(text)"])
         }

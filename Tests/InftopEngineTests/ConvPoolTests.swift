@@ -62,8 +62,9 @@ final class ConvPoolTests: XCTestCase {
 
     /// Every way of cutting the batch (threads × chunk size × threading mode, col reused or
     /// recomputed) gives the same output and gradients, and gradients accumulate across calls.
+    /// 19 one-image chunks make 8 backward groups of 2–3 chunks at 2 threads, 12 at 3.
     func testSplitsGiveSameResults() {
-        let x = LayerCheck.tensor([7, 3, 9, 8], seed: 1), dY = LayerCheck.tensor([7, 4, 9, 8], seed: 2)
+        let x = LayerCheck.tensor([19, 3, 9, 8], seed: 1), dY = LayerCheck.tensor([19, 4, 9, 8], seed: 2)
         var results: [[Float]] = []
         var labels: [String] = []
         for threads in [1, 2, 3] {

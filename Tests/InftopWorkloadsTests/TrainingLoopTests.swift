@@ -216,6 +216,26 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(report.layers.map(\.name), ["data", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1", "relu3", "fc2", "loss", "optimizer"])
     }
 
+    /// Two runs with the same seed and thread count end with bit-identical weights, on every
+    /// backend the CNN's convolutions split by images (each worker sums a fixed run of images).
+    func testCNNRunsAreBitReproducibleAtTwoThreads() throws {
+        let train = try separableDataset(320, seed: 11, name: "sep-train")
+        let test = try separableDataset(50, seed: 12, name: "sep-test")
+        for backend in [KernelBackend.simd, .blas] {
+            func run() throws -> [[Float]] {
+                let knobs = Knobs(KnobValues(batchSize: 64, threads: 2, backend: backend))
+                let loop = try TrainingLoop(config: config("cnn", epochs: 1), train: train, test: test, knobs: knobs)
+                _ = loop.run()
+                return loop.model.parameters.map { $0.value.toArray() }
+            }
+            let first = try run(), second = try run()
+            for (i, (a, b)) in zip(first, second).enumerated() {
+                let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(differing, 0, "\(backend): parameter \(i) differs between two runs in \(differing) of \(a.count) values")
+            }
+        }
+    }
+
     func testBadConfigAndDataAreErrors() throws {
         let train = try separableDataset(10, seed: 1, name: "sep")
         let knobs = Knobs()

@@ -6,7 +6,9 @@ public enum ConvThreading: String, Sendable, CaseIterable {
     /// Chunks of the batch are handed out to threads (dynamically, from a shared counter, so a
     /// thread the OS preempts does not hold the others up); each runs its own im2col → GEMM →
     /// permute pipeline with single-threaded kernels (one fork-join per pass, each core keeps its
-    /// chunk in cache), and the per-thread weight gradients are summed at the end.
+    /// chunk in cache). Backward hands out fixed groups of chunks instead, each summing its
+    /// weight gradient in its own buffer; the groups' sums are added in group order, so a run is
+    /// bit-reproducible at a given thread count whichever thread ran which group.
     case batch
     /// One pipeline over the whole batch; every GEMM and memory kernel uses all threads.
     case gemm
@@ -68,6 +70,9 @@ public final class Conv2d: Layer {
     private let flippedW: Tensor
     /// Per-thread scratch, grown when the thread count grows.
     private var workspaces: [Workspace] = []
+    /// `[groups − 1, out·K]` and `[groups − 1, out]`: the weight and bias gradients of backward's
+    /// chunk groups after the first (which sums straight into the parameters' gradients).
+    private let dWParts: Tensor, dbParts: Tensor
     private var savedX: Tensor?
     /// Next chunk to hand out in a parallel pass.
     private let nextChunk = ChunkCounter()
@@ -79,17 +84,14 @@ public final class Conv2d: Layer {
     public var parameters: [Parameter] { [weight, bias] }
 
     /// One thread's scratch. `col` `[K, nb·OH·OW]` (im2col, then dcol), `yT` `[out, nb·OH·OW]`
-    /// (GEMM output / permuted dY), `dW` `[out·K]` and `db` `[out]` (partial gradients of
-    /// threads other than the first, which accumulates straight into the parameters).
-    /// `colChunk` is the chunk whose im2col `col` holds from a training forward, or -1.
+    /// (GEMM output / permuted dY). `colChunk` is the chunk whose im2col `col` holds from a
+    /// training forward, or -1.
     private final class Workspace {
-        let col: Tensor, yT: Tensor, dW: Tensor, db: Tensor
+        let col: Tensor, yT: Tensor
         let colChunk = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         init(_ name: String) {
             col = Tensor([0], name: name + ".col")
             yT = Tensor([0], name: name + ".yT")
-            dW = Tensor([0], name: name + ".dWpart")
-            db = Tensor([0], name: name + ".dbpart")
             colChunk.pointee = -1
         }
         deinit { colChunk.deallocate() }
@@ -100,17 +102,24 @@ public final class Conv2d: Layer {
     }
 
     /// How a batch is cut: chunks of `chunk` images, handed to `workers` threads, each kernel
-    /// call using `inner` threads.
+    /// call using `inner` threads. Backward hands out `groups` contiguous runs of chunks.
     private struct Split: Equatable {
         let batch: Int, workers: Int, chunk: Int, inner: Int
         var chunks: Int { (batch + chunk - 1) / chunk }
         func images(_ c: Int) -> Range<Int> { (c * chunk)..<min(batch, (c + 1) * chunk) }
+        /// 1 with one worker; else `groupsPerWorker` per worker, as chunks allow. More groups
+        /// balance a preempted thread better and cost one more gradient buffer and sum each.
+        var groups: Int { workers == 1 ? 1 : min(chunks, workers * Conv2d.groupsPerWorker) }
+        /// Group g's chunks: contiguous, the runs as even as the count allows.
+        func chunks(ofGroup g: Int) -> Range<Int> { (g * chunks / groups)..<((g + 1) * chunks / groups) }
     }
+
+    /// Backward's chunk groups per worker (see `Split.groups`).
+    static let groupsPerWorker = 4
 
     /// Raw pointers of one workspace, to cross into the worker closures.
     private struct Buffers: @unchecked Sendable {
         let col: UnsafeMutablePointer<Float>, yT: UnsafeMutablePointer<Float>
-        let dW: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
         let colChunk: UnsafeMutablePointer<Int>
     }
 
@@ -132,6 +141,8 @@ public final class Conv2d: Layer {
         dX = Tensor([0, inChannels, 0, 0], name: name + ".dX")
         packedW = Tensor([0], name: name + ".packedW", owner: .other)
         flippedW = Tensor([0], name: name + ".flippedW", owner: .other)
+        dWParts = Tensor([0], name: name + ".dWparts")
+        dbParts = Tensor([0], name: name + ".dbparts")
     }
 
     private func geometry(_ input: [Int]) -> ConvGeometry {
@@ -166,21 +177,20 @@ public final class Conv2d: Layer {
             let w = workspaces[t]
             w.col.resize([g.patchSize, n])
             w.yT.resize([outChannels, n])
-            w.dW.resize([outChannels * g.patchSize])
-            w.db.resize([outChannels])
-            return Buffers(col: w.col.data, yT: w.yT.data, dW: w.dW.data, db: w.db.data, colChunk: w.colChunk)
+            return Buffers(col: w.col.data, yT: w.yT.data, colChunk: w.colChunk)
         }
         bufferCache = (s.workers, s.chunk, g, lowered, result)
         return result
     }
 
-    /// Runs `body(t, c)` for every chunk c, on worker t (which owns workspace t). With one
-    /// worker the chunks run in order on the caller's thread. With several, each worker pulls
-    /// chunks from a shared counter until none is left, and calls GEMM single-threaded, so
-    /// OpenBLAS is set to 1 thread first, outside the region (its thread count is process-global).
-    private func forEachChunk(_ s: Split, _ compute: Compute, _ body: @Sendable (Int, Int) -> Void) {
+    /// Runs `body(t, i)` for every task i in 0..<tasks (a chunk, or a group of chunks), on
+    /// worker t (which owns workspace t). With one worker the tasks run in order on the caller's
+    /// thread. With several, each worker pulls tasks from a shared counter until none is left,
+    /// and calls GEMM single-threaded, so OpenBLAS is set to 1 thread first, outside the region
+    /// (its thread count is process-global).
+    private func forEachTask(_ tasks: Int, _ s: Split, _ compute: Compute, _ body: @Sendable (Int, Int) -> Void) {
         if s.workers == 1 {
-            for c in 0..<s.chunks { body(0, c) }
+            for i in 0..<tasks { body(0, i) }
             return
         }
         var a: Float = 0, b: Float = 0, c: Float = 0
@@ -189,9 +199,9 @@ public final class Conv2d: Layer {
         counter.value.store(0, ordering: .relaxed)
         DispatchQueue.concurrentPerform(iterations: s.workers) { t in
             while true {
-                let chunk = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
-                if chunk >= s.chunks { break }
-                body(t, chunk)
+                let task = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                if task >= tasks { break }
+                body(t, task)
             }
         }
     }
@@ -215,7 +225,7 @@ public final class Conv2d: Layer {
             ConvGemm.packWeights(weight.value.data, rows: O, k: K, into: packedW.data)
         }
         let pw = ParallelChunks.Ptr(packedW.data)
-        forEachChunk(s, compute) { t, c in
+        forEachTask(s.chunks, s, compute) { t, c in
             let buf = bufs[t], images = s.images(c)
             let b0 = images.lowerBound, nb = images.count, N = nb * HW
             let out = ys.p + b0 * O * HW
@@ -279,64 +289,72 @@ public final class Conv2d: Layer {
         // col is needed by the lowered path, and by the implicit one only for dX with padding
         // past k − 1.
         let bufs = buffers(s, g, lowered: !implicitDW || (wantDX && flipGeometry == nil))
-        // The first worker accumulates into the parameters' gradients, the others into
-        // partials, zeroed here and summed after the join.
-        for t in 1..<max(1, s.workers) {
-            bufs[t].dW.update(repeating: 0, count: O * K)
-            bufs[t].db.update(repeating: 0, count: O)
-        }
-        forEachChunk(s, compute) { t, c in
-            let buf = bufs[t], images = s.images(c)
-            let b0 = images.lowerBound, nb = images.count, N = nb * HW
-            let dW = t == 0 ? dW0.p : buf.dW, db = t == 0 ? db0.p : buf.db
-            if implicitDW {
-                buf.colChunk.pointee = -1
-                for b in images {
-                    let dYb = dys.p + b * O * HW, xb = xs.p + b * imageSize
-                    Self.addRowSums(dYb, rows: O, cols: HW, into: db, threads: 1)
-                    ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW)
-                    if let fg = flipGeometry {
-                        ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize)
-                    } else if wantDX {
-                        // Padding past k − 1: dX through the lowered path, one image.
-                        ConvGemm.lower(image: xb, g, col: buf.col)
-                        Gemm.run(backend, transA: true, transB: false, m: K, n: HW, k: O, a: ws.p, lda: K,
-                                 b: dYb, ldb: HW, beta: 0, c: buf.col, ldc: HW, threads: 1)
-                        Im2col.col2im(buf.col, batch: 1, g, dX: dxs.p + b * imageSize, threads: 1)
+        // The first group sums into the parameters' gradients, the others into their parts
+        // (zeroed by whichever worker takes the group), added in group order after the join.
+        let groups = s.groups
+        dWParts.resize([groups - 1, O * K])
+        dbParts.resize([groups - 1, O])
+        let dWp = ParallelChunks.Ptr(dWParts.data), dbp = ParallelChunks.Ptr(dbParts.data)
+        forEachTask(groups, s, compute) { t, group in
+            let buf = bufs[t]
+            let dW = group == 0 ? dW0.p : dWp.p + (group - 1) * O * K
+            let db = group == 0 ? db0.p : dbp.p + (group - 1) * O
+            if group > 0 {
+                dW.update(repeating: 0, count: O * K)
+                db.update(repeating: 0, count: O)
+            }
+            for c in s.chunks(ofGroup: group) {
+                let images = s.images(c)
+                let b0 = images.lowerBound, nb = images.count, N = nb * HW
+                if implicitDW {
+                    buf.colChunk.pointee = -1
+                    for b in images {
+                        let dYb = dys.p + b * O * HW, xb = xs.p + b * imageSize
+                        Self.addRowSums(dYb, rows: O, cols: HW, into: db, threads: 1)
+                        ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW)
+                        if let fg = flipGeometry {
+                            ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize)
+                        } else if wantDX {
+                            // Padding past k − 1: dX through the lowered path, one image.
+                            ConvGemm.lower(image: xb, g, col: buf.col)
+                            Gemm.run(backend, transA: true, transB: false, m: K, n: HW, k: O, a: ws.p, lda: K,
+                                     b: dYb, ldb: HW, beta: 0, c: buf.col, ldc: HW, threads: 1)
+                            Im2col.col2im(buf.col, batch: 1, g, dX: dxs.p + b * imageSize, threads: 1)
+                        }
+                    }
+                    continue
+                }
+                if !sameSplit || buf.colChunk.pointee != c {
+                    if nb == 1 && s.inner == 1 {
+                        ConvGemm.lower(image: xs.p + b0 * imageSize, g, col: buf.col)
+                    } else {
+                        Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
                     }
                 }
-                return
-            }
-            if !sameSplit || buf.colChunk.pointee != c {
-                if nb == 1 && s.inner == 1 {
-                    ConvGemm.lower(image: xs.p + b0 * imageSize, g, col: buf.col)
+                buf.colChunk.pointee = -1   // col becomes dcol below
+                // dYᵗ [O, N]: for one image dY's own [O, HW] block, else a permuted copy.
+                let dYt: UnsafeMutablePointer<Float>
+                if nb == 1 {
+                    dYt = dys.p + b0 * O * HW
                 } else {
-                    Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
+                    Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
+                    dYt = buf.yT
+                }
+                Self.addRowSums(dYt, rows: O, cols: N, into: db, threads: s.inner)
+                // dW += dYᵗ · colᵀ
+                Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: dYt, lda: N,
+                         b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
+                if wantDX {
+                    // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
+                    Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
+                             b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
+                    Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
                 }
             }
-            buf.colChunk.pointee = -1   // col becomes dcol below
-            // dYᵗ [O, N]: for one image dY's own [O, HW] block, else a permuted copy.
-            let dYt: UnsafeMutablePointer<Float>
-            if nb == 1 {
-                dYt = dys.p + b0 * O * HW
-            } else {
-                Self.permute(dys.p + b0 * O * HW, into: buf.yT, images: nb, channels: O, planeSize: HW, threads: s.inner)
-                dYt = buf.yT
-            }
-            Self.addRowSums(dYt, rows: O, cols: N, into: db, threads: s.inner)
-            // dW += dYᵗ · colᵀ
-            Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: dYt, lda: N,
-                     b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
-            if wantDX {
-                // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
-                Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
-                         b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
-                Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
-            }
         }
-        for t in 1..<max(1, s.workers) {
-            Self.add(bufs[t].dW, into: weight.grad.data, count: O * K)
-            Self.add(bufs[t].db, into: bias.grad.data, count: O)
+        for group in 1..<groups {
+            Self.add(dWParts.data + (group - 1) * O * K, into: weight.grad.data, count: O * K)
+            Self.add(dbParts.data + (group - 1) * O, into: bias.grad.data, count: O)
         }
         if !wantDX { dX.fill(0) }
         return dX

@@ -6,13 +6,7 @@
 # Needs the peers' venv once: bash ../shared/peers/setup.sh (several GB; not part of the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-peers="${PEERS_DIR:-$(cd .. && pwd)/shared/peers}"
-py="${PEERS_VENV:-/tmp/inftop-peers-venv}/bin/python"
-[ -x "$py" ] || { echo "bench-peers: no peer venv at $py; run: bash $peers/setup.sh" >&2; exit 2; }
-swift build -c release --product inftop >&2
-bin=.build/release/inftop
-out=bench-results; mkdir -p "$out"
-stamp=$(date -u +%Y-%m-%dT%H%MZ)
+name=bench-peers; source scripts/peers-env.sh
 what=("$@"); [ ${#what[@]} -gt 0 ] || what=(gemm mlp cnn minilm)
 tag() { sed -u "s/^/$1 /"; }
 for w in "${what[@]}"; do

@@ -100,6 +100,24 @@ public struct EpochSummary: Sendable, Equatable, Codable {
     public var steps: Int
     /// Set on the summary whose evaluation first reached the target: `trainingSeconds` then.
     public var timeToTarget: Double?
+    /// Every test evaluation of this epoch so far, in order (the last is the summary's own):
+    /// with `evalsPerEpoch` > 1 they show how much test accuracy moves between nearby steps.
+    public var evaluations: [Evaluation] = []
+}
+
+/// One evaluation on the test set during training.
+public struct Evaluation: Sendable, Equatable, Codable {
+    /// Fraction of the epoch done when it ran (0…1].
+    public var epochFraction: Double
+    /// Training seconds since the run started (as `EpochSummary.trainingSeconds`).
+    public var trainingSeconds: Double
+    public var testLoss: Double
+    public var testAccuracy: Double
+
+    public init(epochFraction: Double, trainingSeconds: Double, testLoss: Double, testAccuracy: Double) {
+        self.epochFraction = epochFraction; self.trainingSeconds = trainingSeconds
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy
+    }
 }
 
 /// What a finished run did.

@@ -177,6 +177,7 @@ public final class TrainingLoop: @unchecked Sendable {
             epoch = e
             samplesInEpoch = 0
             var epochLoss = 0.0, epochCorrect = 0, epochSteps = 0
+            var epochEvaluations: [Evaluation] = []
             let epochStart = monotonicNanos()
             let epochTrainingBefore = trainingNanos(at: epochStart)
             var nextEval = 1
@@ -222,6 +223,9 @@ public final class TrainingLoop: @unchecked Sendable {
                     samplesPerSecond: epochTrainingNanos > 0 ? Double(samplesInEpoch) / (Double(epochTrainingNanos) / 1e9) : 0,
                     seconds: Double(evalEnd - epochStart) / 1e9, trainingSeconds: Double(trainedSoFar) / 1e9,
                     steps: epochSteps, timeToTarget: nil)
+                epochEvaluations.append(Evaluation(epochFraction: summary.epochFraction, trainingSeconds: summary.trainingSeconds,
+                                                   testLoss: summary.testLoss, testAccuracy: summary.testAccuracy))
+                summary.evaluations = epochEvaluations
                 let reached = config.target.map { (testAccuracy ?? 0) >= $0 } ?? false
                 if reached && timeToTarget == nil {
                     timeToTarget = summary.trainingSeconds

@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Compute threads (1…256).") var threads = "1"
     @Option(help: "GEMM backend: blas, simd or reference.") var backend = "blas"
     @Option(parsing: .unconditional, help: "Stop when test accuracy reaches this (0…1); reports time_to_target.") var target: String?
-    @Option(name: .customLong("evals-per-epoch"), parsing: .unconditional, help: "Test evaluations per epoch (finer time to target).") var evalsPerEpoch = "1"
+    @Option(name: .customLong("evals-per-epoch"), parsing: .unconditional, help: "Test evaluations per epoch (finer time to target; with --json the epoch's line lists them under 'evaluations').") var evalsPerEpoch = "1"
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
     @Option(help: "Write the parameters here (safetensors) at each epoch end.") var checkpoint: String?
@@ -149,6 +149,13 @@ struct TrainCommand: ParsableCommand {
             ("training_seconds", num(s.trainingSeconds, 3)), ("steps", "\(s.steps)"),
         ]
         if let t = s.timeToTarget { f.append(("time_to_target", num(t, 3))) }
+        if s.evaluations.count > 1 {
+            let list = s.evaluations.map { e in
+                object([("epoch_fraction", num(e.epochFraction, 4)), ("training_seconds", num(e.trainingSeconds, 3)),
+                        ("test_loss", num(e.testLoss, 5)), ("test_accuracy", num(e.testAccuracy, 5))])
+            }
+            f.append(("evaluations", "[" + list.joined(separator: ",") + "]"))
+        }
         return object(f)
     }
 

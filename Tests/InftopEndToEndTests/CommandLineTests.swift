@@ -25,4 +25,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(status, 0)
         XCTAssertTrue(out.contains("USAGE: inftop bench"), out)
     }
+
+    /// `--evals-per-epoch 3 --json`: the epoch's line lists its three evaluations, the last being
+    /// the line's own test accuracy.
+    func testTrainJSONListsTheEpochsEvaluations() throws {
+        guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
+        let args = ["train", "--model", "mlp", "--epochs", "1", "--evals-per-epoch", "3", "--train-limit", "600",
+                    "--test-limit", "200", "--json"]
+        let (status, out, err) = try runProcess(bin, args)
+        XCTAssertEqual(status, 0, err)
+        let first = try XCTUnwrap(out.split(separator: "\n").first)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        let evals = try XCTUnwrap(line["evaluations"] as? [[String: Any]])
+        XCTAssertEqual(evals.count, 3)
+        let fractions = evals.compactMap { $0["epoch_fraction"] as? Double }
+        XCTAssertEqual(fractions.count, 3)
+        XCTAssertEqual(fractions, fractions.sorted())
+        XCTAssertEqual(fractions.last, 1)
+        XCTAssertEqual(evals.last?["test_accuracy"] as? Double, line["test_accuracy"] as? Double)
+    }
 }

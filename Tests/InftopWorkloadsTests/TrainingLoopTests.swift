@@ -112,6 +112,15 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(last.timeToTarget, report.timeToTarget)
         XCTAssertEqual(try XCTUnwrap(report.timeToTarget), last.trainingSeconds)
         XCTAssertTrue(report.epochs.dropLast().allSatisfy { $0.timeToTarget == nil })
+        // Each summary lists its epoch's evaluations, 4 in a whole epoch, the last its own (the
+        // target may stop the last epoch after any of them).
+        for e in report.epochs {
+            let evals = e.evaluations, lastEval = try XCTUnwrap(evals.last)
+            if e.epoch < last.epoch { XCTAssertEqual(evals.count, 4, "epoch \(e.epoch)") }
+            XCTAssertEqual([lastEval.epochFraction, lastEval.testAccuracy, lastEval.trainingSeconds], [e.epochFraction, e.testAccuracy, e.trainingSeconds])
+            XCTAssertEqual(evals.map(\.epochFraction), evals.map(\.epochFraction).sorted())
+            XCTAssertEqual(Set(evals.map(\.epochFraction)).count, evals.count)
+        }
 
         // The checkpoint: header JSON with every parameter at the right size, nothing else in the folder.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["mlp.safetensors"])

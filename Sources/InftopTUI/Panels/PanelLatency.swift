@@ -9,11 +9,9 @@ enum LatencyPanel {
     }
 
     static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
-        let inner = PanelFrame.draw(.latency, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx, width: rect.width))
-        guard inner.height >= 1, inner.width >= 10 else { return }
-        guard let inf = ctx.snapshot.inference else {
-            PanelFrame.placeholder("inference not running", ctx, into: &canvas, rect: inner); return
-        }
+        guard let (inner, inf) = PanelFrame.open(.latency, ctx, into: &canvas, rect: rect, focused: focused,
+                                                note: note(ctx, width: rect.width), part: ctx.snapshot.inference,
+                                                missing: "inference not running") else { return }
         let st = ctx.styles
         let p50 = st.series(.seriesPrimary), p99 = st.series(.seriesSecondary, emphasis: false)
 

@@ -9,11 +9,9 @@ enum TrainingPanel {
     }
 
     static func draw(_ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool) {
-        let inner = PanelFrame.draw(.training, ctx, into: &canvas, rect: rect, focused: focused, note: note(ctx, width: rect.width))
-        guard inner.height >= 1, inner.width >= 10 else { return }
-        guard let t = ctx.snapshot.training else {
-            PanelFrame.placeholder("training not running", ctx, into: &canvas, rect: inner); return
-        }
+        guard let (inner, t) = PanelFrame.open(.training, ctx, into: &canvas, rect: rect, focused: focused,
+                                                note: note(ctx, width: rect.width), part: ctx.snapshot.training,
+                                                missing: "training not running") else { return }
         let st = ctx.styles
 
         // Row 0: "epoch 3 ▕████▌    ▏ 62% ETA 0:41"

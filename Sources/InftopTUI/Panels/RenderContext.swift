@@ -57,6 +57,17 @@ enum PanelFrame {
         return rect.inset(by: 1)
     }
 
+    /// A panel that shows one part of the snapshot: draws the frame, then returns the inner
+    /// area and `part`; nil, with nothing more drawn, when the inner area is under 1×10, and nil
+    /// after centring `missing` in it when the snapshot has no such part.
+    static func open<Part>(_ panel: PanelID, _ ctx: RenderContext, into canvas: inout Canvas, rect: Rect, focused: Bool,
+                           note: String?, part: Part?, missing: String) -> (inner: Rect, part: Part)? {
+        let inner = draw(panel, ctx, into: &canvas, rect: rect, focused: focused, note: note)
+        guard inner.height >= 1, inner.width >= 10 else { return nil }
+        guard let part else { placeholder(missing, ctx, into: &canvas, rect: inner); return nil }
+        return (inner, part)
+    }
+
     /// A dim message centred in `rect` (e.g. "training not running").
     static func placeholder(_ text: String, _ ctx: RenderContext, into canvas: inout Canvas, rect: Rect) {
         guard rect.height > 0 else { return }

@@ -46,6 +46,35 @@ public struct KnobValues: Sendable, Equatable, Codable {
     }
 }
 
+extension KnobValues {
+    /// Takes from `new` every field that differs between `old` and `new` — what one writer
+    /// changed in its copy — and leaves the others as they are here, so a writer that read
+    /// `old`, edited a copy and writes back does not undo what another writer (the session's
+    /// model switch, later an A/B run) set in between. Every field is listed; a test fails when
+    /// a field is added without being listed here.
+    public mutating func applyChanges(from old: KnobValues, to new: KnobValues) {
+        Self.take(\.batchSize, &self, old, new)
+        Self.take(\.inferenceBatchSize, &self, old, new)
+        Self.take(\.precision, &self, old, new)
+        Self.take(\.pruning, &self, old, new)
+        Self.take(\.threads, &self, old, new)
+        Self.take(\.backend, &self, old, new)
+        Self.take(\.responseCache, &self, old, new)
+        Self.take(\.distillation, &self, old, new)
+        Self.take(\.trainingPaused, &self, old, new)
+        Self.take(\.inferencePaused, &self, old, new)
+        Self.take(\.model, &self, old, new)
+    }
+
+    /// The number of fields `applyChanges` copies (for the test that keeps it complete).
+    public static let appliedFieldCount = 11
+
+    private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
+                                           _ old: KnobValues, _ new: KnobValues) {
+        if old[keyPath: key] != new[keyPath: key] { into[keyPath: key] = new[keyPath: key] }
+    }
+}
+
 /// Shared, thread-safe knob values. Critical sections are a struct copy (nanoseconds).
 public final class Knobs: Sendable {
     private let state: Mutex<KnobValues>

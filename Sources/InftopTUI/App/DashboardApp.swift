@@ -136,7 +136,8 @@ public final class DashboardApp {
             let before = knobs.values
             var values = before
             controller.handle(key, knobs: &values, now: now())
-            if values != before { knobs.update { $0 = values } }
+            // Only the fields the key changed: the session may have written others meanwhile.
+            if values != before { knobs.update { $0.applyChanges(from: before, to: values) } }
             if controller.state.quitRequested { break }
             if controller.state.themeIndex != themeBefore { loadTheme(controller.config.themeNames[controller.state.themeIndex]) }
         }

@@ -13,7 +13,7 @@ extension BenchCommand {
             threadCounts = try BenchInput.threads(threads)
             layouts = try BenchInput.layouts(layout)
         } catch let error as BenchInputError {
-            try Self.fail("bench: " + error.description)
+            try Self.fail("" + error.description)
         }
         let showRatio = backends.contains(.simd) && backends.contains(.blas)
         if !json {

@@ -13,20 +13,20 @@ import Glibc
 /// stderr and exit 2, as the other bench modes.
 func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, json: Bool) throws {
     guard let gemm = GemmBackend(rawValue: backend) else {
-        try BenchCommand.fail("bench: --backend for a model must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
+        try BenchCommand.fail("--backend for a model must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
-    guard threads >= 1 else { try BenchCommand.fail("bench: --threads must be ≥ 1, got \(threads)") }
+    guard threads >= 1 else { try BenchCommand.fail("--threads must be ≥ 1, got \(threads)") }
     guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
-        try BenchCommand.fail("bench: --batch needs sizes in 1...4096, e.g. 1,8,32")
+        try BenchCommand.fail("--batch needs sizes in 1...4096, e.g. 1,8,32")
     }
     let bench: ModelBenchmark
     do {
         bench = try ModelBenchmark(directory: try ModelLocator.resolve(model))
         _ = try bench.inputs(batch: 1, seq: seq)
     } catch let e as EngineError {
-        try BenchCommand.fail("bench: \(e)")
+        try BenchCommand.fail("\(e)")
     } catch let e as BenchmarkError {
-        try BenchCommand.fail("bench: \(e)")
+        try BenchCommand.fail("\(e)")
     }
     if !json {
         let c = bench.encoder.model.config

@@ -7,15 +7,15 @@ extension BenchCommand {
     /// `inftop bench --train mlp --batch 64 --threads 1`: training throughput with telemetry off vs
     /// on (alternated), and how closely the per-layer spans add up to the step's wall time.
     func runTrainOverhead(model: String) throws {
-        guard ["mlp", "cnn"].contains(model) else { try Self.fail("bench: --train \(model): unknown; use mlp or cnn") }
-        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("bench: --batch for --train must be one integer 1…1024") }
+        guard ["mlp", "cnn"].contains(model) else { try Self.fail("--train \(model): unknown; use mlp or cnn") }
+        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for --train must be one integer 1…1024") }
         let t = try BenchInput.threads(threads)
-        guard t.count == 1 else { try Self.fail("bench: --train takes one --threads value") }
+        guard t.count == 1 else { try Self.fail("--train takes one --threads value") }
         guard let kb = KernelBackend(rawValue: backend == "simd,blas" ? "blas" : backend) else {
-            try Self.fail("bench: --backend \(backend): use one of blas, simd, reference with --train")
+            try Self.fail("--backend \(backend): use one of blas, simd, reference with --train")
         }
         let (trainSet, testSet): (ImageDataset, ImageDataset)
-        do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("bench: \(error)") }
+        do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
         let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb,
                                                    train: trainSet, test: testSet, stepsPerRun: model == "cnn" ? 60 : 300)
         if json {

@@ -53,23 +53,19 @@ struct BenchCommand: ParsableCommand {
         if let train { try runTrainOverhead(model: train); return }
         if let model {
             let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
-                guard let b = Int(part.trimmingCharacters(in: .whitespaces)) else { try Self.fail("bench: --batch '\(part)' is not an integer") }
+                guard let b = Int(part.trimmingCharacters(in: .whitespaces)) else { try Self.fail("--batch '\(part)' is not an integer") }
                 return b
             }
-            guard let s = Int(seq), s >= 2 else { try Self.fail("bench: --seq \(seq): must be an integer ≥ 2") }
+            guard let s = Int(seq), s >= 2 else { try Self.fail("--seq \(seq): must be an integer ≥ 2") }
             let t = try BenchInput.threads(threads)
-            guard t.count == 1 else { try Self.fail("bench: --model takes one --threads value") }
+            guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
             try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
                               backend: backend == "simd,blas" ? "blas" : backend, json: json)
             return
         }
-        try Self.fail("bench: nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model '') or --train mlp|cnn")
+        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model '') or --train mlp|cnn")
     }
 
-    /// Prints `message` as one line on stderr and exits with code 2 (bad input).
-    static func fail(_ message: String) throws -> Never {
-        let line = "inftop: " + message + "\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        throw ExitCode(2)
-    }
+    /// Prints `inftop bench: <message>` as one line on stderr and exits with code 2 (bad input).
+    static func fail(_ message: String) throws -> Never { exitWithErrorLine("bench", message) }
 }

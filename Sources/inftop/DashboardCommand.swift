@@ -69,8 +69,5 @@ struct DashboardCommand: ParsableCommand {
         if let sig = app.quitSignal { throw ExitCode(128 + sig) }
     }
 
-    private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("inftop: \(message)\n".utf8))
-        Foundation.exit(2)
-    }
+    private func fail(_ message: String) -> Never { exitWithErrorLine("", message) }
 }

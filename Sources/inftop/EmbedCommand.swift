@@ -47,8 +47,7 @@ struct EmbedCommand: ParsableCommand {
         do {
             encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(model))
         } catch let e as EngineError {
-            FileHandle.standardError.write(Data("inftop embed: \(e)\n".utf8))
-            throw ExitCode(1)
+            exitWithErrorLine("embed", "\(e)")
         }
         let compute = Compute(backend: GemmBackend(rawValue: backend)!, threads: threads)
         let t0 = Date()

@@ -23,11 +23,9 @@ struct Inftop: ParsableCommand {
         } catch {
             if exitCode(for: error) != .validationFailure { exit(withError: error) }
             let sub = arguments.first.flatMap { a in configuration.subcommands.first { $0._commandName == a } }
-            let name = sub.map { "inftop \($0._commandName)" } ?? "inftop"
+            let name = sub?._commandName ?? ""
             let why = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
-            let line = "\(name): \(why) (see '\(name) --help')\n"
-            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
-            Glibc.exit(2)
+            exitWithErrorLine(name, "\(why) (see '\(name.isEmpty ? "inftop" : "inftop " + name) --help')")
         }
         do {
             var command = command

@@ -72,10 +72,7 @@ struct TrainCommand: ParsableCommand {
             if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
             for line in Self.textTable(report) { emit(line) }
         }
-        if let error = report.error {
-            FileHandleErr.write("inftop train: \(error)\n")
-            throw ExitCode(1)
-        }
+        if let error = report.error { exitWithErrorLine("train", "\(error)", status: 1) }
     }
 
     /// Parses and range-checks the flags into a config and the initial knob values.
@@ -231,14 +228,4 @@ private func emit(_ line: String) {
 }
 
 /// One clear line on stderr, exit status 2.
-private func fail(_ message: String) -> Never {
-    FileHandleErr.write("inftop train: \(message)\n")
-    exit(2)
-}
-
-private enum FileHandleErr {
-    static func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
-}
+private func fail(_ message: String) -> Never { exitWithErrorLine("train", message) }

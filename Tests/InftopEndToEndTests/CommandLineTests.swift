@@ -11,6 +11,9 @@ final class CommandLineTests: XCTestCase {
             (["train", "--epochs"], "inftop train: Missing value for '--epochs <epochs>'"),
             (["train", "--batch", "lots"], "inftop train:"),
             (["train", "--batch", "0"], "inftop train: --batch 0: must be 1…1024"),
+            (["bench", "--gemm", "0x5x5"], "inftop bench: --gemm: '0x5x5': '0' is not a size"),
+            (["embed", "--model", "/nonexistent"], "inftop embed: /nonexistent: not found"),
+            (["--batch", "0"], "inftop: --batch 0: must be"),
         ]
         for (args, start) in cases {
             let (status, out, err) = try runProcess(bin, args)

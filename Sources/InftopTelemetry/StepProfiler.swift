@@ -109,11 +109,13 @@ public final class StepProfiler: @unchecked Sendable {
     }
 
     /// Per-site statistics in registration order; `share` is the site's fraction of all span time.
-    public func layerStats() -> [LayerStat] {
+    /// Percentiles are recomputed at most every `percentileRefreshNanos` unless `fresh` (a final
+    /// report must not quote percentiles from up to a second before the run ended).
+    public func layerStats(fresh: Bool = false) -> [LayerStat] {
         let grand = totalNanos.reduce(UInt64(0), &+)
         let phases = Self.phases
         let now = monotonicNanos()
-        let refresh = percentilesAt == 0 || now &- percentilesAt >= percentileRefreshNanos
+        let refresh = fresh || percentilesAt == 0 || now &- percentilesAt >= percentileRefreshNanos
         if refresh {
             percentilesAt = now
             for i in histograms.indices where real[i] {
@@ -142,11 +144,11 @@ public final class StepProfiler: @unchecked Sendable {
         }
     }
 
-    /// Step wall-time statistics.
-    public func stepStat() -> PhaseStat? {
+    /// Step wall-time statistics (percentiles as in `layerStats(fresh:)`).
+    public func stepStat(fresh: Bool = false) -> PhaseStat? {
         guard steps > 0 else { return nil }
         let now = monotonicNanos()
-        if stepPercentilesAt == 0 || now &- stepPercentilesAt >= percentileRefreshNanos {
+        if fresh || stepPercentilesAt == 0 || now &- stepPercentilesAt >= percentileRefreshNanos {
             stepPercentilesAt = now
             stepPercentiles = (stepHistogram.valueAtPercentile(50), stepHistogram.valueAtPercentile(90), stepHistogram.valueAtPercentile(99))
         }

@@ -21,11 +21,14 @@ extension TrainingLoop {
     func makeSnapshot() -> TrainingSnapshot {
         let progress = Double(samplesInEpoch) / Double(train.count)
         let eta: Double? = samplesPerSecond > 0 ? Double(train.count - samplesInEpoch) / samplesPerSecond : nil
+        // Running: percentiles at most a second old (computing them costs). Otherwise (paused,
+        // finished) this snapshot may be on screen for long: current ones.
+        let fresh = state != .running
         return TrainingSnapshot(
             model: config.model, state: state, step: step, epoch: epoch + 1, epochProgress: progress,
             epochETASeconds: eta, batchSize: batchSize, samplesPerSecond: samplesPerSecond,
             lastLoss: lastLoss, lastAccuracy: lastAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,
-            layers: config.telemetry ? profiler.layerStats() : [], stepStat: profiler.stepStat(),
+            layers: config.telemetry ? profiler.layerStats(fresh: fresh) : [], stepStat: profiler.stepStat(fresh: fresh),
             profilerOverhead: profiler.overheadFraction,
             series: [series.trainLoss.snapshot(), series.trainAcc.snapshot(), series.testLoss.snapshot(),
                      series.testAcc.snapshot(), series.rate.snapshot()])

@@ -31,6 +31,9 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Called on the loop's thread at each epoch end (and when the target stops an epoch early)
     /// with the epoch's summary. Set it before `start()`.
     public var onEpoch: (@Sendable (EpochSummary) -> Void)?
+    /// Called on the loop's thread after every test evaluation (before `onEpoch` when it ends an
+    /// epoch) with the epoch number (1-based) and the evaluation. Set it before `start()`.
+    public var onEvaluation: (@Sendable (Int, Evaluation) -> Void)?
 
     let profiler: StepProfiler
     let optimizer: any Optimizer
@@ -226,6 +229,7 @@ public final class TrainingLoop: @unchecked Sendable {
                 epochEvaluations.append(Evaluation(epochFraction: summary.epochFraction, trainingSeconds: summary.trainingSeconds,
                                                    testLoss: summary.testLoss, testAccuracy: summary.testAccuracy))
                 summary.evaluations = epochEvaluations
+                onEvaluation?(e + 1, epochEvaluations[epochEvaluations.count - 1])
                 let reached = config.target.map { (testAccuracy ?? 0) >= $0 } ?? false
                 if reached && timeToTarget == nil {
                     timeToTarget = summary.trainingSeconds
@@ -254,8 +258,8 @@ public final class TrainingLoop: @unchecked Sendable {
         state = failure.map { .failed("\($0)") } ?? .finished
         publishSnapshot(now: monotonicNanos())
         return TrainingReport(
-            model: config.model, epochs: summaries, layers: config.telemetry ? profiler.layerStats() : [],
-            stepStat: profiler.stepStat(), profilerOverhead: profiler.overheadFraction, timeToTarget: timeToTarget,
+            model: config.model, epochs: summaries, layers: config.telemetry ? profiler.layerStats(fresh: true) : [],
+            stepStat: profiler.stepStat(fresh: true), profilerOverhead: profiler.overheadFraction, timeToTarget: timeToTarget,
             totalSteps: step, endedBecause: endedBecause, error: failure)
     }
 

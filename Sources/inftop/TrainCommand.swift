@@ -64,6 +64,10 @@ struct TrainCommand: ParsableCommand {
                  + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue)")
         }
         loop.onEpoch = { s in emit(asJSON ? Self.jsonLine(s) : Self.textLine(s, of: total)) }
+        if !asJSON && config.evalsPerEpoch > 1 {
+            // The epoch's line reports its last evaluation; the ones before it get a line each.
+            loop.onEvaluation = { epoch, e in if e.epochFraction < 1 { emit(Self.evaluationLine(epoch: epoch, e)) } }
+        }
         loop.start()
         guard let report = loop.wait() else { fail("training ended without a report") }
         if asJSON {
@@ -135,6 +139,11 @@ struct TrainCommand: ParsableCommand {
         line += "  \(fixed(s.samplesPerSecond, 0)) samples/s  \(fixed(s.seconds, 2)) s (training \(fixed(s.trainingSeconds, 2)) s total)"
         if let t = s.timeToTarget { line += "  target reached at \(fixed(t, 2)) s" }
         return line
+    }
+
+    static func evaluationLine(epoch: Int, _ e: Evaluation) -> String {
+        "  epoch \(epoch) at \(fixed(e.epochFraction * 100, 0))%  test loss \(fixed(e.testLoss, 4)) acc \(fixed(e.testAccuracy, 4))"
+            + "  (training \(fixed(e.trainingSeconds, 2)) s total)"
     }
 
     static func jsonLine(_ s: EpochSummary) -> String {

@@ -40,6 +40,32 @@ final class StepProfilerTests: XCTestCase {
         XCTAssertEqual(p.stepStat()?.calls, 20)
     }
 
+    /// Between refreshes percentiles are reused (they cost); `fresh` recomputes them, as a final
+    /// report and a finished run's snapshot need.
+    func testFreshStatsRecomputeCachedPercentiles() {
+        let p = StepProfiler()
+        p.percentileRefreshNanos = 60_000_000_000
+        let a = p.site("fc1")
+        func steps(_ n: Int, spinNanos: UInt64) {
+            for _ in 0..<n {
+                let t0 = monotonicNanos()
+                p.beginStep()
+                spin(spinNanos); p.buffer.lap(site: a, phase: .forward)
+                p.endStep(wallNanos: monotonicNanos() - t0)
+            }
+        }
+        steps(5, spinNanos: 2_000_000)
+        let early = try! XCTUnwrap(p.layerStats()[0].forward), earlyStep = try! XCTUnwrap(p.stepStat())
+        XCTAssertGreaterThanOrEqual(early.p50Ms, 1.9)
+        steps(60, spinNanos: 50_000)
+        let cached = try! XCTUnwrap(p.layerStats()[0].forward), fresh = try! XCTUnwrap(p.layerStats(fresh: true)[0].forward)
+        XCTAssertEqual(cached.p50Ms, early.p50Ms, "within the refresh interval the percentiles are reused")
+        XCTAssertEqual(cached.calls, 65, "counts and means are always current")
+        XCTAssertLessThan(fresh.p50Ms, early.p50Ms / 4, "fresh: the median of 65 steps, 60 of them short")
+        XCTAssertEqual(p.stepStat()?.p50Ms, earlyStep.p50Ms)
+        XCTAssertLessThan(try! XCTUnwrap(p.stepStat(fresh: true)).p50Ms, earlyStep.p50Ms / 4)
+    }
+
     func testDisabledBufferRecordsNothing() {
         let p = StepProfiler(enabled: false)
         let a = p.site("x")

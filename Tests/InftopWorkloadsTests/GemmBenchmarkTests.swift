@@ -35,7 +35,7 @@ final class GemmBenchmarkTests: XCTestCase {
 
     func testRunReportsConsistentFigures() {
         let shape = GemmShape(m: 13, n: 31, k: 7)
-        let r = GemmBenchmark.run(shape, layout: .nt, backend: .simd, threads: 1, minSeconds: 0.01, minSamples: 5)
+        let r = GemmBenchmark.run(shape, layout: .nt, backend: .simd, threads: 1, minSeconds: 0.01, minSamples: 5, warmupSeconds: 0)
         XCTAssertGreaterThanOrEqual(r.calls, 5)
         XCTAssertGreaterThan(r.seconds, 0)
         XCTAssertEqual(r.gflops, Gemm.flops(m: 13, n: 31, k: 7) / r.seconds / 1e9, accuracy: r.gflops * 1e-9)
@@ -46,7 +46,7 @@ final class GemmBenchmarkTests: XCTestCase {
     /// The time cap wins over the sample count for slow tiers.
     func testMaxSecondsCapsSlowRuns() {
         let r = GemmBenchmark.run(GemmShape(m: 64, n: 64, k: 64), backend: .reference, threads: 1,
-                                  minSeconds: 10, minSamples: 1000, maxSeconds: 0.05)
+                                  minSeconds: 10, minSamples: 1000, maxSeconds: 0.05, warmupSeconds: 0)
         XCTAssertLessThan(r.seconds * Double(r.calls), 1.0)
         XCTAssertGreaterThanOrEqual(r.calls, 1)
     }

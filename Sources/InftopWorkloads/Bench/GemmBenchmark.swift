@@ -49,15 +49,15 @@ public enum GemmBenchmark {
     /// Times one backend; see `compare`.
     public static func run(
         _ shape: GemmShape, layout: GemmLayout = .nn, backend: GemmBackend, threads: Int,
-        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3
+        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> GemmBenchResult {
         compare(shape, layout: layout, backends: [backend], threads: threads,
-                minSeconds: minSeconds, minSamples: minSamples, maxSeconds: maxSeconds)[0]
+                minSeconds: minSeconds, minSamples: minSamples, maxSeconds: maxSeconds, warmupSeconds: warmupSeconds)[0]
     }
 
-    /// Times several backends side by side on the same operands. Each backend is warmed up with
-    /// one call (which also sizes its batches: enough calls to last ≥ 1 ms, so the clock's
-    /// ~41 ns does not distort tiny shapes). Then rounds run one batch of every backend in
+    /// Times several backends side by side on the same operands. Each backend is warmed up for
+    /// `warmupSeconds` (at least one call; the first sizes its batches: enough calls to last
+    /// ≥ 1 ms, so the clock's ~41 ns does not distort tiny shapes). Then rounds run one batch of every backend in
     /// turn — interleaved, so a burst of load from other processes hits all of them alike —
     /// until each has had at least `minSeconds` and `minSamples` batches (a backend that has
     /// stops taking part), or the run has taken `maxSeconds` per backend (the reference tier at 512³ takes ~0.35 s a call, so it is
@@ -68,7 +68,7 @@ public enum GemmBenchmark {
     /// numpy uses it, not our split of single-threaded calls.
     public static func compare(
         _ shape: GemmShape, layout: GemmLayout = .nn, backends: [GemmBackend], threads: Int,
-        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3
+        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> [GemmBenchResult] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let a = Tensor([m * k], name: "bench.A", owner: .other)
@@ -86,6 +86,11 @@ public enum GemmBenchmark {
             let t0 = monotonicNanos()
             call(backend)
             let first = Double(monotonicNanos() - t0) * 1e-9
+            // Then more calls until `warmupSeconds` have passed: a process's first few hundred
+            // ms of 2-thread calls ran at 1× or ~1.5× instead of ~2× on this machine (the
+            // second worker not yet running beside the caller), so timing from the first
+            // call measured start-up, not the kernel.
+            while Double(monotonicNanos() - t0) * 1e-9 < warmupSeconds { call(backend) }
             return max(1, Int((1e-3 / max(first, 1e-9)).rounded(.up)))
         }
         var samples = backends.map { _ in [Double]() }

@@ -83,7 +83,7 @@ public final class ModelBenchmark {
         return TokenBatch(sequences: rows, padId: tok.padId)
     }
 
-    /// Times `embed` per batch size: 2 warm-up runs, then runs until at least `minRuns` and
+    /// Times `embed` per batch size: warm-up (2 runs, ≥ 0.3 s), then runs until at least `minRuns` and
     /// `minSeconds`, stopping at `maxRuns`, or at `maxSeconds` once 3 runs are in. `profiler`,
     /// when given, gets each timed run as a step (per-layer spans). `progress` sees each result.
     public func run(batches: [Int], seq: Int, compute: Compute, minRuns: Int = 10, minSeconds: Double = 3,
@@ -94,7 +94,14 @@ public final class ModelBenchmark {
         var results: [ModelBenchResult] = []
         for b in batches {
             let input = try inputs(batch: b, seq: seq)
-            for _ in 0..<2 { _ = model.embed(input, compute: compute) }
+            // Warm-up: 2 runs and at least 0.3 s (a fresh process's first few hundred ms of
+            // 2-thread work run slower; see GemmBenchmark.compare), so p99 is not start-up.
+            let warm = monotonicNanos()
+            var warmRuns = 0
+            while warmRuns < 2 || monotonicNanos() - warm < 300_000_000 {
+                _ = model.embed(input, compute: compute)
+                warmRuns += 1
+            }
             var times: [Double] = []
             let start = monotonicNanos()
             while true {

@@ -100,8 +100,8 @@ public final class Conv2d: Layer {
         dX = Tensor([0, inChannels, 0, 0], name: name + ".dX")
         packedW = Tensor([0], name: name + ".packedW", owner: .other)
         flippedW = Tensor([0], name: name + ".flippedW", owner: .other)
-        dWParts = Tensor([0], name: name + ".dWparts")
-        dbParts = Tensor([0], name: name + ".dbparts")
+        dWParts = Tensor([0], name: name + ".dWparts", owner: .gradients)
+        dbParts = Tensor([0], name: name + ".dbparts", owner: .gradients)
     }
 
     private func geometry(_ input: [Int]) -> ConvGeometry {

@@ -177,7 +177,9 @@ public final class InferenceService: @unchecked Sendable {
         InferenceSnapshot(
             model: modelName, state: state, requests: requests, batches: batches, batchSize: batchSize,
             latency: latency.recent, itemsPerSecond: latency.recentItemsPerSecond, cacheHitRate: nil,
-            layers: profiler.layerStats(fresh: state != .running), profilerOverhead: profiler.overheadFraction,
+            // Finished: the last snapshot stays on screen, so its percentiles are current ones.
+            // (Paused snapshots go out at 10 Hz; the usual once-a-second refresh covers them.)
+            layers: profiler.layerStats(fresh: state == .finished), profilerOverhead: profiler.overheadFraction,
             series: [latency.p50Series.snapshot(), latency.p99Series.snapshot(), latency.throughputSeries.snapshot()],
             servedAccuracy: requests > 0 ? Double(correct) / Double(requests) : nil,
             offeredPerSecond: generator.ratePerSecond, dropped: queue.dropped, weightsVersion: weightsVersion)

@@ -25,6 +25,6 @@ for s in $seeds; do
     sed -u 's/^/pytorch-from-inftop-start /' | tee -a "$f"
   "$bin" train --model cnn --batch 64 --lr 0.05 --optimizer sgd --epochs 1 --threads 2 \
     --backend "$backend" --seed "$s" --json |
-    python3 -c "import json,sys; d=json.loads(sys.stdin.readlines()[0]); print(json.dumps({'seed': $s, 'test_accuracy': d['test_accuracy'], 'train_loss': d['train_loss'], 'samples_per_sec': d['samples_per_sec']}))" |
+    inftop_epoch1 "$s" |
     sed -u "s/^/inftop-$backend /" | tee -a "$f"
 done

@@ -36,12 +36,6 @@ print(json.dumps(out))
 EOF
   "$bin" train --model cnn --batch 64 --lr 0.05 --optimizer sgd --epochs 1 --threads 2 \
     --backend "$backend" --seed "$s" --evals-per-epoch "$evals" --json |
-    python3 -c "
-import json, sys
-d = json.loads(sys.stdin.readlines()[0])
-out = {'seed': $s, 'test_accuracy': d['test_accuracy'], 'train_loss': d['train_loss'], 'samples_per_sec': d['samples_per_sec']}
-if 'evaluations' in d:
-    out['evaluations'] = [[e['epoch_fraction'], e['test_accuracy']] for e in d['evaluations']]
-print(json.dumps(out))" |
+    inftop_epoch1 "$s" |
     sed -u "s/^/inftop-$backend /" | tee -a "$f"
 done

@@ -140,7 +140,7 @@ def main():
                 sys.exit(f"cnn_same_start: {name} differs from {args.verify}: the rebuilt init is not inftop's")
         print(json.dumps({"verified": args.verify, "seed": args.seeds[0], "tensors": len(ours)}), flush=True)
     Xtr, ytr, Xte, yte = [torch.from_numpy(a) for a in fc.load(flat=False)]
-    names = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    names = [layer + part for layer, _, _ in LAYERS for part in (".weight", ".bias")]   # m.parameters() order
 
     def train_from_inftop_start(seed, X, y):
         m = fc.cnn(2)

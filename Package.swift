@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // C kernels: cpuid/xgetbv and intrinsics Swift cannot emit; each function names its own
+        // target ISA (__attribute__((target))), so the target needs no -m flags.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         .target(
             name: "InftopTelemetry",
@@ -29,7 +32,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "InftopEngine",
-            dependencies: ["InftopTelemetry", "CBLAS", "CZlib"],
+            dependencies: ["InftopTelemetry", "CBLAS", "CZlib", "CKernels"],
             swiftSettings: fast),
         .target(
             name: "InftopWorkloads",

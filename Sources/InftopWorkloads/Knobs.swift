@@ -1,18 +1,5 @@
+import InftopTelemetry
 import Synchronization
-
-/// Kernel backend as the user picks it (mirrors the engine's GemmBackend so the TUI,
-/// which never imports the engine, can name it).
-public enum KernelBackend: String, CaseIterable, Sendable, Codable {
-    case blas, simd, reference
-
-    /// The next backend in the `k` key's cycle: blas → simd → reference → blas.
-    public var next: KernelBackend {
-        switch self { case .blas: .simd; case .simd: .reference; case .reference: .blas }
-    }
-}
-
-/// Weight precision (`i` key).
-public enum Precision: String, CaseIterable, Sendable, Codable { case fp32, int8 }
 
 /// What the user wants next. Workloads read a copy at each step boundary; the UI writes.
 public struct KnobValues: Sendable, Equatable, Codable {

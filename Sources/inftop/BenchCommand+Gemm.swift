@@ -1,3 +1,4 @@
+import InftopTelemetry
 import InftopEngine
 import InftopWorkloads
 
@@ -6,7 +7,7 @@ extension BenchCommand {
     /// combination interleaved batch by batch, and prints a table (with the simd/blas ratio)
     /// or JSON lines.
     func runGemm(shapesText: String) throws {
-        let shapes: [GemmShape], backends: [GemmBackend], threadCounts: [Int], layouts: [GemmLayout]
+        let shapes: [GemmShape], backends: [KernelBackend], threadCounts: [Int], layouts: [GemmLayout]
         do {
             shapes = try BenchInput.shapes(shapesText)
             backends = try BenchInput.backends(backend)
@@ -26,7 +27,7 @@ extension BenchCommand {
         for shape in shapes {
             for layout in layouts {
                 for t in threadCounts {
-                    var row: [GemmBackend: Double] = [:]
+                    var row: [KernelBackend: Double] = [:]
                     for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, threads: t) {
                         row[r.backend] = r.gflops
                         if json { print(r.jsonLine) }

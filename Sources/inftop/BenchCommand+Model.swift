@@ -12,8 +12,8 @@ import Glibc
 /// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
 /// stderr and exit 2, as the other bench modes.
 func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, json: Bool) throws {
-    guard let gemm = GemmBackend(rawValue: backend) else {
-        try BenchCommand.fail("--backend for a model must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
+    guard let gemm = KernelBackend(rawValue: backend) else {
+        try BenchCommand.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
     guard threads >= 1 else { try BenchCommand.fail("--threads must be ≥ 1, got \(threads)") }
     guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import ArgumentParser
 import Foundation
 import InftopEngine

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import ArgumentParser
 import Foundation
 import InftopEngine
@@ -35,8 +36,8 @@ struct EmbedCommand: ParsableCommand {
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
-        guard GemmBackend(rawValue: backend) != nil else {
-            throw ValidationError("--backend must be one of \(GemmBackend.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard KernelBackend(rawValue: backend) != nil else {
+            throw ValidationError("--backend must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -49,7 +50,7 @@ struct EmbedCommand: ParsableCommand {
         } catch let e as EngineError {
             exitWithErrorLine("embed", "\(e)")
         }
-        let compute = Compute(backend: GemmBackend(rawValue: backend)!, threads: threads)
+        let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads)
         let t0 = Date()
         let vectors = encoder.embed(input, batchSize: batch, compute: compute)
         let seconds = Date().timeIntervalSince(t0)

@@ -145,7 +145,7 @@ final class BertModelTests: XCTestCase {
             let enc = try SentenceEncoder.load(directory: sub)
             XCTAssertEqual(enc.model.config.hiddenSize, hidden)
             XCTAssertEqual(enc.tokenizer.maxLength, 16)
-            for backend in [GemmBackend.reference, .blas, .simd] {
+            for backend in [KernelBackend.reference, .blas, .simd] {
                 for (threads, mode) in [(1, GemmThreading.library), (2, .library), (2, .split), (3, .split)] {
                     enc.model.gemmThreading = mode
                     let got = enc.embed(texts, batchSize: 3, compute: Compute(backend: backend, threads: threads))

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import XCTest
 import InftopEngine
 
@@ -69,7 +70,7 @@ final class ConvPoolTests: XCTestCase {
         var labels: [String] = []
         for threads in [1, 2, 3] {
             for threading in ConvThreading.allCases {
-                for (chunk, backend) in [(Int.max, GemmBackend.blas), (4, .blas), (3, .blas), (1, .blas), (Int.max, .simd), (1, .simd)] {
+                for (chunk, backend) in [(Int.max, KernelBackend.blas), (4, .blas), (3, .blas), (1, .blas), (Int.max, .simd), (1, .simd)] {
                     let compute = Compute(backend: backend, threads: threads)
                     let conv = Conv2d(name: "c", inChannels: 3, outChannels: 4, kernel: 3, padding: 1, seed: 3)
                     conv.samplesPerChunk = chunk

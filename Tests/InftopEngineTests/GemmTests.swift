@@ -1,3 +1,4 @@
+import InftopTelemetry
 import XCTest
 import InftopEngine
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ final class GemmTests: XCTestCase {
 
     /// K = 0: the product is empty, so C = beta·C (and beta = 0 clears NaN).
     func testEmptyK() {
-        for backend in [GemmBackend.simd, .blas, .reference] {
+        for backend in [KernelBackend.simd, .blas, .reference] {
             for beta: Float in [0, 0.5] {
                 var c: [Float] = [1, .nan, 3, 4, 5, 6]
                 let dummy: [Float] = [0]
@@ -94,7 +95,7 @@ final class GemmTests: XCTestCase {
         want.ptr.update(from: c0.ptr, count: m * ldc)
         Gemm.reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.ptr, lda: lda,
                        b: b.ptr, ldb: ldb, beta: beta, c: want.ptr, ldc: ldc)
-        for backend in [GemmBackend.simd, .blas] {
+        for backend in [KernelBackend.simd, .blas] {
             for (threads, threading) in [(1, GemmThreading.split), (2, .split), (2, .library), (3, .split)] {
                 let got = Guarded(count: m * ldc, seed: 0)
                 got.ptr.update(from: c0.ptr, count: m * ldc)

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import Foundation
 import InftopEngine
 import XCTest
@@ -86,14 +87,14 @@ final class TorchStepsTests: XCTestCase {
 
     func testMLPStepsMatchPyTorch() throws {
         let f = try Self.fixture()
-        for backend in GemmBackend.allCases {
+        for backend in KernelBackend.allCases {
             for threads in [1, 2] { try check("mlp", f.mlp, f, Compute(backend: backend, threads: threads)) }
         }
     }
 
     func testCNNStepsMatchPyTorch() throws {
         let f = try Self.fixture()
-        for backend in GemmBackend.allCases {
+        for backend in KernelBackend.allCases {
             for threads in [1, 2] { try check("cnn", f.cnn, f, Compute(backend: backend, threads: threads)) }
         }
     }

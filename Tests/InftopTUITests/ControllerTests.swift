@@ -1,3 +1,4 @@
+import InftopTelemetry
 import InftopTUI
 import InftopWorkloads
 import XCTest

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import Foundation
 import InftopEngine
 import InftopWorkloads
@@ -38,7 +39,7 @@ final class MiniLMReferenceTests: XCTestCase {
         XCTAssertEqual(enc.tokenizer.maxLength, 256)
         for s in ref.sentences { XCTAssertEqual(enc.tokenizer.encode(s.text), s.token_ids, s.text) }
         // The reference GEMM (plain loops) is slow on this model: three sentences are enough for it.
-        let runs: [(GemmBackend, Int, Int)] = [(.blas, 1, 16), (.blas, 2, 16), (.simd, 2, 16), (.reference, 1, 3)]
+        let runs: [(KernelBackend, Int, Int)] = [(.blas, 1, 16), (.blas, 2, 16), (.simd, 2, 16), (.reference, 1, 3)]
         for (backend, threads, count) in runs {
             for s in ref.sentences.prefix(count) {
                 let e = enc.embed([s.text], compute: Compute(backend: backend, threads: threads))[0]

@@ -69,7 +69,7 @@ extension BertModel {
 
     /// One projection GEMM with `threads`, threaded as `gemmThreading` says.
     @inline(__always)
-    func gemm(_ backend: GemmBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    func gemm(_ backend: KernelBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
               c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
         Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,

@@ -1,13 +1,4 @@
-/// Which GEMM implementation runs (selectable at run time, per call).
-public enum GemmBackend: String, CaseIterable, Sendable, Codable {
-    /// OpenBLAS `cblas_sgemm` (Debian's libopenblas0-pthread).
-    case blas
-    /// Our own packed, register-blocked AVX2/FMA kernel (Gemm+SIMD.swift).
-    case simd
-    /// Plain loops, kept forever as the test oracle.
-    case reference
-}
-
+import InftopTelemetry
 /// Single-precision GEMM, row-major, one entry point for all tiers:
 ///
 ///     C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C
@@ -19,7 +10,7 @@ public enum GemmBackend: String, CaseIterable, Sendable, Codable {
 /// default: see `GemmThreading` and `Gemm.blas`).
 public enum Gemm {
     public static func run(
-        _ backend: GemmBackend, transA: Bool = false, transB: Bool = false,
+        _ backend: KernelBackend, transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1,

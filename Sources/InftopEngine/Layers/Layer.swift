@@ -1,15 +1,26 @@
 import InftopTelemetry
 
-/// How kernels run for one step: the GEMM tier and the threads they may use.
-/// Read at step boundaries; per-layer overrides (precision, sparsity) live on the layers.
+/// How a node's kernels run for one step: its execution plan. Read at step boundaries.
+///
+/// - `backend`: the implementation tier (reference = plain loops everywhere, the oracle).
+/// - `threads`: how many threads the node's kernels may use.
+/// - `isa`: the vector ISA of the fast tiers, already resolved against the CPU (never `.auto`
+///   inside a kernel: `CPUFeatures.resolve`).
+/// - `precision`: the weights' precision for weight-bearing nodes (fp32 unless quantized).
 public struct Compute: Sendable, Equatable {
-    public var backend: GemmBackend
+    public var backend: KernelBackend
     public var threads: Int
+    public var isa: KernelISA
+    public var precision: Precision
 
-    public init(backend: GemmBackend = .blas, threads: Int = 1) {
+    public init(backend: KernelBackend = .blas, threads: Int = 1, isa: KernelISA = CPUFeatures.host.bestISA,
+                precision: Precision = .fp32) {
         precondition(threads >= 1, "Compute: threads must be ≥ 1, got \(threads)")
+        precondition(isa != .auto, "Compute: isa must be resolved (CPUFeatures.resolve), got auto")
         self.backend = backend
         self.threads = threads
+        self.isa = isa
+        self.precision = precision
     }
 }
 

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import InftopEngine
 
 /// A bench option the user got wrong; `description` is the one line to print.
@@ -32,10 +33,10 @@ public enum BenchInput {
     }
 
     /// `"reference,simd,blas"` → backends, in the order given, duplicates dropped.
-    public static func backends(_ text: String, option: String = "--backend") throws -> [GemmBackend] {
-        let names = GemmBackend.allCases.map(\.rawValue).joined(separator: ", ")
+    public static func backends(_ text: String, option: String = "--backend") throws -> [KernelBackend] {
+        let names = KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")
         return unique(try items(text, option: option).map { item in
-            guard let b = GemmBackend(rawValue: item.lowercased()) else {
+            guard let b = KernelBackend(rawValue: item.lowercased()) else {
                 throw BenchInputError("\(option): unknown backend '\(item)' (known: \(names))")
             }
             return b

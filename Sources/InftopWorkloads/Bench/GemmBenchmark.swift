@@ -21,7 +21,7 @@ public struct GemmShape: Sendable, Equatable, Codable, CustomStringConvertible {
 public struct GemmBenchResult: Sendable, Codable {
     public var shape: GemmShape
     public var layout: GemmLayout
-    public var backend: GemmBackend
+    public var backend: KernelBackend
     public var threads: Int
     /// 2·m·n·k / median seconds per call, in 10⁹ FLOP/s.
     public var gflops: Double
@@ -48,7 +48,7 @@ public struct GemmBenchResult: Sendable, Codable {
 public enum GemmBenchmark {
     /// Times one backend; see `compare`.
     public static func run(
-        _ shape: GemmShape, layout: GemmLayout = .nn, backend: GemmBackend, threads: Int,
+        _ shape: GemmShape, layout: GemmLayout = .nn, backend: KernelBackend, threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> GemmBenchResult {
         compare(shape, layout: layout, backends: [backend], threads: threads,
@@ -67,7 +67,7 @@ public enum GemmBenchmark {
     /// the library's own (`GemmThreading.library`): "blas, 2 threads" is OpenBLAS's threading, as
     /// numpy uses it, not our split of single-threaded calls.
     public static func compare(
-        _ shape: GemmShape, layout: GemmLayout = .nn, backends: [GemmBackend], threads: Int,
+        _ shape: GemmShape, layout: GemmLayout = .nn, backends: [KernelBackend], threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> [GemmBenchResult] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
@@ -77,7 +77,7 @@ public enum GemmBenchmark {
         fill(a, seed: 1); fill(b, seed: 2); c.fill(0)
         let lda = layout.transA ? m : k
         let ldb = layout.transB ? k : n
-        func call(_ backend: GemmBackend) {
+        func call(_ backend: KernelBackend) {
             Gemm.run(backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
                      a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads,
                      threading: .library)

@@ -37,6 +37,7 @@ let package = Package(
         .target(
             name: "InftopWorkloads",
             dependencies: ["InftopEngine", "InftopTelemetry", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            resources: [.copy("Resources/sentences.txt")],
             swiftSettings: fast),
         .target(
             name: "InftopTUI",

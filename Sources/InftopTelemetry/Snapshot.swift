@@ -120,6 +120,29 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }
 }
 
+/// The execution plan a workload runs, as the header names it.
+public struct PlanLabel: Sendable, Equatable, Codable {
+    public var backend: KernelBackend
+    public var isa: KernelISA
+    public var precision: Precision
+    public var threads: Int
+
+    public init(backend: KernelBackend, isa: KernelISA, precision: Precision, threads: Int) {
+        self.backend = backend; self.isa = isa; self.precision = precision; self.threads = threads
+    }
+}
+
+/// Bytes one node of a model holds: its weights and its activation buffers.
+public struct NodeMemory: Sendable, Equatable, Codable {
+    public var name: String
+    public var weights: Int
+    public var activations: Int
+
+    public init(name: String, weights: Int, activations: Int) {
+        self.name = name; self.weights = weights; self.activations = activations
+    }
+}
+
 /// What the inference service did, published after a batch.
 public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var model: String
@@ -131,8 +154,17 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var latency: PhaseStat?
     public var itemsPerSecond: Double
     public var cacheHitRate: Double?
-    /// Fraction of served predictions that matched the label (the served model's live accuracy).
+    /// The served model's live accuracy: for classifiers the fraction of predictions that
+    /// matched the label, for encoders the mean cosine to the fp32 reference embedding.
     public var servedAccuracy: Double?
+    /// What `servedAccuracy` measures ("test accuracy", "cosine to fp32").
+    public var accuracyLabel: String
+    /// What the served model is ("MLP 784-256-128-10", "BERT 6×384, 22.7M params").
+    public var summary: String
+    /// The plan the served model runs.
+    public var plan: PlanLabel?
+    /// Per node: weights and activation bytes, in node order.
+    public var nodeMemory: [NodeMemory]
     /// Requests offered per second by the load generator, and dropped because the queue was full.
     public var offeredPerSecond: Double
     public var dropped: Int
@@ -146,12 +178,15 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
                 profilerOverhead: Double, series: [SeriesSnapshot], servedAccuracy: Double? = nil,
-                offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0) {
+                accuracyLabel: String = "test accuracy",
+                offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
+                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = []) {
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead
         self.series = series; self.servedAccuracy = servedAccuracy; self.offeredPerSecond = offeredPerSecond
         self.dropped = dropped; self.weightsVersion = weightsVersion
+        self.accuracyLabel = accuracyLabel; self.summary = summary; self.plan = plan; self.nodeMemory = nodeMemory
     }
 
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }

@@ -4,23 +4,33 @@ import InftopTelemetry
 import Synchronization
 
 /// What `inftop` runs with no arguments: a training loop and, in the same process, an inference
-/// service serving the latest trained weights to the built-in load generator.
+/// service serving either the latest trained weights or a pretrained text encoder to the
+/// built-in load generator.
 ///
 /// The UI thread calls `snapshot()` at its own pace; it only reads published snapshots and the
-/// memory counters, never waits for a step. A supervisor thread watches `knobs.model` and, when
-/// the user switches model (`m`), stops both workloads at their next step boundary and starts
-/// new ones for the new model (on the same loaded dataset).
+/// memory counters, never waits for a step. A supervisor thread watches the `model` and
+/// `served` knobs: when the user switches the trained model (`m`) it stops both workloads at
+/// their next step boundary and starts new ones for the new model (on the same loaded
+/// dataset); when the user switches the served model (`v`) only the serving side restarts,
+/// and training goes on.
 public final class DashboardSession: @unchecked Sendable {
     public let knobs: Knobs
     public let train: ImageDataset
     public let test: ImageDataset
     /// The recipe; `model` comes from the knobs, everything else from here.
     public let baseConfig: TrainingConfig
-    /// Requests per second offered to the inference service, per model.
-    public let servingRate: [String: Double]
+    /// The pretrained encoder `v` serves (loaded once), nil when none is available.
+    public let encoder: SentenceEncoder?
+    /// The sentences the encoder is served, tokenized once.
+    public let corpus: TokenizedCorpus?
+    /// Why there is no encoder, for the footer when the user presses `v`.
+    public let encoderUnavailable: String?
+    /// Requests per second offered to the served model; nil = its descriptor's rate.
+    public let servingRate: Double?
 
     private struct Running {
         var model: String
+        var served: ServedModel
         var training: TrainingLoop
         var serving: InferenceService
     }
@@ -33,16 +43,30 @@ public final class DashboardSession: @unchecked Sendable {
     private var supervisor: JoinableThread?
     private let lastError = Mutex<String?>(nil)
 
+    /// - Parameters:
+    ///   - encoder: the text encoder `v` serves, with `sentences` (the corpus; by default the
+    ///     bundled one, `SentenceCorpus.bundled()`); nil with `encoderUnavailable` saying why.
     /// - Throws: `EngineError` when the first workloads cannot be built (unknown model, data that
     ///   does not fit).
     public init(train: ImageDataset, test: ImageDataset, knobs: Knobs, baseConfig: TrainingConfig,
-                servingRate: [String: Double] = ["mlp": 1000, "cnn": 100]) throws {
+                encoder: SentenceEncoder? = nil, sentences: [String]? = nil, encoderUnavailable: String? = nil,
+                servingRate: Double? = nil) throws {
         self.train = train
         self.test = test
         self.knobs = knobs
         self.baseConfig = baseConfig
+        self.encoder = encoder
         self.servingRate = servingRate
-        try launch(model: knobs.values.model)
+        if let encoder {
+            corpus = TokenizedCorpus(texts: try sentences ?? SentenceCorpus.bundled(), tokenizer: encoder.tokenizer)
+            self.encoderUnavailable = nil
+        } else {
+            corpus = nil
+            self.encoderUnavailable = encoderUnavailable ?? "no text encoder loaded (pass --serve DIR)"
+            if knobs.values.served == .encoder { knobs.update { $0.served = .trained } }
+        }
+        let v = knobs.values
+        try launch(model: v.model, served: v.served)
     }
 
     /// Starts the supervisor (the workloads are already running).
@@ -50,9 +74,9 @@ public final class DashboardSession: @unchecked Sendable {
         supervisor = JoinableThread(name: "inftop-switch") { [self] in supervise() }
     }
 
-    /// Stops the supervisor, then the workloads (each at its next step boundary). The supervisor
-    /// is joined first, so a model switch in flight finishes before the workloads are stopped
-    /// and none it launched outlives the session.
+    /// Stops the supervisor, then the workloads (each at its next step boundary, joined). The
+    /// supervisor is joined first, so a switch in flight finishes before the workloads are
+    /// stopped and none it launched outlives the session.
     public func stop() {
         stopFlag.set()
         supervisor?.join()
@@ -86,34 +110,76 @@ public final class DashboardSession: @unchecked Sendable {
     /// The latest training loop (for tests and the headless paths).
     public var trainingLoop: TrainingLoop? { running.withLock { $0?.training } }
 
-    private func launch(model: String) throws {
+    /// The latest serving workload (for tests and the headless paths).
+    public var inferenceService: InferenceService? { running.withLock { $0?.serving } }
+
+    private func launch(model: String, served: ServedModel) throws {
         var config = baseConfig
         config.model = model
         let loop = try TrainingLoop(config: config, train: train, test: test, knobs: knobs, snapshots: trainingSlot)
-        let serve = try InferenceService(
-            modelName: model, dataset: test, knobs: knobs, ratePerSecond: servingRate[model] ?? 100,
-            seed: config.seed, weights: { [weak loop] replica, held in loop?.copyLatestWeights(into: replica, ifNewerThan: held) },
-            snapshots: servingSlot)
+        let serve = try makeServing(served: served, loop: loop, seed: config.seed)
         loop.start()
         serve.start()
-        running.withLock { $0 = Running(model: model, training: loop, serving: serve) }
+        running.withLock { $0 = Running(model: model, served: served, training: loop, serving: serve) }
+    }
+
+    /// The serving workload for `served`: a replica of the trained model fed the loop's latest
+    /// weights, or the encoder on the corpus.
+    private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> InferenceService {
+        switch served {
+        case .trained:
+            let replica = try ModelZoo.make(name: loop.config.model, seed: seed)
+            return InferenceService(
+                task: try ImageServingTask(model: replica, dataset: test), knobs: knobs, ratePerSecond: servingRate, seed: seed,
+                weights: { [weak loop] replica, held in loop?.copyLatestWeights(into: replica, ifNewerThan: held) },
+                snapshots: servingSlot)
+        case .encoder:
+            guard let encoder, let corpus else { throw EngineError.invalid(what: "v", reason: encoderUnavailable ?? "no encoder") }
+            return InferenceService(task: try TextServingTask(model: encoder.model, corpus: corpus), knobs: knobs,
+                                    ratePerSecond: servingRate, seed: seed, snapshots: servingSlot)
+        }
     }
 
     private func supervise() {
         while !stopFlag.isSet {
             usleep(50_000)
-            let wanted = knobs.values.model
-            guard let current = running.withLock({ $0?.model }), current != wanted, !stopFlag.isSet else { continue }
-            let old = running.withLock { r -> Running? in let o = r; r = nil; return o }
-            old?.serving.stop()
-            old?.training.stop()
-            do {
-                try launch(model: wanted)
-                lastError.withLock { $0 = nil }
-            } catch {
-                lastError.withLock { $0 = "\(error)" }
-                knobs.update { $0.model = current }
-                try? launch(model: current)
+            let v = knobs.values
+            guard let current = running.withLock({ $0.map { ($0.model, $0.served) } }), !stopFlag.isSet else { continue }
+            if current.0 != v.model {
+                switchModel(from: current.0, to: v.model, served: v.served)
+            } else if current.1 != v.served {
+                switchServed(to: v.served, from: current.1)
+            }
+        }
+    }
+
+    private func switchModel(from current: String, to wanted: String, served: ServedModel) {
+        let old = running.withLock { r -> Running? in let o = r; r = nil; return o }
+        old?.serving.stop()
+        old?.training.stop()
+        do {
+            try launch(model: wanted, served: served)
+            lastError.withLock { $0 = nil }
+        } catch {
+            lastError.withLock { $0 = "\(error)" }
+            knobs.update { $0.model = current }
+            try? launch(model: current, served: served)
+        }
+    }
+
+    private func switchServed(to wanted: ServedModel, from current: ServedModel) {
+        guard let loop = running.withLock({ $0?.training }) else { return }
+        let old = running.withLock { r -> InferenceService? in let o = r?.serving; return o }
+        old?.stop()
+        do {
+            let serve = try makeServing(served: wanted, loop: loop, seed: baseConfig.seed)
+            serve.start()
+            running.withLock { $0?.serving = serve; $0?.served = wanted }
+        } catch {
+            knobs.update { $0.served = current }
+            if let serve = try? makeServing(served: current, loop: loop, seed: baseConfig.seed) {
+                serve.start()
+                running.withLock { $0?.serving = serve; $0?.served = current }
             }
         }
     }

@@ -1,6 +1,16 @@
 import InftopTelemetry
 import Synchronization
 
+/// Which model the serving side serves (`v` cycles).
+public enum ServedModel: String, CaseIterable, Sendable, Codable {
+    /// The model being trained, with its latest weights.
+    case trained
+    /// The pretrained text encoder (`--serve DIR`, by default the installed MiniLM).
+    case encoder
+
+    public var next: ServedModel { self == .trained ? .encoder : .trained }
+}
+
 /// What the user wants next. Workloads read a copy at each step boundary; the UI writes.
 public struct KnobValues: Sendable, Equatable, Codable {
     /// Training mini-batch size, 1…1024.
@@ -19,17 +29,20 @@ public struct KnobValues: Sendable, Equatable, Codable {
     /// The model being trained and served ("mlp", "cnn"); `m` cycles it, the workloads restart
     /// with the new one at the next step boundary.
     public var model: String
+    /// What the serving side serves; `v` switches it while training goes on.
+    public var served: ServedModel
 
     public static let batchRange = 1...1024
 
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp") {
+                model: String = "mlp", served: ServedModel = .trained) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
         self.model = model
+        self.served = served
     }
 }
 
@@ -51,10 +64,11 @@ extension KnobValues {
         Self.take(\.trainingPaused, &self, old, new)
         Self.take(\.inferencePaused, &self, old, new)
         Self.take(\.model, &self, old, new)
+        Self.take(\.served, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 11
+    public static let appliedFieldCount = 12
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

@@ -14,15 +14,15 @@ public enum ModelLocator {
     /// The folder to load: `explicit` when given and not empty (it must hold config.json, model.safetensors
     /// and vocab.txt), else `defaultMiniLM()`.
     /// Throws `EngineError.missing` with the install hint when there is none.
-    public static func resolve(_ explicit: String?) throws -> String {
+    public static func resolve(_ explicit: String?, option: String = "--model") throws -> String {
         if let dir = explicit, !dir.isEmpty {
             let path = (dir as NSString).expandingTildeInPath
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-                throw EngineError.missing(path: path, hint: "--model must name a Hugging Face model folder")
+                throw EngineError.missing(path: path, hint: "\(option) must name a Hugging Face model folder")
             }
             guard isModelFolder(path) else {
-                throw EngineError.missing(path: path + "/config.json", hint: "--model must name a folder with config.json, model.safetensors and vocab.txt")
+                throw EngineError.missing(path: path + "/config.json", hint: "\(option) must name a folder with config.json, model.safetensors and vocab.txt")
             }
             return path
         }

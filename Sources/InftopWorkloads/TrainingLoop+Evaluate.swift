@@ -8,18 +8,19 @@ extension TrainingLoop {
         let (loss, accuracy) = Self.evaluate(model: model, batches: evalBatches, loss: evalLoss, compute: compute)
         testLoss = loss
         testAccuracy = accuracy
-        let t = Double(monotonicNanos() - startNanos) / 1e9
+        let t = Double(clock.now() - startNanos) / 1e9
         series.testLoss.append(time: t, value: loss)
         series.testAcc.append(time: t, value: accuracy)
     }
 
     /// Mean loss and accuracy of `model` over every batch of `batches` (from its start).
-    public static func evaluate(model: Sequential, batches: SequentialBatches, loss: SoftmaxCrossEntropy = SoftmaxCrossEntropy(),
+    public static func evaluate(model: Model, batches: SequentialBatches, loss: SoftmaxCrossEntropy = SoftmaxCrossEntropy(),
                                 compute: Compute) -> (loss: Double, accuracy: Double) {
+        model.setPlan(compute)
         batches.reset()
         var lossSum = 0.0, correct = 0, seen = 0
         while let batch = batches.next() {
-            let logits = model.forward(batch.x, compute, training: false)
+            let logits = model.forward(batch.x)
             let (l, c) = loss.forward(logits: logits, labels: batch.labels, count: batch.count)
             lossSum += Double(l) * Double(batch.count)
             correct += c

@@ -23,7 +23,7 @@ public final class TrainingLoop: @unchecked Sendable {
     public let config: TrainingConfig
     /// The model being trained. Its weights change under the loop's feet while it runs: read
     /// them through `copyLatestWeights(into:)`.
-    public let model: Sequential
+    public let model: Model
     public let train: ImageDataset
     public let test: ImageDataset
     public let knobs: Knobs
@@ -42,6 +42,8 @@ public final class TrainingLoop: @unchecked Sendable {
     let evalBatches: SequentialBatches
     let weights = WeightsMailbox()
     let monitor = Monitor()
+    /// Where the loop reads the time (spans inside a step use the profiler's own clock).
+    let clock: any NanoClock
 
     // Profiler sites.
     let dataSite: Int32, lossSite: Int32, optimizerSite: Int32
@@ -62,8 +64,6 @@ public final class TrainingLoop: @unchecked Sendable {
     /// The batch of the last step, given back to the loader at the next one.
     var heldBatch: Batch?
     var knobsSeen = -1
-    var startModelKnob = ""
-    var modelKnobChanged = false
     var step = 0
     var epoch = 0
     var samplesInEpoch = 0
@@ -87,16 +87,20 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Builds the model, optimizer and profiler for `config` on `train`/`test`.
     /// - Throws: `EngineError.invalid` for a bad config or data that does not fit the model.
     public init(config: TrainingConfig, train: ImageDataset, test: ImageDataset, knobs: Knobs,
-                snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot()) throws {
+                snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot(), clock: any NanoClock = SystemClock()) throws {
         try config.validate()
         let model = try ModelZoo.make(name: config.model, seed: config.seed)
-        for ds in [train, test] where ds.sampleSize != model.inputShape.reduce(1, *) {
-            throw EngineError.invalid(what: ds.name, reason: "\(ds.rows)×\(ds.cols) images do not fit model '\(config.model)' (input \(model.inputShape))")
+        guard model.isTrainable, let sampleShape = model.descriptor.sampleShape else {
+            throw EngineError.invalid(what: "model '\(config.model)'", reason: "does not train on images")
+        }
+        for ds in [train, test] where ds.sampleSize != sampleShape.reduce(1, *) {
+            throw EngineError.invalid(what: ds.name, reason: "\(ds.rows)×\(ds.cols) images do not fit model '\(config.model)' (input \(sampleShape))")
         }
         if model.outputShape(batch: 1).last! < train.classes {
             throw EngineError.invalid(what: train.name, reason: "\(train.classes) classes, model '\(config.model)' has \(model.outputShape(batch: 1).last!) outputs")
         }
         self.config = config
+        self.clock = clock
         self.model = model
         self.train = train
         self.test = test
@@ -111,8 +115,8 @@ public final class TrainingLoop: @unchecked Sendable {
         layerSites = model.registerSites(in: profiler)
         lossSite = profiler.site("loss")
         optimizerSite = profiler.site("optimizer")
-        evalBatches = SequentialBatches(dataset: test, batchSize: config.evalBatchSize ?? (config.model == "cnn" ? 100 : 1000),
-                                        sampleShape: model.inputShape)
+        evalBatches = SequentialBatches(dataset: test, batchSize: config.evalBatchSize ?? model.descriptor.evalBatchSize,
+                                        sampleShape: sampleShape)
         snapshots.publish(makeSnapshot())
     }
 
@@ -152,7 +156,7 @@ public final class TrainingLoop: @unchecked Sendable {
     /// newer than `version`; returns the version now in `replica`, nil before the first
     /// publication. The first call turns publication on (every `weightsIntervalNanos` and at
     /// epoch ends); the training thread never waits for a reader.
-    public func copyLatestWeights(into replica: Sequential, ifNewerThan version: Int = 0) -> Int? {
+    public func copyLatestWeights(into replica: Model, ifNewerThan version: Int = 0) -> Int? {
         weightsWanted.store(true, ordering: .relaxed)
         return weights.copyLatest(into: replica, ifNewerThan: version)
     }
@@ -162,10 +166,10 @@ public final class TrainingLoop: @unchecked Sendable {
 
     /// Runs the whole training on the calling thread (what `start()` runs on its own thread).
     public func run() -> TrainingReport {
-        startNanos = monotonicNanos()
+        startNanos = clock.now()
         segmentStart = startNanos
         applyKnobs(force: true)
-        let loader = BatchLoader(dataset: train, sampleShape: model.inputShape, batchSize: batchSize, seed: config.seed, prefetch: config.prefetch)
+        let loader = BatchLoader(dataset: train, sampleShape: model.descriptor.sampleShape!, batchSize: batchSize, seed: config.seed, prefetch: config.prefetch)
         defer {
             if let b = heldBatch { loader.recycle(b); heldBatch = nil }
             loader.stop()
@@ -181,14 +185,13 @@ public final class TrainingLoop: @unchecked Sendable {
             samplesInEpoch = 0
             var epochLoss = 0.0, epochCorrect = 0, epochSteps = 0
             var epochEvaluations: [Evaluation] = []
-            let epochStart = monotonicNanos()
+            let epochStart = clock.now()
             let epochTrainingBefore = trainingNanos(at: epochStart)
             var nextEval = 1
             while true {
                 if stopRequested.load(ordering: .acquiring) { endedBecause = "stopped"; break epochs }
                 applyKnobs(force: false)
-                if modelKnobChanged { endedBecause = "model changed"; break epochs }
-                if paused && !pauseUntilResumed() { endedBecause = modelKnobChanged ? "model changed" : "stopped"; break epochs }
+                if paused && !pauseUntilResumed() { endedBecause = "stopped"; break epochs }
 
                 let (loss, correct, n, endsEpoch) = trainStep(loader)
                 if n == 0 { endedBecause = "stopped"; break epochs }
@@ -207,15 +210,15 @@ public final class TrainingLoop: @unchecked Sendable {
                 let asked = evaluationRequested.exchange(false, ordering: .acquiring)
                 guard due || asked else { continue }
                 if due { nextEval = samplesInEpoch * config.evalsPerEpoch / train.count + 1 }
-                let evalStart = monotonicNanos()
+                let evalStart = clock.now()
                 let trainedSoFar = trainingNanos(at: evalStart)
                 evaluate()
-                let evalEnd = monotonicNanos()
+                let evalEnd = clock.now()
                 // Evaluation and what follows it here (checkpoint, callback, snapshot) is not
                 // training time: the clock restarts when the next step begins.
                 defer {
                     trainingNanosBefore = trainedSoFar
-                    segmentStart = monotonicNanos()
+                    segmentStart = clock.now()
                 }
 
                 let epochTrainingNanos = trainedSoFar - epochTrainingBefore
@@ -248,7 +251,7 @@ public final class TrainingLoop: @unchecked Sendable {
                     if weightsWanted.load(ordering: .relaxed) { weights.publish(model.parameters) }
                     summaries.append(summary)
                     onEpoch?(summary)
-                    publishSnapshot(now: monotonicNanos())
+                    publishSnapshot(now: clock.now())
                     if reached { endedBecause = "target reached"; break epochs }
                     break
                 }
@@ -256,7 +259,7 @@ public final class TrainingLoop: @unchecked Sendable {
             }
         }
         state = failure.map { .failed("\($0)") } ?? .finished
-        publishSnapshot(now: monotonicNanos())
+        publishSnapshot(now: clock.now())
         return TrainingReport(
             model: config.model, epochs: summaries, layers: config.telemetry ? profiler.layerStats(fresh: true) : [],
             stepStat: profiler.stepStat(fresh: true), profilerOverhead: profiler.overheadFraction, timeToTarget: timeToTarget,
@@ -271,6 +274,7 @@ public final class TrainingLoop: @unchecked Sendable {
     @inline(__always)
     func trainStep(_ loader: BatchLoader) -> (Float, Int, Int, Bool) {
         let spans: SpanBuffer? = config.telemetry ? profiler.buffer : nil
+        // The step's wall time is on the profiler's clock (the spans' own), whatever `clock` is.
         let t0: UInt64 = config.telemetry ? monotonicNanos() : 0
         profiler.beginStep()
         // The previous step's batch goes back here, inside the data span: waking the loader
@@ -278,12 +282,12 @@ public final class TrainingLoop: @unchecked Sendable {
         guard let batch = loader.next(batchSize: batchSize, recycling: heldBatch) else { heldBatch = nil; return (0, 0, 0, false) }
         heldBatch = batch
         profiler.buffer.lap(site: dataSite, phase: .data)
-        let logits = model.forward(batch.x, compute, training: true, spans: spans, sites: layerSites)
+        let logits = model.forward(batch.x, training: true, spans: spans, sites: layerSites)
         let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
         profiler.buffer.lap(site: lossSite, phase: .forward)
         let dLogits = lossFunction.backward()
         profiler.buffer.lap(site: lossSite, phase: .backward)
-        model.backward(dLogits, compute, spans: spans, sites: layerSites)
+        model.backward(dLogits, spans: spans, sites: layerSites)
         optimizer.step(model.parameters)
         zeroGradients(model.parameters)
         profiler.buffer.lap(site: optimizerSite, phase: .optimizer)
@@ -298,13 +302,13 @@ public final class TrainingLoop: @unchecked Sendable {
     @inline(__always)
     func afterStep() {
         if config.telemetry {
-            let now = monotonicNanos()
+            let now = clock.now()
             let t = Double(now - startNanos) / 1e9
             series.trainLoss.append(time: t, value: lastLoss!)
             series.trainAcc.append(time: t, value: lastAccuracy!)
             boundaryTick(now: now)
         } else if step % 32 == 0 {
-            boundaryTick(now: monotonicNanos())
+            boundaryTick(now: clock.now())
         }
     }
 
@@ -318,26 +322,26 @@ public final class TrainingLoop: @unchecked Sendable {
 
     /// Reads the knobs when they changed (or `force`): batch size, threads, backend, pause. A
     /// change of batch size, threads or backend resets the profiler's statistics (the shapes or
-    /// kernels changed). A change of the model knob ends the run ("model changed"): its owner
-    /// starts a new loop with the new model.
+    /// kernels changed). The model knob is not the loop's business: its owner (DashboardSession)
+    /// stops this loop and starts one for the new model.
     func applyKnobs(force: Bool) {
         let seen = knobs.changeCount
         guard force || seen != knobsSeen else { return }
         knobsSeen = seen
         let v = knobs.values
         let newBatch = min(max(v.batchSize, KnobValues.batchRange.lowerBound), KnobValues.batchRange.upperBound)
-        let newCompute = Compute(backend: KernelBackend(rawValue: v.backend.rawValue) ?? .blas, threads: max(1, v.threads))
+        let newCompute = Compute(backend: v.backend, threads: max(1, v.threads))
         if !force && (newBatch != batchSize || newCompute != compute) { profiler.resetStatistics() }
         batchSize = newBatch
         compute = newCompute
+        model.setPlan(newCompute)
         paused = v.trainingPaused
-        if force { startModelKnob = v.model } else if v.model != startModelKnob { modelKnobChanged = true }
     }
 
     /// Sleeps while the knobs say paused (no CPU: a condition wait with 20 ms timeouts). Returns
-    /// false when a stop (or a model change) was asked for meanwhile. Paused time is not training time.
+    /// false when a stop was asked for meanwhile. Paused time is not training time.
     func pauseUntilResumed() -> Bool {
-        let pauseStart = monotonicNanos()
+        let pauseStart = clock.now()
         trainingNanosBefore = trainingNanos(at: pauseStart)
         state = .paused
         publishSnapshot(now: pauseStart)
@@ -345,14 +349,14 @@ public final class TrainingLoop: @unchecked Sendable {
         while true {
             if stopRequested.load(ordering: .acquiring) { stopped = true; break }
             applyKnobs(force: false)
-            if !paused || modelKnobChanged { break }
+            if !paused { break }
             monitor.locked { _ = monitor.wait(nanos: 20_000_000) }
         }
         state = .running
-        let now = monotonicNanos()
+        let now = clock.now()
         segmentStart = now
         publishSnapshot(now: now)
-        return !stopped && !modelKnobChanged
+        return !stopped
     }
 
     /// Writes the parameters to `path` (safetensors, atomically) with the run's metadata.

@@ -62,13 +62,14 @@ public final class WeightsMailbox: @unchecked Sendable {
 
     /// Reader: copies the front weights into `model` when they are newer than `version`;
     /// returns the version now in `model`, or nil when nothing was published yet.
-    public func copyLatest(into model: Sequential, ifNewerThan version: Int = 0) -> Int? {
+    public func copyLatest(into model: Model, ifNewerThan version: Int = 0) -> Int? {
         pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
         guard frontVersion > 0 else { return nil }
         if frontVersion <= version { return version }
         let src = buffers[front]
         precondition(src.count == model.parameters.count, "WeightsMailbox: model '\(model.name)' has \(model.parameters.count) parameters, published \(src.count)")
         for (p, s) in zip(model.parameters, src) { p.value.copy(from: s) }
+        model.weightsDidChange()
         return frontVersion
     }
 }

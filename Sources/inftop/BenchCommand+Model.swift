@@ -29,7 +29,7 @@ func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backe
         try BenchCommand.fail("\(e)")
     }
     if !json {
-        let c = bench.encoder.model.config
+        let c = bench.encoder.config
         print("model \(bench.modelName): \(c.layers) layers, hidden \(c.hiddenSize); seq \(seq), \(threads) thread(s), \(backend)")
         print(" batch     p50 ms     p90 ms     p99 ms   sent/s  GFLOP/s  peak RSS MB  runs")
     }

@@ -8,7 +8,7 @@ extension BenchCommand {
     /// `inftop bench --train mlp --batch 64 --threads 1`: training throughput with telemetry off vs
     /// on (alternated), and how closely the per-layer spans add up to the step's wall time.
     func runTrainOverhead(model: String) throws {
-        guard ["mlp", "cnn"].contains(model) else { try Self.fail("--train \(model): unknown; use mlp or cnn") }
+        guard let descriptor = try? ModelZoo.descriptor(model) else { try Self.fail("--train \(model): unknown; use \(ModelZoo.names.joined(separator: " or "))") }
         guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for --train must be one integer 1…1024") }
         let t = try BenchInput.threads(threads)
         guard t.count == 1 else { try Self.fail("--train takes one --threads value") }
@@ -18,7 +18,7 @@ extension BenchCommand {
         let (trainSet, testSet): (ImageDataset, ImageDataset)
         do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
         let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb,
-                                                   train: trainSet, test: testSet, stepsPerRun: model == "cnn" ? 60 : 300)
+                                                   train: trainSet, test: testSet, stepsPerRun: Self.overheadSteps(descriptor))
         if json {
             print(r.jsonLine)
         } else {
@@ -28,4 +28,8 @@ extension BenchCommand {
                          r.spanSumOverWall * 100, r.profilerOverhead * 100))
         }
     }
+
+    /// Steps per timed run: runs of similar length whatever the model's cost (its serving
+    /// rate is what one thread sustains): 300 for the MLP, 60 for the CNN.
+    static func overheadSteps(_ d: ModelDescriptor) -> Int { min(300, max(60, Int(d.servingRate * 0.3))) }
 }

@@ -14,6 +14,7 @@ struct DashboardCommand: ParsableCommand {
         abstract: "The live dashboard (the default): train and serve a model, watch every layer.")
 
     @Option(help: "Model to train and serve: mlp or cnn (m switches live).") var model = "mlp"
+    @Option(help: "Text encoder v serves: a BERT-family Hugging Face folder (default: the installed all-MiniLM-L6-v2).") var serve: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(help: "Theme: a name from themes/ or $XDG_CONFIG_HOME/inftop/themes/, or a path (btop format).") var theme: String?
     @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).") var noColor = false
@@ -41,11 +42,23 @@ struct DashboardCommand: ParsableCommand {
 
         let (train, test): (ImageDataset, ImageDataset)
         do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
+        // The encoder v serves: the folder named (it must load, or nothing starts), else the
+        // installed MiniLM when there is one (without it, v says how to get one).
+        var encoder: SentenceEncoder?
+        var unavailable: String?
+        if let dir = serve {
+            do { encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(dir, option: "--serve")) } catch { fail("--serve \(dir): \(error)") }
+        } else if let dir = ModelLocator.defaultMiniLM() {
+            do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
+        } else {
+            unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
+        }
         let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model))
         let session: DashboardSession
         do {
             session = try DashboardSession(train: train, test: test, knobs: knobs,
-                                           baseConfig: TrainingConfig(model: model, epochs: e, seed: s))
+                                           baseConfig: TrainingConfig(model: model, epochs: e, seed: s),
+                                           encoder: encoder, encoderUnavailable: unavailable)
         } catch { fail("\(error)") }
         session.start()
 
@@ -57,7 +70,12 @@ struct DashboardCommand: ParsableCommand {
             return
         }
         let app = DashboardApp(
-            options: DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores),
+            options: {
+                var o = DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores)
+                o.encoderName = encoder?.model.name
+                o.encoderUnavailable = unavailable
+                return o
+            }(),
             knobs: knobs, modelNames: DashboardSession.modelNames, snapshot: { session.snapshot() })
         do {
             try app.run()

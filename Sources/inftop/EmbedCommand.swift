@@ -66,10 +66,10 @@ struct EmbedCommand: ParsableCommand {
             print(out, terminator: "")
             return
         }
-        let c = encoder.model.config
+        let c = encoder.config
         print("model   \(encoder.directory)")
         print("        \(c.layers) layers, hidden \(c.hiddenSize), \(c.heads) heads, ffn \(c.intermediateSize), "
-              + "\(encoder.model.pooling.rawValue) pooling, max \(encoder.tokenizer.maxLength) tokens")
+              + "\(encoder.pooling.rawValue) pooling, max \(encoder.tokenizer.maxLength) tokens")
         print(String(format: "embedded %d text(s) in %.1f ms (%@, %d thread(s), batch %d)", input.count, seconds * 1e3,
                      backend, threads, batch))
         print("")

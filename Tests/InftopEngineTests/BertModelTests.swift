@@ -143,15 +143,14 @@ final class BertModelTests: XCTestCase {
             var tiny = Tiny(seed: UInt64(10 + n), hidden: hidden, heads: heads, act: act)
             try tiny.write(to: sub, dtype: dtype, prefix: prefix, pooling: pooling)
             let enc = try SentenceEncoder.load(directory: sub)
-            XCTAssertEqual(enc.model.config.hiddenSize, hidden)
+            XCTAssertEqual(enc.config.hiddenSize, hidden)
             XCTAssertEqual(enc.tokenizer.maxLength, 16)
             for backend in [KernelBackend.reference, .blas, .simd] {
-                for (threads, mode) in [(1, GemmThreading.library), (2, .library), (2, .split), (3, .split)] {
-                    enc.model.gemmThreading = mode
+                for threads in [1, 2, 3] {
                     let got = enc.embed(texts, batchSize: 3, compute: Compute(backend: backend, threads: threads))
                     for (t, e) in zip(texts, got) {
                         let want = tiny.reference(enc.tokenizer.encode(t), pooling: pooling ?? "mean_tokens")
-                        assertClose(e, want, abs: 2e-5, "\(dtype) \(prefix) \(pooling ?? "mean") h\(hidden) \(backend) t\(threads) \(mode): '\(t)'")
+                        assertClose(e, want, abs: 2e-5, "\(dtype) \(prefix) \(pooling ?? "mean") h\(hidden) \(backend) t\(threads): '\(t)'")
                     }
                 }
             }
@@ -179,18 +178,18 @@ final class BertModelTests: XCTestCase {
         let enc = try SentenceEncoder.load(directory: dir)
         let batch = enc.tokenizer.batch(["the cat sat", "a dog"])
         let profiler = StepProfiler()
-        let sites = BertSites(registeringIn: profiler, layers: 2)
-        XCTAssertEqual(enc.model.siteNames, profiler.siteNames)
+        let sites = enc.model.registerSites(in: profiler)
+        XCTAssertEqual(BertModel.nodeNames(layers: 2), profiler.siteNames)
         XCTAssertEqual(profiler.siteNames.prefix(3), ["embeddings", "L0.qkv", "L0.attention"])
         XCTAssertEqual(profiler.siteNames.last, "pooling")
         profiler.beginStep()
-        _ = enc.model.embed(batch, compute: Compute(), spans: profiler.buffer, sites: sites)
+        _ = enc.model.forward(tokens: batch, spans: profiler.buffer, sites: sites)
         var seen: [Int32] = []
         profiler.buffer.forEach { site, phase, _ in seen.append(site); XCTAssertEqual(phase, .forward) }
-        XCTAssertEqual(seen, sites.ids)
+        XCTAssertEqual(seen, sites)
         let off = SpanBuffer(enabled: false)
         off.start()
-        _ = enc.model.embed(batch, compute: Compute(), spans: off)
+        _ = enc.model.forward(tokens: batch, spans: off, sites: sites)
         XCTAssertEqual(off.count, 0)
         XCTAssertEqual(off.clockReads, 0)
     }

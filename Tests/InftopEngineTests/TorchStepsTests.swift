@@ -58,11 +58,12 @@ final class TorchStepsTests: XCTestCase {
         let loss = SoftmaxCrossEntropy()
         for step in 0..<f.steps {
             let (pixels, labels) = Self.batch(step: step, size: f.batch)
-            let x = Tensor([f.batch] + model.inputShape, values: pixels)
-            let logits = model.forward(x, compute, training: true)
+            let x = Tensor([f.batch] + model.descriptor.sampleShape!, values: pixels)
+            model.setPlan(compute)
+            let logits = model.forward(x, training: true)
             let (l, _) = loss.forward(logits: logits, labels: labels)
             XCTAssertEqual(Double(l), expected.losses[step], accuracy: 2e-5 * max(1, expected.losses[step]), "\(what) step \(step) loss")
-            model.backward(loss.backward(), compute)
+            model.backward(loss.backward())
             sgd.step(model.parameters)
             zeroGradients(model.parameters)
         }

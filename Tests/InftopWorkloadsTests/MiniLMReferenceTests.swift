@@ -34,8 +34,8 @@ final class MiniLMReferenceTests: XCTestCase {
 
     func testTokenIdsAndEmbeddingsMatchSentenceTransformers() throws {
         let (enc, ref) = try load()
-        XCTAssertEqual(enc.model.config.hiddenSize, 384)
-        XCTAssertEqual(enc.model.pooling, .mean)
+        XCTAssertEqual(enc.config.hiddenSize, 384)
+        XCTAssertEqual(enc.pooling, .mean)
         XCTAssertEqual(enc.tokenizer.maxLength, 256)
         for s in ref.sentences { XCTAssertEqual(enc.tokenizer.encode(s.text), s.token_ids, s.text) }
         // The reference GEMM (plain loops) is slow on this model: three sentences are enough for it.

@@ -5,7 +5,7 @@ extension BertModel {
     /// HF names, with or without a "bert." prefix) and, when present, `1_Pooling/config.json`
     /// (mean pooling otherwise). Throws `EngineError.missing` for an absent file and
     /// `EngineError.badFile` naming the file and tensor for a missing or mis-shaped weight.
-    public static func load(directory: String) throws -> BertModel {
+    public static func load(directory: String) throws -> Model {
         let config = try BertConfig.load(path: directory + "/config.json")
         let pooling = try loadPooling(directory: directory)
         let weightsPath = directory + "/model.safetensors"
@@ -20,7 +20,7 @@ extension BertModel {
     }
 
     /// Builds the model from an opened safetensors file and a config.
-    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil) throws -> BertModel {
+    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil) throws -> Model {
         let prefix = file.info("bert.embeddings.word_embeddings.weight") != nil ? "bert." : ""
         let h = c.hiddenSize, f = c.intermediateSize
 
@@ -44,12 +44,15 @@ extension BertModel {
         let pos = try weight("embeddings.position_embeddings.weight", [c.maxPositions, h])
         let type = try weight("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
         let (eg, eb) = try norm("embeddings.LayerNorm")
-        var layers: [BertLayerWeights] = []
+        let acts = BertActivations()
+        var nodes: [any Node] = [BertEmbeddingsNode(word: word, position: pos, type: type, gamma: eg, beta: eb, eps: c.layerNormEps, acts: acts)]
+        var inputs: [[String]] = [["input"]]
+        var stream = "embeddings"
         for i in 0..<c.layers {
-            let p = "encoder.layer.\(i)."
+            let p = "encoder.layer.\(i).", n = "L\(i)."
             // Fuse Wq|Wk|Wv once so the projection is one [M, H] × [H, 3H] GEMM.
-            let wqkv = WeightBuffer(name: "L\(i).wqkv", shape: [3 * h, h])
-            let bqkv = WeightBuffer(name: "L\(i).bqkv", shape: [3 * h])
+            let wqkv = WeightBuffer(name: n + "wqkv", shape: [3 * h, h])
+            let bqkv = WeightBuffer(name: n + "bqkv", shape: [3 * h])
             for (j, part) in ["query", "key", "value"].enumerated() {
                 let w = try weight(p + "attention.self.\(part).weight", [h, h])
                 let b = try weight(p + "attention.self.\(part).bias", [h])
@@ -58,17 +61,33 @@ extension BertModel {
             }
             let (g1, b1n) = try norm(p + "attention.output.LayerNorm")
             let (g2, b2n) = try norm(p + "output.LayerNorm")
-            layers.append(BertLayerWeights(
-                wqkv: wqkv, bqkv: bqkv,
-                wo: try weight(p + "attention.output.dense.weight", [h, h]), bo: try weight(p + "attention.output.dense.bias", [h]),
-                ln1g: g1, ln1b: b1n,
-                w1: try weight(p + "intermediate.dense.weight", [f, h]), b1: try weight(p + "intermediate.dense.bias", [f]),
-                w2: try weight(p + "output.dense.weight", [h, f]), b2: try weight(p + "output.dense.bias", [h]),
-                ln2g: g2, ln2b: b2n))
+            let first = i == 0
+            // QKVᵀ [3H, M] = Wqkv · Xᵀ: feature-major, so each head's Q, K, V rows are contiguous
+            // over tokens and attention needs no transposition; attn_out reads the context
+            // feature-major ([M, H] = (contextᵀ)ᵀ · Woᵀ).
+            nodes += [
+                ProjectionNode(name: n + "qkv", weight: wqkv, layout: .featureMajorOut, output: acts.qkvT, ownsOutput: first),
+                BertAttentionNode(name: n + "attention", bias: bqkv, heads: c.heads, headSize: c.headSize, acts: acts, ownsOutput: first),
+                ProjectionNode(name: n + "attn_out", weight: try weight(p + "attention.output.dense.weight", [h, h]), layout: .featureMajorIn,
+                               output: acts.proj, ownsOutput: first),
+                BertAddNormNode(name: n + "ln1", bias: try weight(p + "attention.output.dense.bias", [h]), gamma: g1, beta: b1n, eps: c.layerNormEps),
+                ProjectionNode(name: n + "ffn_up", weight: try weight(p + "intermediate.dense.weight", [f, h]), layout: .rowMajor,
+                               output: acts.ffn, ownsOutput: first),
+                BertBiasActivationNode(name: n + "gelu", bias: try weight(p + "intermediate.dense.bias", [f]), activation: c.activation),
+                ProjectionNode(name: n + "ffn_down", weight: try weight(p + "output.dense.weight", [h, f]), layout: .rowMajor,
+                               output: acts.proj, ownsOutput: false),
+                BertAddNormNode(name: n + "ln2", bias: try weight(p + "output.dense.bias", [h]), gamma: g2, beta: b2n, eps: c.layerNormEps),
+            ]
+            inputs += [[stream], [n + "qkv"], [n + "attention"], [n + "attn_out", stream],
+                       [n + "ln1"], [n + "ffn_up"], [n + "gelu"], [n + "ffn_down", n + "ln1"]]
+            stream = n + "ln2"
         }
-        return BertModel(config: c, pooling: pooling, source: source ?? file.path, file: file,
-                         wordEmbeddings: word, positionEmbeddings: pos, typeEmbeddings: type,
-                         embLnG: eg, embLnB: eb, layers: layers)
+        nodes.append(BertPoolingNode(mode: pooling, acts: acts))
+        inputs.append([stream])
+        // The folder's name ("model" folders, as pip packages ship them, go by their parent's).
+        let parts = (source ?? file.path).split(separator: "/").map(String.init)
+        let name = parts.last == "model" && parts.count > 1 ? parts[parts.count - 2].replacingOccurrences(of: "_", with: "-") : (parts.last ?? "encoder")
+        return Model(descriptor: descriptor(name: name, config: c), nodes: nodes, inputs: inputs)
     }
 
     /// The pooling `1_Pooling/config.json` asks for (mean when the file is absent). Exactly one

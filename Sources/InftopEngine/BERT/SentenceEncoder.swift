@@ -1,16 +1,23 @@
 /// A sentence-embedding model folder ready to use: its tokenizer and its encoder.
 ///
 /// `embed` tokenizes, batches (padding each batch to its longest text), runs the encoder and
-/// returns one L2-normalised vector per text, in order. Not thread-safe (see `BertModel`).
+/// returns one L2-normalised vector per text, in order. Not thread-safe (see `Model`).
 public final class SentenceEncoder: @unchecked Sendable {
     public let tokenizer: WordPieceTokenizer
-    public let model: BertModel
+    /// The encoder graph (BertModel.swift).
+    public let model: Model
+    /// Its config.json.
+    public let config: BertConfig
+    /// Its pooling (1_Pooling/config.json).
+    public let pooling: BertPooling
     /// The folder it was loaded from.
     public let directory: String
 
-    public init(tokenizer: WordPieceTokenizer, model: BertModel, directory: String) {
+    public init(tokenizer: WordPieceTokenizer, model: Model, config: BertConfig, pooling: BertPooling, directory: String) {
         self.tokenizer = tokenizer
         self.model = model
+        self.config = config
+        self.pooling = pooling
         self.directory = directory
     }
 
@@ -18,31 +25,42 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// sentence_bert_config.json, 1_Pooling/config.json). Throws `EngineError` with one clear line.
     public static func load(directory: String) throws -> SentenceEncoder {
         let model = try BertModel.load(directory: directory)
-        let tokenizer = try WordPieceTokenizer.load(directory: directory, maxPositions: model.config.maxPositions)
-        guard tokenizer.vocabSize <= model.config.vocabSize else {
+        let config = try BertConfig.load(path: directory + "/config.json")
+        let pooling = try BertModel.loadPooling(directory: directory)
+        guard case .tokens(let maxLength, let vocabSize) = model.descriptor.input else { preconditionFailure("BertModel.load made a non-token model") }
+        let tokenizer = try WordPieceTokenizer.load(directory: directory, maxPositions: maxLength)
+        guard tokenizer.vocabSize <= vocabSize else {
             throw EngineError.badFile(path: directory + "/vocab.txt",
-                                      reason: "\(tokenizer.vocabSize) tokens but config.json's vocab_size is \(model.config.vocabSize)")
+                                      reason: "\(tokenizer.vocabSize) tokens but config.json's vocab_size is \(vocabSize)")
         }
-        return SentenceEncoder(tokenizer: tokenizer, model: model, directory: directory)
+        return SentenceEncoder(tokenizer: tokenizer, model: model, config: config, pooling: pooling, directory: directory)
     }
 
     /// Embeddings of `texts` ([hidden] each, unit length, in the order given), `batchSize` texts
     /// per forward. Texts are grouped by token count (longest first, as sentence-transformers
     /// does) so a batch pads little; each result is the same as embedding the text alone.
+    /// Every node runs `compute` (set before the first batch).
     public func embed(_ texts: [String], batchSize: Int = 32, compute: Compute = Compute()) -> [[Float]] {
         precondition(batchSize >= 1, "SentenceEncoder.embed: batch size must be ≥ 1")
         let encoded = texts.map(tokenizer.encode)
         let order = encoded.indices.sorted { (encoded[$0].count, $1) > (encoded[$1].count, $0) }
-        let h = model.config.hiddenSize
+        model.setPlan(compute)
+        let h = dimension
         var out = [[Float]](repeating: [], count: texts.count)
         var start = 0
         while start < order.count {
             let chunk = order[start..<min(start + batchSize, order.count)]
             let batch = TokenBatch(sequences: chunk.map { encoded[$0] }, padId: tokenizer.padId)
-            let e = model.embed(batch, compute: compute)
+            let e = model.forward(tokens: batch)
             for (b, index) in chunk.enumerated() { out[index] = Array(UnsafeBufferPointer(start: e.data + b * h, count: h)) }
             start += batchSize
         }
         return out
+    }
+
+    /// The embedding size.
+    public var dimension: Int {
+        guard case .embedding(let d) = model.descriptor.output else { return 0 }
+        return d
     }
 }

@@ -2,6 +2,8 @@
 /// so it keeps no reference to the input.
 public final class ReLU: Layer {
     public let name: String
+    public var kind: NodeKind { .activation }
+    public var buffers: [Tensor] { [y, dX] }
     /// Same shape as the input; owned.
     private let y: Tensor
     /// Same shape as the input; owned.
@@ -41,6 +43,8 @@ public final class ReLU: Layer {
 /// Forward keeps a reference to X for backward (no copy): X must stay unchanged until backward.
 public final class GELU: Layer {
     public let name: String
+    public var kind: NodeKind { .activation }
+    public var buffers: [Tensor] { [y, dX] }
     /// Same shape as the input; owned.
     private let y: Tensor
     /// Same shape as the input; owned.
@@ -57,11 +61,15 @@ public final class GELU: Layer {
 
     public func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor {
         y.resize(x.shape)
+        savedX = training ? x : nil
+        if compute.backend == .reference {
+            Activations.geluReference(x.data, y.data, count: x.count)
+            return y
+        }
         let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
         ParallelChunks.run(count: x.count, threads: compute.threads, minItemsPerChunk: 1 << 14) { r in
             Activations.gelu(xs.p + r.lowerBound, ys.p + r.lowerBound, count: r.count)
         }
-        savedX = training ? x : nil
         return y
     }
 
@@ -69,6 +77,10 @@ public final class GELU: Layer {
         guard let x = savedX else { preconditionFailure("GELU '\(name)': backward without a training forward") }
         dY.expectShape(x.shape, "GELU '\(name)' backward dY")
         dX.resize(x.shape)
+        if compute.backend == .reference {
+            Activations.geluBackwardReference(x: x.data, dY: dY.data, dX: dX.data, count: x.count)
+            return dX
+        }
         let xs = ParallelChunks.Ptr(x.data), ds = ParallelChunks.Ptr(dY.data), os = ParallelChunks.Ptr(dX.data)
         ParallelChunks.run(count: x.count, threads: compute.threads, minItemsPerChunk: 1 << 14) { r in
             Activations.geluBackward(x: xs.p + r.lowerBound, dY: ds.p + r.lowerBound, dX: os.p + r.lowerBound, count: r.count)

@@ -42,6 +42,8 @@ public enum ConvThreading: String, Sendable, CaseIterable {
 /// reference to X (no copy): X must stay unchanged until backward.
 public final class Conv2d: Layer {
     public let name: String
+    public var kind: NodeKind { .convolution }
+    public var buffers: [Tensor] { [y, dX, packedW, flippedW, dWParts, dbParts] + workspaces.flatMap { [$0.col, $0.yT] } }
     public let inChannels: Int, outChannels: Int, kernel: Int, padding: Int
     /// `[out, in, k, k]`.
     public let weight: Parameter

@@ -6,6 +6,8 @@
 /// a run is reproducible. `p` may be changed between steps (0 ≤ p < 1).
 public final class Dropout: Layer {
     public let name: String
+    public var kind: NodeKind { .activation }
+    public var buffers: [Tensor] { [y, mask, dX] }
     /// Drop probability, 0 ≤ p < 1.
     public var p: Float {
         didSet { precondition(p >= 0 && p < 1, "Dropout '\(name)': p must be in [0, 1), got \(p)") }

@@ -3,6 +3,8 @@
 /// into a layer-owned tensor (tensors have no views).
 public final class Flatten: Layer {
     public let name: String
+    public var kind: NodeKind { .layout }
+    public var buffers: [Tensor] { [y, dX] }
     /// `[B, C·H·W]`; owned.
     private let y: Tensor
     /// The last input's shape; owned.

@@ -37,26 +37,3 @@ public final class Parameter: @unchecked Sendable {
         grad = Tensor(shape, name: name + ".grad", owner: .gradients)
     }
 }
-
-/// A layer with forward and backward side by side.
-///
-/// Forward returns a tensor the layer owns (resized to the batch, reused between steps) and keeps
-/// what backward needs; backward takes dY of the output's shape, accumulates into its
-/// parameters' `grad` (callers zero them between steps) and returns dX, which it also owns.
-/// The caller must not keep a returned tensor across the next call of the same method.
-public protocol Layer: AnyObject {
-    /// Short name shown in the Layers table ("fc1", "conv2", "relu1").
-    var name: String { get }
-    /// Trainable parameters, empty for stateless layers.
-    var parameters: [Parameter] { get }
-    /// Output shape for an input shape (batch first); stops with a clear message if it does not fit.
-    func outputShape(_ input: [Int]) -> [Int]
-    /// Y = f(X). `training` switches dropout and whether inputs are kept for backward.
-    func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor
-    /// dX from dY (shape of the last forward output); accumulates parameter gradients.
-    func backward(_ dY: Tensor, _ compute: Compute) -> Tensor
-}
-
-extension Layer {
-    public var parameters: [Parameter] { [] }
-}

@@ -5,6 +5,8 @@
 /// Forward keeps a reference to X for backward (no copy): X must stay unchanged until backward.
 public final class LayerNorm: Layer {
     public let name: String
+    public var kind: NodeKind { .normalization }
+    public var buffers: [Tensor] { [y, dX, mean, rstd] }
     public let features: Int
     public let eps: Float
     /// `[features]`, γ.
@@ -52,13 +54,18 @@ public final class LayerNorm: Layer {
         let ms = ParallelChunks.Ptr(mean.data), rs = ParallelChunks.Ptr(rstd.data)
         let g = ParallelChunks.Ptr(weight.value.data), b = ParallelChunks.Ptr(bias.value.data)
         let cols = features, eps = eps
+        savedX = training ? x : nil
+        if compute.backend == .reference {
+            Norms.layerNormReference(x: x.data, gamma: weight.value.data, beta: bias.value.data, y: y.data, rows: rows, cols: cols,
+                                     eps: eps, mean: mean.data, rstd: rstd.data)
+            return y
+        }
         // Rows are independent (Norms.layerNorm's contract), so split them across threads.
         ParallelChunks.run(count: rows, threads: compute.threads, minItemsPerChunk: max(1, 16_384 / cols)) { r in
             let o = r.lowerBound
             Norms.layerNorm(x: xs.p + o * cols, gamma: g.p, beta: b.p, y: ys.p + o * cols, rows: r.count, cols: cols,
                             eps: eps, mean: ms.p + o, rstd: rs.p + o)
         }
-        savedX = training ? x : nil
         return y
     }
 
@@ -67,6 +74,12 @@ public final class LayerNorm: Layer {
         dY.expectShape(x.shape, "LayerNorm '\(name)' backward dY")
         dX.resize(x.shape)
         // One thread: dGamma/dBeta accumulate across rows.
+        if compute.backend == .reference {
+            Norms.layerNormBackwardReference(dY: dY.data, x: x.data, mean: mean.data, rstd: rstd.data, gamma: weight.value.data,
+                                             dX: dX.data, dGamma: weight.grad.data, dBeta: bias.grad.data,
+                                             rows: x.count / features, cols: features)
+            return dX
+        }
         Norms.layerNormBackward(dY: dY.data, x: x.data, mean: mean.data, rstd: rstd.data, gamma: weight.value.data,
                                 dX: dX.data, dGamma: weight.grad.data, dBeta: bias.grad.data,
                                 rows: x.count / features, cols: features)

@@ -13,6 +13,8 @@
 /// has run, as with autograd's saved tensors.
 public final class Linear: Layer {
     public let name: String
+    public var kind: NodeKind { .linear }
+    public var buffers: [Tensor] { [y, dX] }
     public let inFeatures: Int, outFeatures: Int
     /// `[out, in]`.
     public let weight: Parameter

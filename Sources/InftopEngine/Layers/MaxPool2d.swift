@@ -9,6 +9,8 @@ import InftopTelemetry
 /// backward routes each dY element to that one position via the kept argmax indices.
 public final class MaxPool2d: Layer {
     public let name: String
+    public var kind: NodeKind { .pooling }
+    public var buffers: [Tensor] { [y, dX] }
     public let size: Int
     /// `[B, C, OH, OW]`; owned.
     private let y: Tensor

@@ -13,13 +13,13 @@ public enum ModelZoo {
     ///
     /// The first layer skips its input gradient (nothing upstream needs it, as in autograd).
     /// - Throws: `EngineError.invalid` for an unknown name, listing the known ones.
-    public static func make(name: String, seed: UInt64 = 0) throws -> Sequential {
+    public static func make(name: String, seed: UInt64 = 0) throws -> Model {
         func s(_ i: UInt64) -> UInt64 { seed &+ i }
         switch name {
         case "mlp":
             let fc1 = Linear(name: "fc1", inFeatures: 784, outFeatures: 256, seed: s(0))
             fc1.computesInputGradient = false
-            return Sequential(name: name, inputShape: [784], layers: [
+            return Model(descriptor: try descriptor(name), nodes: [
                 fc1, ReLU(name: "relu1"),
                 Linear(name: "fc2", inFeatures: 256, outFeatures: 128, seed: s(2)), ReLU(name: "relu2"),
                 Linear(name: "fc3", inFeatures: 128, outFeatures: 10, seed: s(4)),
@@ -27,7 +27,7 @@ public enum ModelZoo {
         case "cnn":
             let conv1 = Conv2d(name: "conv1", inChannels: 1, outChannels: 32, kernel: 5, padding: 2, seed: s(0))
             conv1.computesInputGradient = false
-            return Sequential(name: name, inputShape: [1, 28, 28], layers: [
+            return Model(descriptor: try descriptor(name), nodes: [
                 conv1, ReLU(name: "relu1"), MaxPool2d(name: "pool1", size: 2),
                 Conv2d(name: "conv2", inChannels: 32, outChannels: 64, kernel: 5, padding: 2, seed: s(3)),
                 ReLU(name: "relu2"), MaxPool2d(name: "pool2", size: 2),
@@ -36,7 +36,27 @@ public enum ModelZoo {
                 Linear(name: "fc2", inFeatures: 128, outFeatures: 10, seed: s(9)),
             ])
         default:
-            throw EngineError.invalid(what: "model '\(name)'", reason: "unknown; known models: \(names.joined(separator: ", "))")
+            throw unknown(name)
         }
+    }
+
+    /// The facts about a model of the zoo (input, output, serving rate, evaluation batch).
+    /// - Throws: `EngineError.invalid` for an unknown name, listing the known ones.
+    public static func descriptor(_ name: String) throws -> ModelDescriptor {
+        switch name {
+        case "mlp":
+            return ModelDescriptor(name: name, summary: "MLP 784-256-128-10", input: .image(shape: [784]), output: .classes(10),
+                                   servingRate: 1000, evalBatchSize: 1000, trainable: true)
+        case "cnn":
+            // Evaluation batches of 100 images: conv1's activations at 1000 would be 100 MB.
+            return ModelDescriptor(name: name, summary: "CNN conv32-conv64-fc128", input: .image(shape: [1, 28, 28]), output: .classes(10),
+                                   servingRate: 100, evalBatchSize: 100, trainable: true)
+        default:
+            throw unknown(name)
+        }
+    }
+
+    private static func unknown(_ name: String) -> EngineError {
+        EngineError.invalid(what: "model '\(name)'", reason: "unknown; known models: \(names.joined(separator: ", "))")
     }
 }

@@ -75,7 +75,8 @@ public final class DashboardApp {
         if !names.contains(wanted) { names.insert(wanted, at: 0) }
         var controller = DashboardController(config: DashboardConfig(
             modelNames: modelNames, themeNames: names, maxThreads: options.maxThreads,
-            builtFeatures: options.builtFeatures, colorEnabled: colorOn))
+            builtFeatures: options.builtFeatures, colorEnabled: colorOn,
+            encoderName: options.encoderName, encoderUnavailable: options.encoderUnavailable))
         controller.selectTheme(names.firstIndex(of: wanted) ?? 0)
 
         let start = monotonicNanos()

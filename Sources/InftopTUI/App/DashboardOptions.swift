@@ -18,6 +18,9 @@ public struct DashboardOptions: Sendable {
     public var environment: [String: String]
     /// Never use more colour than this (nil = what the terminal reports).
     public var maxColorDepth: ColorDepth?
+    /// The text encoder `v` serves (its name), or nil with `encoderUnavailable` saying why.
+    public var encoderName: String?
+    public var encoderUnavailable: String?
 
     public init(intervalMs: Int = 100, theme: String? = nil, noColor: Bool = false,
                 maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount,

@@ -14,11 +14,16 @@ public struct DashboardConfig: Sendable {
     public var colorEnabled: Bool
     /// How long a status message stays, seconds.
     public var statusSeconds: Double
+    /// The text encoder `v` serves, or nil with `encoderUnavailable` saying why.
+    public var encoderName: String?
+    public var encoderUnavailable: String?
 
     public init(modelNames: [String] = ["mlp"], themeNames: [String] = ["default"], maxThreads: Int = 1,
-                builtFeatures: Set<DashboardFeature> = [], colorEnabled: Bool = true, statusSeconds: Double = 4) {
+                builtFeatures: Set<DashboardFeature> = [], colorEnabled: Bool = true, statusSeconds: Double = 4,
+                encoderName: String? = nil, encoderUnavailable: String? = nil) {
         self.modelNames = modelNames; self.themeNames = themeNames; self.maxThreads = max(1, maxThreads)
         self.builtFeatures = builtFeatures; self.colorEnabled = colorEnabled; self.statusSeconds = statusSeconds
+        self.encoderName = encoderName; self.encoderUnavailable = encoderUnavailable
     }
 }
 
@@ -174,6 +179,14 @@ public struct DashboardController: Sendable {
             let i = names.firstIndex(of: knobs.model).map { ($0 + 1) % names.count } ?? 0
             knobs.model = names[i]
             setStatus("model → \(knobs.model) (the workloads restart with it)", now: now)
+        case .servedModel:
+            guard let encoder = config.encoderName else {
+                setStatus("v: \(config.encoderUnavailable ?? "no text encoder loaded (pass --serve DIR)")", now: now); return
+            }
+            knobs.served = knobs.served.next
+            // The layer table (and the batch keys) follow the workload that just changed.
+            state.workload = .inference
+            setStatus(knobs.served == .encoder ? "serving \(encoder) (training goes on)" : "serving the trained \(knobs.model) again", now: now)
         case .loadScenario:
             setStatus("L: load scenarios — coming in a later release", now: now)
         case .abCompare:

@@ -7,7 +7,7 @@ public enum Command: String, CaseIterable, Sendable {
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
     case windowOut, windowIn, windowReset
-    case model, loadScenario, abCompare, theme
+    case model, servedModel, loadScenario, abCompare, theme
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -86,6 +86,7 @@ public enum KeyMap {
         case .char("]"): return .windowIn
         case .char("="): return .windowReset
         case .char("m"): return .model
+        case .char("v"): return .servedModel
         case .char("L"): return .loadScenario
         case .char("x"): return .abCompare
         case .char("T"): return .theme
@@ -119,7 +120,8 @@ public enum KeyMap {
         HelpEntry("/", "filter layers by name", .filter),
         HelpEntry("[ ]", "graph time window out / in", .windowOut),
         HelpEntry("=", "reset the time window", .windowReset),
-        HelpEntry("m", "switch model", .model),
+        HelpEntry("m", "switch the trained model", .model),
+        HelpEntry("v", "served model: trained ↔ encoder", .servedModel),
         HelpEntry("L", "load scenario (single/server/offline)", .loadScenario, planned: true),
         HelpEntry("x", "snapshot settings for A/B compare", .abCompare, planned: true),
         HelpEntry("T", "next theme", .theme),
@@ -129,7 +131,7 @@ public enum KeyMap {
     /// Footer hints, most useful first; the footer shows as many as fit.
     public static let footerHints: [(key: String, label: String)] = [
         ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("space", "pause"),
-        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("m", "model"),
+        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("m", "model"), ("v", "served"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
     ]
 }

@@ -41,6 +41,7 @@ enum HeaderPanel {
         if let i = snap.inference {
             w.write(sep, st.dim, into: &canvas)
             w.write("serve ", st.label, into: &canvas)
+            if i.model != model { w.write(i.model + " ", st.title, into: &canvas) }
             w.write(i.state.label, stateStyle(i.state, st), into: &canvas)
         }
         // Then as many of these as fit, in this order.

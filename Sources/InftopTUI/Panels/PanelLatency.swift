@@ -28,6 +28,11 @@ enum LatencyPanel {
         w.write(Format.compact(inf.itemsPerSecond), st.series(.seriesThroughput), into: &canvas)
         w.write(" items/s", st.label, into: &canvas)
         w.writeIfFits("  batch \(inf.batchSize)", st.label, into: &canvas)
+        if let a = inf.servedAccuracy {
+            // Encoders: mean cosine to the fp32 reference; classifiers: share of right answers.
+            let text = inf.accuracyLabel.hasPrefix("cosine") ? "  cos \(Format.fixed(a, 4))" : "  acc \(Format.percent(a, decimals: 1))"
+            w.writeIfFits(text, st.label, into: &canvas)
+        }
         if let h = inf.cacheHitRate { w.writeIfFits("  cache hits \(Format.percent(h))", st.label, into: &canvas) }
 
         let area = inner.inset(top: 1)

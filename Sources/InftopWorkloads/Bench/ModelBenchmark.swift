@@ -69,8 +69,8 @@ public final class ModelBenchmark {
     /// `batch` rows of exactly `seq` tokens. Throws when seq is outside 2…max positions.
     public func inputs(batch: Int, seq: Int) throws -> TokenBatch {
         let tok = encoder.tokenizer
-        guard seq >= 2, seq <= encoder.model.config.maxPositions else {
-            throw BenchmarkError("--seq \(seq) is outside 2...\(encoder.model.config.maxPositions) (the model's max_position_embeddings)")
+        guard seq >= 2, seq <= encoder.config.maxPositions else {
+            throw BenchmarkError("--seq \(seq) is outside 2...\(encoder.config.maxPositions) (the model's max_position_embeddings)")
         }
         guard batch >= 1 else { throw BenchmarkError("batch size \(batch) must be ≥ 1") }
         let once = tok.tokenIds(Self.text)
@@ -90,7 +90,8 @@ public final class ModelBenchmark {
                     maxRuns: Int = 2000, maxSeconds: Double = 60, profiler: StepProfiler? = nil,
                     progress: ((ModelBenchResult) -> Void)? = nil) throws -> [ModelBenchResult] {
         let model = encoder.model
-        let sites = profiler.map { BertSites(registeringIn: $0, layers: model.config.layers) }
+        let sites = profiler.map { model.registerSites(in: $0) } ?? []
+        model.setPlan(compute)
         var results: [ModelBenchResult] = []
         for b in batches {
             let input = try inputs(batch: b, seq: seq)
@@ -99,7 +100,7 @@ public final class ModelBenchmark {
             let warm = monotonicNanos()
             var warmRuns = 0
             while warmRuns < 2 || monotonicNanos() - warm < 300_000_000 {
-                _ = model.embed(input, compute: compute)
+                _ = model.forward(tokens: input)
                 warmRuns += 1
             }
             var times: [Double] = []
@@ -107,7 +108,7 @@ public final class ModelBenchmark {
             while true {
                 profiler?.beginStep()
                 let t0 = monotonicNanos()
-                _ = model.embed(input, compute: compute, spans: profiler?.buffer, sites: sites)
+                _ = model.forward(tokens: input, spans: profiler?.buffer, sites: sites)
                 let t1 = monotonicNanos()
                 profiler?.endStep(wallNanos: t1 - t0)
                 times.append(Double(t1 - t0) / 1e6)
@@ -122,7 +123,7 @@ public final class ModelBenchmark {
             let r = ModelBenchResult(
                 model: modelName, batch: b, seq: seq, threads: compute.threads, backend: compute.backend.rawValue,
                 p50Ms: p50, p90Ms: pct(90), p99Ms: pct(99), sentencesPerSec: Double(b) / (p50 / 1e3),
-                gflops: model.config.flops(batch: b, seq: seq) / (p50 / 1e3) / 1e9,
+                gflops: encoder.config.flops(batch: b, seq: seq) / (p50 / 1e3) / 1e9,
                 peakRssMB: Double(ProcessMemory.shared.peakResidentBytes()) / 1_048_576, runs: times.count)
             progress?(r)
             results.append(r)

@@ -1,0 +1,145 @@
+import InftopEngine
+import InftopTelemetry
+
+/// What the serving loop runs for a batch of requests, whatever the model's input: the model,
+/// the inputs requests draw from, and how a served answer is scored (its live accuracy).
+///
+/// `serve` is the timed part (input assembly + forward); `score` runs after the responses are
+/// out, outside request latency and the profiler step (for an encoder it may compute the fp32
+/// reference of a sentence seen for the first time).
+public protocol ServingTask: AnyObject {
+    var model: Model { get }
+    /// Distinct inputs requests draw from (test images, corpus sentences).
+    var sampleCount: Int { get }
+    /// What the served accuracy means ("test accuracy", "cosine to fp32").
+    var accuracyLabel: String { get }
+    /// Runs the model on `samples`; with `spans`, a lap per node on `sites` (plus the input
+    /// assembly on `inputSite`).
+    func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32])
+    /// The last `serve`'s answers: (sum of per-request scores, requests scored).
+    func score() -> (sum: Double, count: Int)
+}
+
+/// Classifies test images (mlp, cnn): a request's score is 1 when the argmax is the label.
+public final class ImageServingTask: ServingTask {
+    public let model: Model
+    public let dataset: ImageDataset
+    public var sampleCount: Int { dataset.count }
+    public var accuracyLabel: String { "test accuracy" }
+    /// `[n] + sampleShape`, owned.
+    private let x: Tensor
+    private var labels: [Int32] = []
+    private var lastCorrect = 0, lastCount = 0
+    private let sampleShape: [Int]
+
+    /// - Throws: `EngineError.invalid` when the model does not take images of the dataset's size.
+    public init(model: Model, dataset: ImageDataset) throws {
+        guard let shape = model.descriptor.sampleShape, shape.reduce(1, *) == dataset.sampleSize else {
+            throw EngineError.invalid(what: "model '\(model.name)'", reason: "does not take \(dataset.rows)×\(dataset.cols) images")
+        }
+        self.model = model
+        self.dataset = dataset
+        sampleShape = shape
+        x = Tensor([1] + shape, name: "serve.x")
+    }
+
+    public func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32]) {
+        let n = samples.count
+        x.resize([n] + sampleShape)
+        if labels.count < n { labels = Array(repeating: 0, count: n) }
+        samples.withUnsafeBufferPointer { idx in
+            labels.withUnsafeMutableBufferPointer { lab in
+                dataset.gather(indices: idx.baseAddress!, n: n, x: x.data, labels: lab.baseAddress!)
+            }
+        }
+        spans?.lap(site: inputSite, phase: .forward)
+        let logits = model.forward(x, spans: spans, sites: sites)
+        let classes = logits.shape.last ?? 1
+        let out = logits.data
+        lastCorrect = 0
+        for b in 0..<n {
+            var best = 0
+            for c in 1..<classes where out[b * classes + c] > out[b * classes + best] { best = c }
+            if Int32(best) == labels[b] { lastCorrect += 1 }
+        }
+        lastCount = n
+    }
+
+    public func score() -> (sum: Double, count: Int) { (Double(lastCorrect), lastCount) }
+}
+
+/// Embeds corpus sentences with a text encoder: a request's score is the cosine of its
+/// embedding to the fp32 reference embedding of the same sentence, computed once per sentence
+/// (alone, unpadded, fp32 with the blas backend) and cached.
+public final class TextServingTask: ServingTask {
+    public let model: Model
+    public let corpus: TokenizedCorpus
+    public var sampleCount: Int { corpus.count }
+    public var accuracyLabel: String { "cosine to fp32" }
+    private let dimension: Int
+    /// [count, dimension] reference embeddings; `hasReference[i]` says whether row i is filled.
+    private var references: [Float]
+    private var hasReference: [Bool]
+    /// [n, dimension] the last batch's embeddings (copied out: a reference forward reuses the model's buffers).
+    private var last: [Float] = []
+    private var lastSamples: [Int32] = []
+
+    /// - Throws: `EngineError.invalid` when the model does not take tokens or give embeddings.
+    public init(model: Model, corpus: TokenizedCorpus) throws {
+        guard case .tokens = model.descriptor.input, case .embedding(let d) = model.descriptor.output else {
+            throw EngineError.invalid(what: "model '\(model.name)'", reason: "is not a text encoder (token input, embedding output)")
+        }
+        self.model = model
+        self.corpus = corpus
+        dimension = d
+        references = Array(repeating: 0, count: corpus.count * d)
+        hasReference = Array(repeating: false, count: corpus.count)
+    }
+
+    /// How many sentences have a cached reference.
+    public var referencesCached: Int { hasReference.lazy.filter { $0 }.count }
+
+    public func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32]) {
+        let batch = TokenBatch(sequences: samples.map { corpus.ids[Int($0)] }, padId: corpus.padId)
+        spans?.lap(site: inputSite, phase: .forward)
+        let e = model.forward(tokens: batch, spans: spans, sites: sites)
+        let n = samples.count, d = dimension
+        if last.count < n * d { last = Array(repeating: 0, count: n * d) }
+        last.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: e.data, count: n * d) }
+        lastSamples = samples
+    }
+
+    public func score() -> (sum: Double, count: Int) {
+        let d = dimension
+        var sum = 0.0
+        for (b, s) in lastSamples.enumerated() {
+            let i = Int(s)
+            if !hasReference[i] {
+                let ref = model.forward(tokens: TokenBatch(sequences: [corpus.ids[i]], padId: corpus.padId),
+                                        plan: Compute(backend: .blas, threads: 1, isa: model.currentPlan.isa, precision: .fp32))
+                for c in 0..<d { references[i * d + c] = ref.data[c] }
+                hasReference[i] = true
+            }
+            var dot = 0.0
+            for c in 0..<d { dot += Double(last[b * d + c]) * Double(references[i * d + c]) }
+            sum += dot
+        }
+        return (sum, lastSamples.count)
+    }
+}
+
+/// Sentences tokenized once: the text encoder's request inputs.
+public final class TokenizedCorpus: @unchecked Sendable {
+    public let texts: [String]
+    /// Token ids of each text ([CLS] … [SEP], truncated to the tokenizer's maximum).
+    public let ids: [[Int]]
+    public let padId: Int
+    public var count: Int { texts.count }
+
+    public init(texts: [String], tokenizer: WordPieceTokenizer) {
+        precondition(!texts.isEmpty, "TokenizedCorpus: no texts")
+        self.texts = texts
+        ids = texts.map(tokenizer.encode)
+        padId = tokenizer.padId
+    }
+}

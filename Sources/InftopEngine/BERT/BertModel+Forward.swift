@@ -39,23 +39,23 @@ extension BertModel {
                 // QKVᵀ [3H, M] = Wqkv · Xᵀ: feature-major, so each head's Q, K, V rows are contiguous
                 // over tokens and attention needs no transposition.
                 gemm(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
-                         c: QKV, ldc: M, threads: T)
+                         c: QKV, ldc: M, threads: T, isa: compute.isa)
                 lap(s)
                 BertKernels.attention(qkvT: QKV, bias: L.bqkv.pointer, mask: mask, contextT: CTX, batch: B, seq: S,
                                       heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T)
                 lap(s + 1)
                 // [M, H] = (contextᵀ)ᵀ · Woᵀ.
                 gemm(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
-                         c: P, ldc: H, threads: T)
+                         c: P, ldc: H, threads: T, isa: compute.isa)
                 lap(s + 2)
                 BertKernels.biasResidualLayerNorm(P, bias: L.bo.pointer, residual: X, gamma: L.ln1g.pointer, beta: L.ln1b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)
                 lap(s + 3)
-                gemm(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T)
+                gemm(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T, isa: compute.isa)
                 lap(s + 4)
                 BertKernels.biasActivation(FFN, bias: L.b1.pointer, rows: M, cols: F, activation: c.activation, threads: T)
                 lap(s + 5)
-                gemm(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T)
+                gemm(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T, isa: compute.isa)
                 lap(s + 6)
                 BertKernels.biasResidualLayerNorm(P, bias: L.b2.pointer, residual: X, gamma: L.ln2g.pointer, beta: L.ln2b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)
@@ -71,9 +71,9 @@ extension BertModel {
     @inline(__always)
     func gemm(_ backend: KernelBackend, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-              c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+              c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, isa: KernelISA) {
         Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                 c: c, ldc: ldc, threads: threads, threading: gemmThreading)
+                 c: c, ldc: ldc, threads: threads, threading: gemmThreading, isa: isa)
     }
 
     /// out[t] = LayerNorm(word[ids[t]] + position[t mod seq] + type[types[t]]), t < tokens.

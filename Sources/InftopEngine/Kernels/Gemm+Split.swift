@@ -14,21 +14,21 @@ extension Gemm {
     /// Cuts `C[m×n] = op(A)·op(B)` into `partsFor(m:n:k:threads:)` independent sub-products and
     /// runs `sub(m′, n′, a′, b′, c′)` for each, in parallel when there is more than one.
     ///
-    /// N is split (or M, when M > N), in whole 16-column / 6-row micro-panels: splitting N
+    /// N is split (or M, when M > N), in whole `unitN`-column (the tier's panel) / 6-row micro-panels: splitting N
     /// repacks all of A in every part, splitting M all of B, so the side whose other operand is
     /// smaller is cut. `a′`, `b′`, `c′` point at the part's first element with the caller's
     /// leading dimensions. Returns without calling `sub` when m or n is 0.
     static func split(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, unitN: Int = Gemm.nr,
         _ sub: (_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) -> Void
     ) {
         if m == 0 || n == 0 { return }
-        let parts = partsFor(m: m, n: n, k: k, threads: threads)
+        let parts = partsFor(m: m, n: n, k: k, threads: threads, unitN: unitN)
         if parts == 1 { sub(m, n, a, b, c); return }
         let splitN = n >= m
-        let unit = splitN ? nr : mr
+        let unit = splitN ? unitN : mr
         let units = ((splitN ? n : m) + unit - 1) / unit
         let body: (Int) -> Void = { part in
             let lo = part * units / parts * unit
@@ -54,9 +54,9 @@ extension Gemm {
 
     /// How many parts (threads) a call should use: no more than asked, no more than there are
     /// micro-panels, and none for work too small to pay the hand-off to a worker.
-    static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    static func partsFor(m: Int, n: Int, k: Int, threads: Int, unitN: Int = Gemm.nr) -> Int {
         if threads <= 1 { return 1 }
-        let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
+        let units = n >= m ? (n + unitN - 1) / unitN : (m + mr - 1) / mr
         let byWork = max(1, m * n * k / minWorkPerPart)
         return max(1, min(threads, units, byWork))
     }

@@ -67,7 +67,7 @@ struct BenchCommand: ParsableCommand {
             let t = try BenchInput.threads(threads)
             guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
             try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
-                              backend: backend == "simd,blas" ? "blas" : backend, json: json)
+                              backend: backend == "simd,blas" ? "blas" : backend, isa: isaOption.resolved("bench"), json: json)
             return
         }
         try Self.fail("nothing to measure: give --gemm MxNxK[,…], --peak, --model DIR (or --model '') or --train mlp|cnn")

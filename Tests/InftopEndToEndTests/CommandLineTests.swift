@@ -29,6 +29,32 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(out.contains("USAGE: inftop bench"), out)
     }
 
+    /// `--isa avx512` where the CPU lacks it (INFTOP_HIDE_ISA=avx512 makes this machine an AVX2 one):
+    /// one line naming the missing features, status 2, on every command; an unknown ISA likewise.
+    func testMissingISAGetsOneLineNamingTheFeature() throws {
+        guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
+        let hidden = ["INFTOP_HIDE_ISA": "avx512"]
+        let cases: [([String], String)] = [
+            (["bench", "--gemm", "8x8x8", "--isa", "avx512"], "inftop bench: --isa avx512: this CPU lacks avx512f, avx512bw, avx512dq, avx512vl"),
+            (["train", "--isa", "avx512"], "inftop train: --isa avx512: this CPU lacks avx512f"),
+            (["embed", "--isa", "avx512", "hello"], "inftop embed: --isa avx512: this CPU lacks avx512f"),
+            (["--isa", "avx512"], "inftop: --isa avx512: this CPU lacks avx512f"),
+            (["train", "--isa", "avx1024"], "inftop train: --isa 'avx1024': unknown ISA; known: auto, avx2, avx512"),
+        ]
+        for (args, start) in cases {
+            let (status, out, err) = try runProcess(bin, args, environment: hidden)
+            XCTAssertEqual(status, 2, "\(args): status")
+            XCTAssertEqual(out, "", "\(args): stdout")
+            XCTAssertEqual(err.split(separator: "\n").count, 1, "\(args): stderr is \(err.debugDescription)")
+            XCTAssertTrue(err.hasPrefix(start), "\(args): stderr is \(err.debugDescription)")
+        }
+        // `auto` on the same (AVX2-only) machine runs, and the JSON line names the tier it ran.
+        let (status, out, err) = try runProcess(bin, ["bench", "--gemm", "16x16x16", "--backend", "simd", "--json"], environment: hidden)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("\"isa\":\"avx2\""), out)
+        XCTAssertFalse(out.contains("avx512"), out)
+    }
+
     /// `--evals-per-epoch 3 --json`: the epoch's line lists its three evaluations, the last being
     /// the line's own test accuracy.
     func testTrainJSONListsTheEpochsEvaluations() throws {

@@ -126,7 +126,7 @@ public final class InferenceService: @unchecked Sendable {
         let v = knobs.values
         let wanted: WorkloadState = v.inferencePaused ? .paused : .running
         if wanted != state { state = wanted; publishIfDue(force: true) }
-        let c = Compute(backend: KernelBackend(rawValue: v.backend.rawValue) ?? .blas, threads: 1)
+        let c = Compute(backend: KernelBackend(rawValue: v.backend.rawValue) ?? .blas, threads: 1, isa: HostCPU.current.runnable(v.isa))
         if v.inferenceBatchSize != batchSize || c != compute {
             batchSize = max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound))
             compute = c

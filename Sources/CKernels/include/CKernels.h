@@ -14,5 +14,6 @@ int ck_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 uint64_t ck_xcr0(void);
 
 #include "ck_gemm512.h"
+#include "ck_spin.h"
 
 #endif

@@ -42,7 +42,7 @@ extension BertModel {
                          c: QKV, ldc: M, threads: T, isa: compute.isa)
                 lap(s)
                 BertKernels.attention(qkvT: QKV, bias: L.bqkv.pointer, mask: mask, contextT: CTX, batch: B, seq: S,
-                                      heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T)
+                                      heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T, isa: compute.isa)
                 lap(s + 1)
                 // [M, H] = (contextᵀ)ᵀ · Woᵀ.
                 gemm(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// How a GEMM call given `threads > 1` uses them.
 public enum GemmThreading: String, Sendable, CaseIterable {
@@ -40,16 +39,11 @@ extension Gemm {
                 sub(hi - lo, n, a + (transA ? lo : lo * lda), b, c + lo * ldc)
             }
         }
-        // libdispatch's apply: the caller runs parts too and claims any part a worker has not
-        // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
-        // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
-        // it: a 24×64×64 product forced into two parts took 3.4–6.8 µs with apply and 6–14 µs
-        // with the pool on the shared 2-vCPU machine; a spinning pool worker that shared a core
-        // with the caller even cost its whole spin (57 µs) per call.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
-        }
+        // The worker pool (the one parallel-for): the caller runs parts too and claims any part
+        // a worker has not started, so a worker that is slow to wake delays nothing; an idle
+        // worker spins briefly before parking, so back-to-back GEMMs of a forward pay no futex
+        // hand-off (docs/DECISIONS.md, 2026-12-02).
+        ParallelChunks.forEach(parts, body)
     }
 
     /// How many parts (threads) a call should use: no more than asked, no more than there are

@@ -141,7 +141,7 @@ public final class Conv2d: Layer {
             buf.colChunk.pointee = -1
             if implicit {
                 for b in images {
-                    ConvGemm.multiply(packedA: pw.p, rows: O, image: xs.p + b * imageSize, g, out: ys.p + b * O * HW)
+                    ConvGemm.multiply(packedA: pw.p, rows: O, image: xs.p + b * imageSize, g, out: ys.p + b * O * HW, isa: compute.isa)
                 }
                 Self.addBias(bs.p, to: out, images: nb, channels: O, planeSize: HW)
                 return
@@ -220,9 +220,9 @@ public final class Conv2d: Layer {
                     for b in images {
                         let dYb = dys.p + b * O * HW, xb = xs.p + b * imageSize
                         Self.addRowSums(dYb, rows: O, cols: HW, into: db, threads: 1)
-                        ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW)
+                        ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW, isa: compute.isa)
                         if let fg = flipGeometry {
-                            ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize)
+                            ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize, isa: compute.isa)
                         } else if wantDX {
                             // Padding past k − 1: dX through the lowered path, one image.
                             ConvGemm.lower(image: xb, g, col: buf.col)

@@ -55,6 +55,34 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(out.contains("avx512"), out)
     }
 
+    /// `--isa avx2` on this machine trains exactly as the same binary does on an AVX2-only machine
+    /// (INFTOP_HIDE_ISA=avx512 with `auto`): the same kernels, so the same numbers bit for bit; and
+    /// the avx512 tier (where the CPU has it) agrees with them within rounding.
+    func testForcedAVX2TrainsLikeAnAVX2Machine() throws {
+        guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
+        let args = ["train", "--model", "mlp", "--epochs", "1", "--train-limit", "1200", "--test-limit", "300",
+                    "--backend", "simd", "--threads", "1", "--json"]
+        func losses(_ extra: [String], _ env: [String: String] = [:]) throws -> (Double, Double, String) {
+            let (status, out, err) = try runProcess(bin, args + extra, environment: env)
+            XCTAssertEqual(status, 0, err)
+            let first = try XCTUnwrap(out.split(separator: "\n").first)
+            let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+            return (try XCTUnwrap(line["train_loss"] as? Double), try XCTUnwrap(line["test_loss"] as? Double),
+                    try XCTUnwrap(line["isa"] as? String))
+        }
+        let forced = try losses(["--isa", "avx2"])
+        let avx2Machine = try losses([], ["INFTOP_HIDE_ISA": "avx512"])
+        XCTAssertEqual(forced.2, "avx2"); XCTAssertEqual(avx2Machine.2, "avx2")
+        XCTAssertEqual(forced.0, avx2Machine.0, "train loss"); XCTAssertEqual(forced.1, avx2Machine.1, "test loss")
+        let (_, cpuinfo, _) = try runProcess("/bin/cat", ["/proc/cpuinfo"])
+        guard cpuinfo.contains(" avx512f") && cpuinfo.contains(" avx512bw") && cpuinfo.contains(" avx512dq") && cpuinfo.contains(" avx512vl") else {
+            throw XCTSkip("this CPU lacks AVX-512: the avx512 tier is not compared here")
+        }
+        let wide = try losses(["--isa", "avx512"])
+        XCTAssertEqual(wide.2, "avx512")
+        XCTAssertEqual(wide.0, forced.0, accuracy: 1e-4 * abs(forced.0)); XCTAssertEqual(wide.1, forced.1, accuracy: 1e-4 * abs(forced.1))
+    }
+
     /// `--evals-per-epoch 3 --json`: the epoch's line lists its three evaluations, the last being
     /// the line's own test accuracy.
     func testTrainJSONListsTheEpochsEvaluations() throws {

@@ -43,13 +43,18 @@ public struct GemmBenchResult: Sendable, Codable {
     public var seconds: Double
     /// Calls timed (after warm-up).
     public var calls: Int
+    /// One thread only: 2·m·n·k / median of the calling thread's CPU time per call — the speed
+    /// while the thread actually ran, so time other processes took the core away is not counted
+    /// (on a shared machine the ratio to `FMAPeak.cpuGflops` is what stays meaningful). nil for
+    /// threads > 1 (work on other threads is not in this thread's CPU time).
+    public var cpuGflops: Double? = nil
 
     /// One JSON object on one line, keys in a fixed order:
     /// `{"m":…,"n":…,"k":…,"backend":"simd","threads":1,"gflops":…,"layout":"nn","seconds":…,"calls":…,"isa":"avx512"}`.
     public var jsonLine: String {
         "{\"m\":\(shape.m),\"n\":\(shape.n),\"k\":\(shape.k),\"backend\":\"\(backend.rawValue)\",\"threads\":\(threads),"
             + "\"gflops\":\(rounded(gflops, 3)),\"layout\":\"\(layout.rawValue)\",\"seconds\":\(seconds),\"calls\":\(calls),"
-            + "\"isa\":\"\(isa.rawValue)\"}"
+            + "\"isa\":\"\(isa.rawValue)\"" + (cpuGflops.map { ",\"cpu_gflops\":\(rounded($0, 3))" } ?? "") + "}"
     }
 
     private func rounded(_ x: Double, _ digits: Int) -> Double {
@@ -119,15 +124,17 @@ public enum GemmBenchmark {
         }
         var samples = backends.map { _ in [Double]() }
         var spent = backends.map { _ in 0.0 }
+        var cpuSamples = backends.map { _ in [Double]() }
         let start = monotonicNanos()
         func enough(_ i: Int) -> Bool { samples[i].count >= minSamples && spent[i] >= minSeconds }
         while true {
             // A backend that has enough samples drops out of the rounds, so a slow one (the
             // reference) does not keep the fast ones waiting, nor they it.
             for (i, backend) in backends.enumerated() where !enough(i) {
-                let s = monotonicNanos()
+                let s = monotonicNanos(), cpu0 = threadCPUNanos()
                 for _ in 0..<perBatch[i] { call(backend) }
                 let seconds = Double(monotonicNanos() - s) * 1e-9
+                cpuSamples[i].append(Double(threadCPUNanos() - cpu0) * 1e-9 / Double(perBatch[i]))
                 samples[i].append(seconds / Double(perBatch[i]))
                 spent[i] += seconds
             }
@@ -135,10 +142,12 @@ public enum GemmBenchmark {
             if backends.indices.allSatisfy(enough) || total >= maxSeconds * Double(backends.count) { break }
         }
         return backends.enumerated().map { i, backend in
-            let median = median(samples[i])
+            let median = median(samples[i]), cpuMedian = Self.median(cpuSamples[i])
+            let flops = Gemm.flops(m: m, n: n, k: k)
             return GemmBenchResult(shape: shape, layout: layout, backend: backend.backend, isa: backend.isa, threads: threads,
-                                   gflops: Gemm.flops(m: m, n: n, k: k) / median / 1e9, seconds: median,
-                                   calls: samples[i].count * perBatch[i])
+                                   gflops: flops / median / 1e9, seconds: median,
+                                   calls: samples[i].count * perBatch[i],
+                                   cpuGflops: threads == 1 && cpuMedian > 0 ? flops / cpuMedian / 1e9 : nil)
         }
     }
 

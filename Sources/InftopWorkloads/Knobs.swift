@@ -22,6 +22,9 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public var pruning: Double
     public var threads: Int
     public var backend: KernelBackend
+    /// Kernel ISA tier (`I`, `--isa`): auto = the widest the CPU has; workloads map it through
+    /// `HostCPU.runnable` into `Compute.isa`.
+    public var isa: KernelISA
     public var responseCache: Bool
     public var distillation: Bool
     public var trainingPaused: Bool
@@ -37,12 +40,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp", served: ServedModel = .trained) {
+                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
-        self.model = model
-        self.served = served
+        self.model = model; self.served = served; self.isa = isa
     }
 }
 
@@ -65,10 +67,11 @@ extension KnobValues {
         Self.take(\.inferencePaused, &self, old, new)
         Self.take(\.model, &self, old, new)
         Self.take(\.served, &self, old, new)
+        Self.take(\.isa, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 12
+    public static let appliedFieldCount = 13
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

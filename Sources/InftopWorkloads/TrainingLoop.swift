@@ -330,7 +330,7 @@ public final class TrainingLoop: @unchecked Sendable {
         knobsSeen = seen
         let v = knobs.values
         let newBatch = min(max(v.batchSize, KnobValues.batchRange.lowerBound), KnobValues.batchRange.upperBound)
-        let newCompute = Compute(backend: v.backend, threads: max(1, v.threads))
+        let newCompute = Compute(backend: v.backend, threads: max(1, v.threads), isa: HostCPU.current.runnable(v.isa))
         if !force && (newBatch != batchSize || newCompute != compute) { profiler.resetStatistics() }
         batchSize = newBatch
         compute = newCompute

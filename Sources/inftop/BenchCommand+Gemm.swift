@@ -16,29 +16,60 @@ extension BenchCommand {
         } catch let error as BenchInputError {
             try Self.fail("" + error.description)
         }
-        let showRatio = backends.contains(.simd) && backends.contains(.blas)
+        // simd once per ISA tier asked for; reference and blas once (they have no tiers).
+        let isas = isaOption.resolvedList("bench")
+        let variants = backends.flatMap { b in b == .simd ? isas.map { GemmVariant(b, isa: $0) } : [GemmVariant(b, isa: isas[0])] }
+        let simds = variants.filter { $0.backend == .simd }
+        let showRatio = !simds.isEmpty && backends.contains(.blas)
+        let tierRatio = isas.contains(.avx2) && isas.contains(.avx512) && backends.contains(.simd)
+        // The one-core FMA peak of the widest tier timed, measured by this run right before each
+        // row (so a burst of load on a shared machine hits the probe and the row alike; `--peak`
+        // alone prints every tier's); single-thread rows show the best simd tier's share of it.
+        let peakISA: KernelISA = isas.contains(.avx512) ? .avx512 : .avx2
+        if !json { print("CPU \(CPUFeatures.host.model) (\(CPUFeatures.host.flagList)); % peak = best simd ÷ the \(peakISA.rawValue) FMA peak measured before the row, both by thread CPU time (one thread)") }
         if !json {
             var header = pad("shape MxNxK", 18) + pad("layout", 7) + pad("threads", 8)
-            for b in backends { header += pad(b.rawValue, 12, right: true) }
+            for v in variants { header += pad(v.label, 12, right: true) }
             if showRatio { header += pad("simd/blas", 11, right: true) }
+            if tierRatio { header += pad("512/avx2", 10, right: true) }
+            header += pad("peak", 8, right: true) + pad("% peak", 8, right: true)
             print(header)
-            print(pad("", 33) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
+            print(pad("", 33) + variants.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
         }
         for shape in shapes {
             for layout in layouts {
                 for t in threadCounts {
-                    var row: [KernelBackend: Double] = [:]
-                    for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, threads: t) {
-                        row[r.backend] = r.gflops
+                    let peak = FMAPeak.measure(peakISA, seconds: 0.15, rounds: 3)
+                    if json { print(peak.jsonLine) }
+                    var row: [GemmVariant: Double] = [:], cpuRow: [GemmVariant: Double] = [:]
+                    for r in GemmBenchmark.compare(shape, layout: layout, variants: variants, threads: t) {
+                        row[GemmVariant(r.backend, isa: r.isa)] = r.gflops
+                        cpuRow[GemmVariant(r.backend, isa: r.isa)] = r.cpuGflops
                         if json { print(r.jsonLine) }
                     }
                     guard !json else { continue }
                     var line = pad(shape.description, 18) + pad(layout.rawValue, 7) + pad(String(t), 8)
-                    for b in backends { line += pad(fixed(row[b] ?? 0, 2), 12, right: true) }
-                    if showRatio, let s = row[.simd], let bl = row[.blas], bl > 0 { line += pad(fixed(s / bl, 3), 11, right: true) }
+                    for v in variants { line += pad(fixed(row[v] ?? 0, 2), 12, right: true) }
+                    let best = simds.last.flatMap { row[$0] }
+                    if showRatio, let s = best, let bl = row[GemmVariant(.blas, isa: isas[0])], bl > 0 { line += pad(fixed(s / bl, 3), 11, right: true) }
+                    if tierRatio, let w = row[GemmVariant(.simd, isa: .avx512)], let n = row[GemmVariant(.simd, isa: .avx2)], n > 0 {
+                        line += pad(fixed(w / n, 3), 10, right: true)
+                    }
+                    let top = simds.compactMap { cpuRow[$0] }.max()
+                    line += pad(fixed(peak.cpuGflops, 1), 8, right: true)
+                    line += pad(t == 1 ? top.map { fixed(100 * $0 / peak.cpuGflops, 1) } ?? "–" : "–", 8, right: true)
                     print(line)
                 }
             }
+        }
+    }
+
+    /// `bench --peak`: every tier the CPU has (or those `--isa` names), one line each.
+    func runPeak() {
+        let isas = isaOption.isa == "auto" ? CPUFeatures.host.availableISAs : isaOption.resolvedList("bench")
+        for isa in isas {
+            let p = FMAPeak.measure(isa, seconds: 0.5)
+            print(json ? p.jsonLine : "\(pad(isa.rawValue, 8))\(fixed(p.gflops, 1)) GFLOP/s by wall time, \(fixed(p.cpuGflops, 1)) by thread CPU time  (one core, 12 independent FMA chains; \(CPUFeatures.host.model))")
         }
     }
 

@@ -11,7 +11,7 @@ import Glibc
 /// size (ModelBenchmark). `model` nil = the installed all-MiniLM-L6-v2. With `json`, one JSON
 /// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
 /// stderr and exit 2, as the other bench modes.
-func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, json: Bool) throws {
+func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA, json: Bool) throws {
     guard let gemm = KernelBackend(rawValue: backend) else {
         try BenchCommand.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
@@ -30,10 +30,10 @@ func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backe
     }
     if !json {
         let c = bench.encoder.config
-        print("model \(bench.modelName): \(c.layers) layers, hidden \(c.hiddenSize); seq \(seq), \(threads) thread(s), \(backend)")
+        print("model \(bench.modelName): \(c.layers) layers, hidden \(c.hiddenSize); seq \(seq), \(threads) thread(s), \(backend), isa \(isa.rawValue) (\(CPUFeatures.host.model))")
         print(" batch     p50 ms     p90 ms     p99 ms   sent/s  GFLOP/s  peak RSS MB  runs")
     }
-    _ = try bench.run(batches: batches, seq: seq, compute: Compute(backend: gemm, threads: threads)) { r in
+    _ = try bench.run(batches: batches, seq: seq, compute: Compute(backend: gemm, threads: threads, isa: isa)) { r in
         if json {
             print(r.jsonLine)
         } else {

@@ -17,7 +17,7 @@ extension BenchCommand {
         }
         let (trainSet, testSet): (ImageDataset, ImageDataset)
         do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
-        let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb,
+        let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb, isa: isaOption.resolved("bench"),
                                                    train: trainSet, test: testSet, stepsPerRun: Self.overheadSteps(descriptor))
         if json {
             print(r.jsonLine)

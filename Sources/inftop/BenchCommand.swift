@@ -48,8 +48,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "One JSON object per line instead of a table.")
     var json = false
 
+    @Flag(name: .customLong("peak"), help: "Measure the one-core FMA peak of each ISA tier (12 independent FMA chains); --gemm shows it too.")
+    var peak = false
+
+    /// `--isa`: for --gemm a comma-separated list of tiers timed side by side (e.g. avx2,avx512).
+    @OptionGroup var isaOption: ISAOption
+
     func run() throws {
         if let gemm { try runGemm(shapesText: gemm); return }
+        if peak { runPeak(); return }
         if let train { try runTrainOverhead(model: train); return }
         if let model {
             let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
@@ -60,10 +67,10 @@ struct BenchCommand: ParsableCommand {
             let t = try BenchInput.threads(threads)
             guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
             try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
-                              backend: backend == "simd,blas" ? "blas" : backend, json: json)
+                              backend: backend == "simd,blas" ? "blas" : backend, isa: isaOption.resolved("bench"), json: json)
             return
         }
-        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model '') or --train mlp|cnn")
+        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --peak, --model DIR (or --model '') or --train mlp|cnn")
     }
 
     /// Prints `inftop bench: <message>` as one line on stderr and exits with code 2 (bad input).

@@ -26,6 +26,8 @@ struct DashboardCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
     @Option(name: .customLong("snapshot-after"), parsing: .unconditional,
             help: "Without a terminal: seconds to run before printing the one text snapshot.") var snapshotAfter = "3"
+    /// `--isa`; `I` switches between the tiers the CPU has live.
+    @OptionGroup var isaOption: ISAOption
 
     func run() throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -34,6 +36,7 @@ struct DashboardCommand: ParsableCommand {
         guard let t = Int(threads), (1...max(cores, 1)).contains(t) else { fail("--threads \(threads): must be 1…\(cores) (cores here)") }
         guard let kb = KernelBackend(rawValue: backend) else { fail("--backend \(backend): unknown; use blas, simd or reference") }
         guard let e = Int(epochs), e >= 1 else { fail("--epochs \(epochs): must be an integer ≥ 1") }
+        let isa = isaOption.resolved("")
         guard let s = UInt64(seed) else { fail("--seed \(seed): must be a non-negative integer") }
         guard let after = Double(snapshotAfter), after >= 0, after <= 3600 else { fail("--snapshot-after \(snapshotAfter): must be 0…3600 s") }
         guard DashboardSession.modelNames.contains(model) else {
@@ -53,7 +56,7 @@ struct DashboardCommand: ParsableCommand {
         } else {
             unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
         }
-        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model))
+        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa))
         let session: DashboardSession
         do {
             session = try DashboardSession(train: train, test: test, knobs: knobs,

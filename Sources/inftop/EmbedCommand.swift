@@ -30,6 +30,8 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per text.")
     var json = false
 
+    @OptionGroup var isaOption: ISAOption
+
     @Argument(help: "Texts to embed (default: lines of standard input).")
     var texts: [String] = []
 
@@ -50,7 +52,7 @@ struct EmbedCommand: ParsableCommand {
         } catch let e as EngineError {
             exitWithErrorLine("embed", "\(e)")
         }
-        let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads)
+        let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads, isa: isaOption.resolved("embed"))
         let t0 = Date()
         let vectors = encoder.embed(input, batchSize: batch, compute: compute)
         let seconds = Date().timeIntervalSince(t0)

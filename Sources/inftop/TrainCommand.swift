@@ -35,6 +35,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
     @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
+    @OptionGroup var isaOption: ISAOption
 
     func run() throws {
         let config: TrainingConfig
@@ -61,9 +62,11 @@ struct TrainCommand: ParsableCommand {
         let asJSON = json, total = config.epochs
         if !asJSON {
             emit("training \(config.model) (\(loop.model.parameterCount) parameters) on \(train.count) images, batch \(knobValues.batchSize), "
-                 + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue)")
+                 + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue), "
+                 + "isa \(knobValues.isa.rawValue)")
         }
-        loop.onEpoch = { s in emit(asJSON ? Self.jsonLine(s) : Self.textLine(s, of: total)) }
+        let isa = knobValues.isa
+        loop.onEpoch = { s in emit(asJSON ? Self.jsonLine(s, isa: isa) : Self.textLine(s, of: total)) }
         if !asJSON && config.evalsPerEpoch > 1 {
             // The epoch's line reports its last evaluation; the ones before it get a line each.
             loop.onEvaluation = { epoch, e in if e.epochFraction < 1 { emit(Self.evaluationLine(epoch: epoch, e)) } }
@@ -71,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         loop.start()
         guard let report = loop.wait() else { fail("training ended without a report") }
         if asJSON {
-            emit(Self.jsonTable(report))
+            emit(Self.jsonTable(report, isa: isa))
         } else {
             if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
             for line in Self.textTable(report) { emit(line) }
@@ -126,7 +129,7 @@ struct TrainCommand: ParsableCommand {
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
         c.prefetch = !noPrefetch
-        return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model))
+        return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isaOption.resolved("train")))
     }
 
     // MARK: output
@@ -146,13 +149,13 @@ struct TrainCommand: ParsableCommand {
             + "  (training \(fixed(e.trainingSeconds, 2)) s total)"
     }
 
-    static func jsonLine(_ s: EpochSummary) -> String {
+    static func jsonLine(_ s: EpochSummary, isa: KernelISA) -> String {
         var f: [(String, String)] = [
             ("epoch", "\(s.epoch)"), ("epoch_fraction", num(s.epochFraction, 4)),
             ("train_loss", num(s.trainLoss, 5)), ("train_accuracy", num(s.trainAccuracy, 5)),
             ("test_loss", num(s.testLoss, 5)), ("test_accuracy", num(s.testAccuracy, 5)),
             ("samples_per_sec", num(s.samplesPerSecond, 1)), ("seconds", num(s.seconds, 3)),
-            ("training_seconds", num(s.trainingSeconds, 3)), ("steps", "\(s.steps)"),
+            ("training_seconds", num(s.trainingSeconds, 3)), ("steps", "\(s.steps)"), ("isa", string(isa.rawValue)),
         ]
         if let t = s.timeToTarget { f.append(("time_to_target", num(t, 3))) }
         if s.evaluations.count > 1 {
@@ -165,7 +168,7 @@ struct TrainCommand: ParsableCommand {
         return object(f)
     }
 
-    static func jsonTable(_ r: TrainingReport) -> String {
+    static func jsonTable(_ r: TrainingReport, isa: KernelISA) -> String {
         let rows = r.layers.map { l in
             object([("name", string(l.name)),
                     ("forward_ms", l.forward.map { num($0.meanMs, 4) } ?? "null"),
@@ -180,7 +183,7 @@ struct TrainCommand: ParsableCommand {
                                      ("step_p50_ms", r.stepStat.map { num($0.p50Ms, 4) } ?? "null"),
                                      ("step_p99_ms", r.stepStat.map { num($0.p99Ms, 4) } ?? "null"),
                                      ("profiler_overhead", num(r.profilerOverhead, 5)),
-                                     ("steps", "\(r.totalSteps)")]
+                                     ("steps", "\(r.totalSteps)"), ("isa", string(isa.rawValue))]
         f.append(("time_to_target", r.timeToTarget.map { num($0, 3) } ?? "null"))
         if let why = r.endedBecause { f.append(("ended", string(why))) }
         return object(f)

@@ -59,4 +59,41 @@ final class DashboardEndToEndTests: XCTestCase {
     private func lossLine(_ screen: String) -> String {
         screen.split(separator: "\n").first { $0.contains("loss ") && $0.contains("acc") }.map(String.init) ?? ""
     }
+
+    /// `v` serves the installed MiniLM while training goes on: within 5 s the header names the
+    /// encoder and the layer table lists its nodes with live times; `v` again serves mlp.
+    func testVServesTheEncoderWhileTrainingGoesOn() throws {
+        guard let bin = inftopBinary() else {
+            return XCTFail("no release inftop binary beside the tests: run `swift build -c release` first (scripts/test.sh does)")
+        }
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
+            throw XCTSkip("Fashion-MNIST not installed (bash scripts/setup.sh installs it)")
+        }
+        let tmux = Tmux()
+        defer { tmux.kill() }
+        try tmux.start(bin, width: 120, height: 40)
+        let first = try tmux.waitFor(timeout: 20) { s in
+            (firstInt(#"step ([0-9,]+)"#, in: s.replacingOccurrences(of: ",", with: "")) ?? 0) > 0
+        }
+        XCTAssertTrue(first.contains("serve running"), "serving the trained mlp:\n\(first)")
+        let step1 = try XCTUnwrap(firstInt(#"step ([0-9]+)"#, in: first.replacingOccurrences(of: ",", with: "")))
+        try tmux.send("v")
+        let start = Date()
+        let encoder = try tmux.waitFor(timeout: 5) { s in s.contains("minilm") && s.contains("L0.qkv") && s.contains("cos ") }
+        XCTAssertLessThanOrEqual(Date().timeIntervalSince(start), 5.5)
+        XCTAssertTrue(encoder.contains("minilm"), "header names the encoder:\n\(encoder)")
+        for node in ["L0.qkv", "L0.attention", "L0.ffn_up"] {
+            XCTAssertTrue(encoder.contains(node), "layer table lists \(node):\n\(encoder)")
+        }
+        let moved = try tmux.waitFor(timeout: 5) { s in (firstInt(#"([0-9]+) req"#, in: s.replacingOccurrences(of: ",", with: "")) ?? 0) > 5 }
+        let step2 = try XCTUnwrap(firstInt(#"step ([0-9]+)"#, in: moved.replacingOccurrences(of: ",", with: "")))
+        XCTAssertGreaterThan(step2, step1, "training went on while the encoder was served")
+        try tmux.send("v")
+        let back = try tmux.waitFor(timeout: 5) { s in s.contains("serve running") && !s.contains("minilm") }
+        XCTAssertTrue(back.contains("serve running"), "v again serves the trained model:\n\(back)")
+        try tmux.send("q")
+        let end = Date().addingTimeInterval(10)
+        while try !tmux.paneDead(), Date() < end { usleep(100_000) }
+        XCTAssertTrue(try tmux.paneDead(), "inftop ended after q")
+    }
 }

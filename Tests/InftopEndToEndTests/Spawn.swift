@@ -9,7 +9,7 @@ import Foundation
 /// was left a zombie and `waitUntilExit` never returned. Output goes through files, never a pipe
 /// a daemonised child (the tmux server) could inherit and hold open.
 func runProcess(_ program: String, _ args: [String], searchPath: Bool = false, mergeStderr: Bool = false,
-                capture: Bool = true) throws -> (Int32, String, String) {
+                capture: Bool = true, environment extra: [String: String] = [:]) throws -> (Int32, String, String) {
     let base = NSTemporaryDirectory() + "inftop-spawn-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     let outPath = capture ? base + ".out" : "/dev/null", errPath = capture ? base + ".err" : "/dev/null"
     defer { if capture { unlink(outPath); unlink(errPath) } }
@@ -25,9 +25,14 @@ func runProcess(_ program: String, _ args: [String], searchPath: Bool = false, m
     }
     var cargs: [UnsafeMutablePointer<CChar>?] = ([program] + args).map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
+    // The caller's environment, with `extra` set on top (e.g. INFTOP_HIDE_ISA).
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in extra { env[k] = v }
+    var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in cenv { free(p) } }
     var pid: pid_t = 0
-    let rc = searchPath ? posix_spawnp(&pid, program, &actions, nil, &cargs, environ)
-                        : posix_spawn(&pid, program, &actions, nil, &cargs, environ)
+    let rc = searchPath ? posix_spawnp(&pid, program, &actions, nil, &cargs, &cenv)
+                        : posix_spawn(&pid, program, &actions, nil, &cargs, &cenv)
     guard rc == 0 else {
         throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot start \(program) (errno \(rc))"])
     }

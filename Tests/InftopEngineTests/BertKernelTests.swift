@@ -1,3 +1,4 @@
+import InftopTelemetry
 import Foundation
 import InftopEngine
 import XCTest
@@ -30,21 +31,6 @@ func assertClose(_ a: [Float], _ b: [Float], abs: Float, rel: Float = 0, _ what:
 /// Each fused BERT kernel against its plain reference twin, over shapes with 1, primes and
 /// sizes that are not multiples of the vector width.
 final class BertKernelTests: XCTestCase {
-    func testVectorExpAndErfAgainstLibm() {
-        var xs: [Float] = stride(from: -100, through: 100, by: 0.37).map { Float($0) }
-        xs += [0, -0.0, 1e-30, -1e-30, 88, 88.5, -87, -87.4, -200, 200, 1e-7, 3.3159, -3.3159, 4, -4, 5, -6]
-        for i in stride(from: 0, to: xs.count - 8, by: 8) {
-            let v = SIMD8<Float>(xs[i..<(i + 8)])
-            let e = BertKernels.exp8(v), r = BertKernels.erf8(v)
-            for l in 0..<8 {
-                let x = Double(v[l])
-                let want = x > 88 ? Foundation.exp(88.0) : (x < -87.3 ? 0 : Foundation.exp(x))
-                XCTAssertEqual(Double(e[l]), want, accuracy: want * 4e-7 + 1e-38, "exp(\(x))")
-                XCTAssertEqual(Double(r[l]), Foundation.erf(x), accuracy: 5e-7, "erf(\(x))")
-            }
-        }
-    }
-
     func testBiasActivationMatchesReference() {
         var rng = TestRandom(1)
         for act in BertActivation.allCases {
@@ -88,9 +74,20 @@ final class BertKernelTests: XCTestCase {
     }
 
     func testAttentionMatchesReference() {
+        checkAttention(isa: .avx2)
+    }
+
+    /// The 512-bit tile in both per-head products (scores and context), A and B read in place.
+    func testAVX512AttentionMatchesReference() throws {
+        try XCTSkipUnless(CPUFeatures.host.hasAVX512, "this CPU lacks AVX-512 (\(CPUFeatures.host.flagList)): the avx512 attention tier is not tested here")
+        checkAttention(isa: .avx512)
+    }
+
+    private func checkAttention(isa: KernelISA) {
         var rng = TestRandom(3)
-        // (batch, seq, heads, headSize)
-        for (batch, seq, heads, d) in [(1, 1, 1, 1), (1, 5, 2, 8), (2, 13, 3, 17), (3, 8, 1, 32), (2, 37, 2, 16), (1, 128, 2, 32), (2, 23, 4, 6)] {
+        // (batch, seq, heads, headSize): 1, primes, seq over one 64-column panel (67, 131).
+        for (batch, seq, heads, d) in [(1, 1, 1, 1), (1, 5, 2, 8), (2, 13, 3, 17), (3, 8, 1, 32), (2, 37, 2, 16), (1, 128, 2, 32), (2, 23, 4, 6),
+                                       (1, 67, 2, 16), (1, 131, 1, 13)] {
             let H = heads * d, M = batch * seq
             let qkv = rng.floats(3 * H * M, -2, 2), bias = rng.floats(3 * H, -0.5, 0.5)
             var masks: [(String, [Int32])] = [("all", [Int32](repeating: 1, count: M))]
@@ -110,8 +107,8 @@ final class BertKernelTests: XCTestCase {
                     var out = [Float](repeating: .nan, count: H * M)
                     let scratch = AttentionScratch()
                     BertKernels.attention(qkvT: qkv, bias: bias, mask: mask, contextT: &out, batch: batch, seq: seq, heads: heads,
-                                          headSize: d, scratch: scratch, threads: threads)
-                    assertClose(out, ref, abs: 2e-5, rel: 1e-5, "\(batch)×\(seq) h\(heads)×\(d) \(what) t\(threads)")
+                                          headSize: d, scratch: scratch, threads: threads, isa: isa)
+                    assertClose(out, ref, abs: 2e-5, rel: 1e-5, "\(batch)×\(seq) h\(heads)×\(d) \(what) t\(threads) \(isa)")
                 }
             }
         }

@@ -68,10 +68,12 @@ final class ConvPoolTests: XCTestCase {
         let x = LayerCheck.tensor([19, 3, 9, 8], seed: 1), dY = LayerCheck.tensor([19, 4, 9, 8], seed: 2)
         var results: [[Float]] = []
         var labels: [String] = []
+        // The simd cases at every ISA tier the CPU has (the implicit-GEMM passes use its tile).
+        let simdCases: [(Int, KernelBackend, KernelISA)] = CPUFeatures.host.availableISAs.flatMap { [(Int.max, .simd, $0), (1, .simd, $0)] }
         for threads in [1, 2, 3] {
             for threading in ConvThreading.allCases {
-                for (chunk, backend) in [(Int.max, KernelBackend.blas), (4, .blas), (3, .blas), (1, .blas), (Int.max, .simd), (1, .simd)] {
-                    let compute = Compute(backend: backend, threads: threads)
+                for (chunk, backend, isa) in [(Int.max, KernelBackend.blas, KernelISA.avx2), (4, .blas, .avx2), (3, .blas, .avx2), (1, .blas, .avx2)] + simdCases {
+                    let compute = Compute(backend: backend, threads: threads, isa: isa)
                     let conv = Conv2d(name: "c", inChannels: 3, outChannels: 4, kernel: 3, padding: 1, seed: 3)
                     conv.samplesPerChunk = chunk
                     conv.threading = threading
@@ -81,7 +83,7 @@ final class ConvPoolTests: XCTestCase {
                         out += conv.backward(dY, compute).toArray()
                     }
                     results.append(out + conv.weight.grad.toArray() + conv.bias.grad.toArray())
-                    labels.append("threads \(threads) \(threading) chunk \(chunk) \(backend)")
+                    labels.append("threads \(threads) \(threading) chunk \(chunk) \(backend) \(isa)")
                 }
             }
         }

@@ -16,14 +16,39 @@ final class GemmTests: XCTestCase {
         (1, 1, 1), (1, 16, 1), (1, 97, 31), (7, 13, 1), (6, 16, 8), (13, 31, 97),
         (97, 7, 13), (31, 97, 300), (151, 33, 20), (2, 4099, 3), (64, 50, 17), (25, 40, 9),
         (211, 37, 151), (37, 333, 97),
+        // The avx512 tier's 64-column panels: exactly one, one plus 1, a 16-column group short.
+        (1, 64, 1), (6, 64, 8), (13, 65, 17), (7, 127, 33), (12, 129, 5), (5, 193, 300),
     ]
 
+    /// The avx2 simd tier and blas.
     func testTiersMatchReference() {
+        checkAll([(.simd, .avx2), (.blas, .avx2)])
+    }
+
+    /// The 512-bit tier (`ck_sgemm512_tile` through the shared driver and packing).
+    func testAVX512TierMatchesReference() throws {
+        try XCTSkipUnless(CPUFeatures.host.hasAVX512, "this CPU lacks AVX-512 (\(CPUFeatures.host.flagList)): the avx512 GEMM tier is not tested here")
+        checkAll([(.simd, .avx512)])
+    }
+
+    /// `--isa avx2` on an AVX-512 machine runs exactly the AVX2 tier: the same bits as asking for
+    /// avx2 explicitly, and within rounding of the avx512 tier.
+    func testForcedAVX2MatchesAVX512WithinRounding() throws {
+        try XCTSkipUnless(CPUFeatures.host.hasAVX512, "this CPU lacks AVX-512: nothing to compare the avx2 tier with")
+        let (m, n, k) = (37, 150, 300)
+        let a = Guarded(count: m * k, seed: 5), b = Guarded(count: n * k, seed: 6)
+        let c2 = Guarded(count: m * n, seed: 0), c5 = Guarded(count: m * n, seed: 0)
+        Gemm.run(.simd, transB: true, m: m, n: n, k: k, a: a.ptr, lda: k, b: b.ptr, ldb: k, c: c2.ptr, ldc: n, isa: .avx2)
+        Gemm.run(.simd, transB: true, m: m, n: n, k: k, a: a.ptr, lda: k, b: b.ptr, ldb: k, c: c5.ptr, ldc: n, isa: .avx512)
+        for i in 0..<(m * n) { XCTAssertEqual(c2.ptr[i], c5.ptr[i], accuracy: 1e-4 * max(1, abs(c2.ptr[i]))) }
+    }
+
+    private func checkAll(_ variants: [(KernelBackend, KernelISA)]) {
         for (m, n, k) in Self.shapes {
             for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
                 for pad in [0, 5] {
                     for (alpha, beta) in [(1, 0), (1, 1), (-0.75, 0.5), (2.5, 0)] as [(Float, Float)] {
-                        check(m: m, n: n, k: k, transA: transA, transB: transB, pad: pad, alpha: alpha, beta: beta)
+                        check(m: m, n: n, k: k, transA: transA, transB: transB, pad: pad, alpha: alpha, beta: beta, variants: variants)
                     }
                 }
             }
@@ -71,7 +96,8 @@ final class GemmTests: XCTestCase {
 
     // MARK: helpers
 
-    private func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, pad: Int, alpha: Float, beta: Float) {
+    private func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, pad: Int, alpha: Float, beta: Float,
+                       variants: [(KernelBackend, KernelISA)]) {
         let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
         let aRows = transA ? k : m, bRows = transB ? n : k
         // Operands end exactly at a guard page: a read past the last element faults.
@@ -95,7 +121,7 @@ final class GemmTests: XCTestCase {
         want.ptr.update(from: c0.ptr, count: m * ldc)
         Gemm.reference(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.ptr, lda: lda,
                        b: b.ptr, ldb: ldb, beta: beta, c: want.ptr, ldc: ldc)
-        for backend in [KernelBackend.simd, .blas] {
+        for (backend, isa) in variants {
             for (threads, threading) in [(1, GemmThreading.split), (2, .split), (2, .library), (3, .split)] {
                 let got = Guarded(count: m * ldc, seed: 0)
                 got.ptr.update(from: c0.ptr, count: m * ldc)
@@ -105,8 +131,8 @@ final class GemmTests: XCTestCase {
                 for i in 0..<m { for j in n..<ldc { got.ptr[i * ldc + j] = -7 } }
                 Gemm.run(backend, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                          a: a.ptr, lda: lda, b: b.ptr, ldb: ldb, beta: beta, c: got.ptr, ldc: ldc, threads: threads,
-                         threading: threading)
-                let what = "\(backend) t=\(threads) \(threading) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) pad=\(pad) alpha=\(alpha) beta=\(beta)"
+                         threading: threading, isa: isa)
+                let what = "\(backend)/\(isa) t=\(threads) \(threading) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) pad=\(pad) alpha=\(alpha) beta=\(beta)"
                 var bad = 0
                 for i in 0..<m {
                     for j in 0..<n {

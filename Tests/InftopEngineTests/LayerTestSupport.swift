@@ -1,11 +1,14 @@
+import InftopTelemetry
 import XCTest
 import InftopEngine
 
 /// Shared helpers for the layer, kernel and optimizer tests: seeded tensors and a central
 /// finite-difference gradient check on the scalar L = Σ Y ⊙ R (so dL/dY = R).
 enum LayerCheck {
+    /// simd at the host's widest ISA tier (the default) and, on an AVX-512 CPU, at avx2 too.
     static let backends: [Compute] = [Compute(backend: .reference, threads: 1), Compute(backend: .blas, threads: 2),
                                       Compute(backend: .simd, threads: 1), Compute(backend: .simd, threads: 2)]
+        + (CPUFeatures.host.hasAVX512 ? [Compute(backend: .simd, threads: 1, isa: .avx2), Compute(backend: .simd, threads: 2, isa: .avx2)] : [])
 
     static func tensor(_ shape: [Int], seed: UInt64, lo: Float = -1, hi: Float = 1) -> Tensor {
         var rng = SeededRandom(seed: seed)

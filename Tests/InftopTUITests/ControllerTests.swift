@@ -92,6 +92,21 @@ final class ControllerTests: XCTestCase {
         XCTAssertEqual(status, "kernel backend → blas (next step)")
     }
 
+    /// `I` cycles the tiers the CPU has (auto = the widest, so the first press goes to avx2) and
+    /// says so; on an AVX2-only CPU it says that is all there is and changes nothing.
+    func testISAKeyCyclesTheTiersTheCPUHas() {
+        c.config.availableISAs = [.avx2, .avx512]
+        XCTAssertEqual(k.isa, .auto)
+        press(.char("I")); XCTAssertEqual(k.isa, .avx2)
+        XCTAssertEqual(status, "kernel ISA → avx2 (next step; simd backend and its kernels)")
+        press(.char("I")); XCTAssertEqual(k.isa, .avx512)
+        press(.char("I")); XCTAssertEqual(k.isa, .avx2)
+        c.config.availableISAs = [.avx2]
+        k.isa = .avx2
+        press(.char("I")); XCTAssertEqual(k.isa, .avx2)
+        XCTAssertEqual(status, "kernel ISA: this CPU runs only avx2")
+    }
+
     func testSpacePausesTheFocusedWorkload() {
         press(.char(" "))
         XCTAssertTrue(k.trainingPaused); XCTAssertFalse(k.inferencePaused)

@@ -40,7 +40,8 @@ final class ModelBenchmarkTests: XCTestCase {
             XCTAssertGreaterThan(r.peakRssMB, 50)
             let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.jsonLine.utf8)) as? [String: Any])
             XCTAssertEqual(Set(obj.keys), ["model", "batch", "seq", "threads", "backend", "p50_ms", "p90_ms", "p99_ms",
-                                           "sentences_per_sec", "gflops", "peak_rss_mb", "runs"])
+                                           "sentences_per_sec", "gflops", "peak_rss_mb", "runs", "isa"])
+            XCTAssertEqual(obj["isa"] as? String, HostCPU.current.bestISA.rawValue, "the tier the run used (Compute's default)")
             XCTAssertEqual(obj["seq"] as? Int, 16)
             XCTAssertEqual(obj["backend"] as? String, "blas")
         }

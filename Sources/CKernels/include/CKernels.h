@@ -13,4 +13,7 @@ int ck_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 /// XCR0 (which register states the OS saves on a context switch), or 0 when OSXSAVE is off.
 uint64_t ck_xcr0(void);
 
+#include "ck_gemm512.h"
+#include "ck_spin.h"
+
 #endif

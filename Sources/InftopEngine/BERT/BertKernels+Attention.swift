@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import InftopTelemetry
 
@@ -52,12 +53,14 @@ extension BertKernels {
     ///   score does in PyTorch.
     /// - `contextT`: [hidden, M] output. Query columns after a sequence's last attended token
     ///   (right padding) are not computed: they are set to 0.
-    /// Work is split over (batch, head) pairs on `threads` workers.
+    /// Work is split over (batch, head) pairs on `threads` workers. `isa` picks the register
+    /// tile of the two per-head products (`GemmTier`).
     public static func attention(
         qkvT: UnsafePointer<Float>, bias: UnsafePointer<Float>, mask: UnsafePointer<Int32>,
         contextT: UnsafeMutablePointer<Float>, batch: Int, seq: Int, heads: Int, headSize: Int,
-        scratch: AttentionScratch, threads: Int = 1
+        scratch: AttentionScratch, threads: Int = 1, isa: KernelISA = .auto
     ) {
+        let tier = GemmTier(isa)
         let tasks = batch * heads
         let workers = max(1, min(threads, tasks))
         scratch.reserve(seq: seq, headSize: headSize, threads: workers)
@@ -66,7 +69,7 @@ extension BertKernels {
         parallelChunks(tasks, parts: workers) { worker, range in
             for task in range {
                 attentionHead(qkvT: qkvT, bias: bias, mask: mask, contextT: contextT, b: task / heads, h: task % heads,
-                              batch: batch, seq: seq, heads: heads, headSize: headSize, scratch: bufs[worker])
+                              batch: batch, seq: seq, heads: heads, headSize: headSize, scratch: bufs[worker], tier: tier)
             }
         }
     }
@@ -76,7 +79,7 @@ extension BertKernels {
     static func attentionHead(
         qkvT: UnsafePointer<Float>, bias: UnsafePointer<Float>, mask: UnsafePointer<Int32>,
         contextT: UnsafeMutablePointer<Float>, b: Int, h: Int, batch: Int, seq: Int, heads: Int, headSize d: Int,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, tier: GemmTier
     ) {
         let H = heads * d, M = batch * seq, col0 = b * seq
         let rowMask = mask + col0
@@ -104,14 +107,14 @@ extension BertKernels {
         }
 
         // Pᵀ [keys, q8] = K Qᵀ: A(j, c) = Kᵀ[c, j] read in place (row stride 1, column stride M).
-        smallGemm(m: keys, n: q8, k: d, a: kT, rowStride: 1, colStride: M, b: qp, ldb: q8, c: p, ldc: q8)
+        smallGemm(m: keys, n: q8, k: d, a: kT, rowStride: 1, colStride: M, b: qp, ldb: q8, c: p, ldc: q8, tier: tier)
 
         // Softmax down each column (over keys j); masked keys become exactly 0.
         maskedSoftmaxColumns(p, rows: keys, cols: q8, mask: holes ? rowMask : nil, colMax: colMax, inverseSums: colInv)
 
         // Contextᵀ [d, queries] = Vᵀ Pᵀ, then × 1/sum per column and + bv per row.
         let out = contextT + (h * d) * M + col0
-        smallGemm(m: d, n: queries, k: keys, a: vT, rowStride: M, colStride: 1, b: p, ldb: q8, c: out, ldc: M)
+        smallGemm(m: d, n: queries, k: keys, a: vT, rowStride: M, colStride: 1, b: p, ldb: q8, c: out, ldc: M, tier: tier)
         for c in 0..<d {
             let row = out + c * M
             let bv = SIMD8<Float>(repeating: bias[2 * H + h * d + c])
@@ -144,7 +147,7 @@ extension BertKernels {
             if let mask, mask[j] == 0 { row.update(repeating: 0, count: cols); continue }
             i = 0
             while i < cols {
-                let e = exp8(load8(row + i) - load8(colMax + i))
+                let e = FastMath.exp(load8(row + i) - load8(colMax + i))
                 store8(e, row + i)
                 store8(load8(inverseSums + i) + e, inverseSums + i)
                 i += 8
@@ -213,9 +216,24 @@ extension BertKernels {
     /// C[m×n] = A[m×k] · B[k×n] with A(r, p) = a[r·rowStride + p·colStride] (so A may be read
     /// transposed in place), B and C row-major. Register-blocked 6×16 with 8-wide FMA; the
     /// per-head products are too small for packing to pay off (k is the head size or the key
-    /// count, and the operands are already in L1/L2).
+    /// count, and the operands are already in L1/L2). The avx512 tier runs the 6×64 zmm tile on
+    /// A in place (its strides) and B in place (masked edges), so nothing is copied.
     static func smallGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, colStride: Int,
-                          b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                          b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, tier: GemmTier = .avx2) {
+        if tier.isa == .avx512 {
+            var i = 0
+            while i < m {
+                let rows = min(6, m - i)
+                var j = 0
+                while j < n {
+                    ck_sgemm512_tile(Int64(k), a + i * rowStride, Int64(rowStride), Int64(colStride), b + j, Int64(ldb),
+                                     c + (i * ldc + j), Int64(ldc), Int64(rows), Int64(min(64, n - j)), 1, 0)
+                    j += 64
+                }
+                i += rows
+            }
+            return
+        }
         var i = 0
         while i < m {
             let rows = min(6, m - i)

@@ -8,8 +8,8 @@ import Foundation
 public enum BertKernels {
     // MARK: - bias + activation
 
-    /// x[r, c] = act(x[r, c] + bias[c]) for r < rows, c < cols (x row stride `cols`). GELU uses a
-    /// vectorised rational erf (max abs error 4e-7 against libm's erf).
+    /// x[r, c] = act(x[r, c] + bias[c]) for r < rows, c < cols (x row stride `cols`). GELU is the
+    /// training layers' (`Activations.cdf`: erfc through `FastMath.exp`, relative error < 2e-7).
     public static func biasActivation(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int,
                                       activation: BertActivation, threads: Int = 1) {
         nonisolated(unsafe) let x = x
@@ -97,92 +97,25 @@ public enum BertKernels {
         }
     }
 
-    /// Normalises one row in place: (v − mean) / sqrt(var + eps) · gamma + beta (biased variance,
-    /// two passes over the row, which is in L1: more accurate than E[x²] − E[x]²).
+    /// Normalises one row in place: (v − mean) / sqrt(var + eps) · gamma + beta — the engine's
+    /// one LayerNorm (`Norms.layerNorm`, two passes over the row), on a single row.
     @inline(__always)
     static func layerNormRow(_ v: UnsafeMutablePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, n: Int, eps: Float) {
-        var acc = SIMD8<Float>.zero
-        var c = 0
-        while c + 8 <= n { acc += load8(v + c); c += 8 }
-        var sum = acc.sum()
-        while c < n { sum += v[c]; c += 1 }
-        let mean = sum / Float(n)
-        let m8 = SIMD8<Float>(repeating: mean)
-        acc = .zero
-        c = 0
-        while c + 8 <= n { let d = load8(v + c) - m8; acc.addProduct(d, d); c += 8 }
-        var sq = acc.sum()
-        while c < n { let d = v[c] - mean; sq += d * d; c += 1 }
-        let rstd = 1 / (sq / Float(n) + eps).squareRoot()
-        let r8 = SIMD8<Float>(repeating: rstd)
-        c = 0
-        while c + 8 <= n { store8(load8(beta + c).addingProduct((load8(v + c) - m8) * r8, load8(gamma + c)), v + c); c += 8 }
-        while c < n { v[c] = (v[c] - mean) * rstd * gamma[c] + beta[c]; c += 1 }
+        Norms.layerNorm(x: v, gamma: gamma, beta: beta, y: v, rows: 1, cols: n, eps: eps, mean: nil, rstd: nil)
     }
 
-    // MARK: - vector math
+    // MARK: - vector math (the engine's one exp and GELU: FastMath.exp, Activations.cdf)
 
-    /// e^x for 8 lanes (Cephes expf polynomial, ~1 ulp on [-87, 88]); 0 below −87.3, e^88 above 88.
+    /// Exact (erf) GELU, x·Φ(x), Hugging Face's "gelu": the same vector function as the
+    /// training layers' `Activations.gelu`.
     @inline(__always)
-    public static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // replacing(with:where:) compiles to compare + blend; pointwiseMin/Max and clamped are not
-        // inlined (generic calls, 9% of a forward when used here).
-        var xc = x.replacing(with: 88, where: x .> 88)
-        xc = xc.replacing(with: -87.3, where: xc .< -87.3)
-        // Round x·log2(e) to an integer n by the 1.5·2²³ trick: the sum's low mantissa bits hold n.
-        let magic = SIMD8<Float>(repeating: 12_582_912)
-        let t = magic.addingProduct(xc, SIMD8(repeating: 1.442_695_04))
-        return expCore(xc, n: t - magic, t: t, below: x .< SIMD8(repeating: -87.3))
-    }
-
-    @inline(__always)
-    static func expCore(_ x: SIMD8<Float>, n: SIMD8<Float>, t: SIMD8<Float>, below: SIMDMask<SIMD8<Int32>>) -> SIMD8<Float> {
-        // r = x − n·ln2 in two parts (Cody–Waite) so r is exact enough for the polynomial.
-        var r = x.addingProduct(n, SIMD8(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
-        var p = SIMD8<Float>(repeating: 1.398_199_95e-3).addingProduct(SIMD8(repeating: 1.987_569_15e-4), r)
-        p = SIMD8<Float>(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = SIMD8<Float>(repeating: 4.166_579_59e-2).addingProduct(p, r)
-        p = SIMD8<Float>(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = SIMD8<Float>(repeating: 5.000_000_12e-1).addingProduct(p, r)
-        let y = (r + 1).addingProduct(p, r * r)
-        // 2^n: n's integer value sits in t's low bits (t = n + 1.5·2²³); shift (n + 127) into the exponent.
-        let tb = unsafeBitCast(t, to: SIMD8<UInt32>.self)
-        let scale = unsafeBitCast((tb &- 0x4B40_0000 &+ 127) &<< 23, to: SIMD8<Float>.self)
-        return (y * scale).replacing(with: 0, where: below)
-    }
-
-    /// erf for 8 lanes: odd/even rational approximation on [−4, 4] (±1 beyond, exact in fp32).
-    @inline(__always)
-    public static func erf8(_ a: SIMD8<Float>) -> SIMD8<Float> {
-        var x = a.replacing(with: 4, where: a .> 4)
-        x = x.replacing(with: -4, where: x .< -4)
-        let x2 = x * x
-        var p = SIMD8<Float>(repeating: 2.770_681_42e-08).addingProduct(x2, SIMD8(repeating: -2.726_142_25e-10))
-        p = SIMD8<Float>(repeating: -2.101_024_02e-06).addingProduct(x2, p)
-        p = SIMD8<Float>(repeating: -5.692_506_39e-05).addingProduct(x2, p)
-        p = SIMD8<Float>(repeating: -7.349_906_30e-04).addingProduct(x2, p)
-        p = SIMD8<Float>(repeating: -2.954_599_80e-03).addingProduct(x2, p)
-        p = SIMD8<Float>(repeating: -1.609_603_33e-02).addingProduct(x2, p)
-        var q = SIMD8<Float>(repeating: -2.133_740_55e-04).addingProduct(x2, SIMD8(repeating: -1.456_607_18e-05))
-        q = SIMD8<Float>(repeating: -1.682_826_97e-03).addingProduct(x2, q)
-        q = SIMD8<Float>(repeating: -7.373_329_17e-03).addingProduct(x2, q)
-        q = SIMD8<Float>(repeating: -1.426_473_90e-02).addingProduct(x2, q)
-        return x * p / q
-    }
-
-    /// Exact (erf) GELU, x·Φ(x) = ½x(1 + erf(x/√2)), Hugging Face's "gelu".
-    @inline(__always)
-    public static func gelu8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let half = SIMD8<Float>(repeating: 0.5) * x
-        return half.addingProduct(half, erf8(x * SIMD8(repeating: 0.707_106_781_186_547_5)))
-    }
+    static func gelu8(_ x: SIMD8<Float>) -> SIMD8<Float> { x * Activations.cdf(x) }
 
     /// Tanh GELU, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(u) = 1 − 2/(e^{2u} + 1).
     @inline(__always)
     static func geluTanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let u = SIMD8<Float>(repeating: 0.797_884_560_8) * x.addingProduct(SIMD8(repeating: 0.044_715) * x * x, x)
-        let e = exp8(u + u)
+        let e = FastMath.exp(u + u)
         let tanh = 1 - 2 / (e + 1)
         let half = SIMD8<Float>(repeating: 0.5) * x
         return half.addingProduct(half, tanh)
@@ -205,15 +138,10 @@ public enum BertKernels {
     }
 
     /// Runs `body(chunk, range)` for `parts` contiguous chunks of 0..<n, in parallel when parts > 1
-    /// (chunk indices are distinct, so a chunk can own per-worker scratch). The caller runs chunks
-    /// too (libdispatch's apply), so nothing waits on a worker that has not woken yet.
+    /// (chunk indices are distinct, so a chunk can own per-worker scratch), on the engine's one
+    /// parallel-for (`ParallelChunks.forEach`, the worker pool; the caller runs chunks too).
     static func parallelChunks(_ n: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
         if parts <= 1 { body(0, 0..<n); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
-                body(i, (n * i / parts)..<(n * (i + 1) / parts))
-            }
-        }
+        ParallelChunks.forEach(parts) { i in body(i, (n * i / parts)..<(n * (i + 1) / parts)) }
     }
 }

@@ -70,17 +70,17 @@ public final class ProjectionNode: Node {
             let M = x.shape[0]
             output.resize([M, N])
             Gemm.run(plan.backend, transB: true, m: M, n: N, k: K, a: x.data, lda: K, b: weight.pointer, ldb: K,
-                     c: output.data, ldc: N, threads: plan.threads)
+                     c: output.data, ldc: N, threads: plan.threads, isa: plan.isa)
         case .featureMajorOut:
             let M = x.shape[0]
             output.resize([N, M])
             Gemm.run(plan.backend, transB: true, m: N, n: M, k: K, a: weight.pointer, lda: K, b: x.data, ldb: K,
-                     c: output.data, ldc: M, threads: plan.threads)
+                     c: output.data, ldc: M, threads: plan.threads, isa: plan.isa)
         case .featureMajorIn:
             let M = x.shape[1]
             output.resize([M, N])
             Gemm.run(plan.backend, transA: true, transB: true, m: M, n: N, k: K, a: x.data, lda: M, b: weight.pointer, ldb: K,
-                     c: output.data, ldc: N, threads: plan.threads)
+                     c: output.data, ldc: N, threads: plan.threads, isa: plan.isa)
         }
         return output
     }
@@ -172,7 +172,7 @@ final class BertAttentionNode: Node {
             } else {
                 BertKernels.attention(qkvT: qkvT.data, bias: bias.pointer, mask: maskBuf.baseAddress!, contextT: acts.contextT.data,
                                       batch: batch.batch, seq: batch.seq, heads: heads, headSize: headSize,
-                                      scratch: acts.scratch, threads: plan.threads)
+                                      scratch: acts.scratch, threads: plan.threads, isa: plan.isa)
             }
         }
         return acts.contextT

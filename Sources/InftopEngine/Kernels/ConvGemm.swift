@@ -1,3 +1,5 @@
+import InftopTelemetry
+
 /// Convolution as an implicit GEMM on the simd tier's 6×16 microkernel, one image at a time:
 ///
 ///     out[rows, OH·OW] = A[rows, K] · col[K, OH·OW]      K = C·k·k, col = im2col(image)
@@ -40,12 +42,14 @@ enum ConvGemm {
 
     /// `out[rows, OH·OW] = A · im2col(image)` for one image `[C, H, W]` (geometry `g`), with
     /// `packedA` from `packWeights(rows: rows, k: g.patchSize)`. Overwrites `out` (beta = 0; it
-    /// is not read first). Single-threaded; uses the calling thread's GEMM workspace.
+    /// is not read first). Single-threaded; uses the calling thread's GEMM workspace. `isa`
+    /// picks the register tile (`GemmTier`: 16- or 64-column B panels; A is packed alike).
     static func multiply(packedA: UnsafePointer<Float>, rows: Int, image: UnsafePointer<Float>,
-                         _ g: ConvGeometry, out: UnsafeMutablePointer<Float>) {
+                         _ g: ConvGeometry, out: UnsafeMutablePointer<Float>, isa: KernelISA = .auto) {
         let K = g.patchSize, OH = g.outHeight, OW = g.outWidth, P = OH * OW
         let Hp = g.height + 2 * g.padding, Wp = g.width + 2 * g.padding
-        let nr = Gemm.nr, panels = (P + nr - 1) / nr, pPad = panels * nr
+        let tier = GemmTier(isa)
+        let nr = tier.nr, panels = (P + nr - 1) / nr, pPad = panels * nr
         let kcB = kBlock(K), mPad = paddedRows(rows)
         let ws = GemmWorkspace.current
         ws.reserve(aCount: 0, bCount: kcB * pPad + pPad + g.channels * Hp * Wp)
@@ -56,13 +60,14 @@ enum ConvGemm {
         var pc = 0
         while pc < K {
             let kb = min(kcB, K - pc)
-            // B block: panel q holds columns 16q…16q+15, p-major (bp[q·16·kb + kk·16 + j]).
+            // B block: panel q holds columns nr·q…nr·q+nr−1, p-major (bp[q·nr·kb + kk·nr + j]).
             var cursor = RowCursor(padded: padded, g, firstRow: pc)
             for kk in 0..<kb {
                 cursor.next(into: row)
                 var q = 0, dst = bp + kk &* nr, from = row
                 while q < panels {
-                    dst.storeV8(from.loadV8(at: 0), at: 0); dst.storeV8(from.loadV8(at: 8), at: 8)
+                    var v = 0
+                    while v < nr { dst.storeV8(from.loadV8(at: v), at: v); v &+= 8 }
                     q &+= 1; dst += kb &* nr; from += nr
                 }
             }
@@ -73,9 +78,9 @@ enum ConvGemm {
                 let cols = min(nr, P - q * nr), bPanel = UnsafePointer(bp + q * kb * nr)
                 var ir = 0
                 while ir < rows {
-                    Gemm.microkernel(kc: kb, ap: ap + ir * kb, bp: bPanel, bStride: nr,
-                                     c: out + (ir * P + q * nr), ldc: P, rows: min(Gemm.mr, rows - ir), cols: cols,
-                                     alpha: 1, beta: beta, scratch: scratch)
+                    tier.tile(kc: kb, ap: ap + ir * kb, bp: bPanel, bStride: nr,
+                              c: out + (ir * P + q * nr), ldc: P, rows: min(Gemm.mr, rows - ir), cols: cols,
+                              alpha: 1, beta: beta, scratch: scratch)
                     ir += Gemm.mr
                 }
             }
@@ -89,8 +94,9 @@ enum ConvGemm {
     /// into one 16-column B panel (`Gemm.packB`, 8×8 register transposes) and multiplied into
     /// `dW`'s 16 columns; dY is packed once as A. Single-threaded; the calling thread's workspace.
     static func weightGradient(dY: UnsafePointer<Float>, rows: Int, image: UnsafePointer<Float>,
-                               _ g: ConvGeometry, dW: UnsafeMutablePointer<Float>) {
-        let K = g.patchSize, P = g.outHeight * g.outWidth, nr = Gemm.nr
+                               _ g: ConvGeometry, dW: UnsafeMutablePointer<Float>, isa: KernelISA = .auto) {
+        let tier = GemmTier(isa)
+        let K = g.patchSize, P = g.outHeight * g.outWidth, nr = tier.nr
         let kcB = kBlock(P), mPad = paddedRows(rows)
         let paddedSize = g.channels * (g.height + 2 * g.padding) * (g.width + 2 * g.padding)
         let ws = GemmWorkspace.current
@@ -106,13 +112,13 @@ enum ConvGemm {
             var pc = 0
             while pc < P {
                 let kb = min(kcB, P - pc)
-                Gemm.packB(transB: true, b: block, ldb: P, p0: pc, j0: 0, cols: w, kc: kb, dst: panel)
+                Gemm.packB(transB: true, b: block, ldb: P, p0: pc, j0: 0, cols: w, kc: kb, dst: panel, nr: nr)
                 let a = ap + pc * mPad
                 var ir = 0
                 while ir < rows {
-                    Gemm.microkernel(kc: kb, ap: a + ir * kb, bp: UnsafePointer(panel), bStride: nr,
-                                     c: dW + (ir * K + j0), ldc: K, rows: min(Gemm.mr, rows - ir), cols: w,
-                                     alpha: 1, beta: 1, scratch: scratch)
+                    tier.tile(kc: kb, ap: a + ir * kb, bp: UnsafePointer(panel), bStride: nr,
+                              c: dW + (ir * K + j0), ldc: K, rows: min(Gemm.mr, rows - ir), cols: w,
+                              alpha: 1, beta: 1, scratch: scratch)
                     ir += Gemm.mr
                 }
                 pc += kb

@@ -1,3 +1,5 @@
+import InftopTelemetry
+
 extension Gemm {
     /// Cache blocking for Zen 3 (32 KB L1d, 512 KB L2 per core, L3 shared), as in BLIS:
     /// - `kc`: one packed B micro-panel (kc×16 floats = 16 KB at 256) stays in L1 while the
@@ -12,21 +14,23 @@ extension Gemm {
     /// Up to this M (four row panels) B is read in place when not transposed (see `packed`).
     static let inPlaceMaxM = 24
 
-    /// Our own AVX2/FMA tier: packed, cache-blocked, 6×16 register tile (BLIS/GotoBLAS layout).
-    /// Same contract as `Gemm.run`. Splits C into up to `threads` parts (`Gemm.split`);
-    /// `threads == 1` (or a small product) runs on the caller and touches no thread pool. Safe
-    /// to call from several threads at once.
+    /// Our own tier: packed, cache-blocked, 6×16 (avx2) or 6×64 (avx512) register tile
+    /// (BLIS/GotoBLAS layout), the tile chosen by `isa` (`GemmTier`). Same contract as
+    /// `Gemm.run`. Splits C into up to `threads` parts (`Gemm.split`); `threads == 1` (or a small
+    /// product) runs on the caller and touches no thread pool. Safe to call from several threads
+    /// at once.
     public static func simd(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, isa: KernelISA = .auto
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 { scale(m: m, n: n, beta: beta, c: c, ldc: ldc); return }
+        let tier = GemmTier(isa)
         split(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-              c: c, ldc: ldc, threads: threads) { m, n, a, b, c in
+              c: c, ldc: ldc, threads: threads, unitN: tier.nr) { m, n, a, b, c in
             packed(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: GemmWorkspace.current)
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ws: GemmWorkspace.current, tier: tier)
         }
     }
 
@@ -57,11 +61,12 @@ extension Gemm {
     static func packed(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GemmWorkspace
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, ws: GemmWorkspace, tier: GemmTier = .avx2
     ) {
+        let nr = tier.nr
         let kcB = balancedBlock(k, limit: kcMax, unit: 8)
         let mcB = balancedBlock(m, limit: mcMax, unit: mr)
-        let ncB = balancedBlock(n, limit: ncMax, unit: nr)
+        let ncB = balancedBlock(n, limit: ncMax / nr * nr, unit: nr)
         let bInPlace = !transB && m <= inPlaceMaxM
         ws.reserve(aCount: mcB * kcB, bCount: kcB * (bInPlace ? nr : ncB))
         let ap = ws.a, bp = ws.b, scratch = ws.scratch
@@ -71,7 +76,7 @@ extension Gemm {
             var pc = 0
             while pc < k {
                 let kb = min(kcB, k - pc)
-                if !bInPlace { packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp) }
+                if !bInPlace { packB(transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, cols: nb, kc: kb, dst: bp, nr: nr) }
                 // The first k block applies the caller's beta; later ones accumulate.
                 let betaBlock: Float = pc == 0 ? beta : 1
                 var ic = 0
@@ -86,15 +91,16 @@ extension Gemm {
                         let bPanel: UnsafePointer<Float>, bStride: Int
                         if !bInPlace {
                             bPanel = UnsafePointer(bp + jr * kb); bStride = nr
-                        } else if cols == nr {
+                        } else if cols == nr || tier.isa == .avx512 {
+                            // (The avx512 tile reads only `cols` columns, masked: no padding needed.)
                             bPanel = b + (pc * ldb + jc + jr); bStride = ldb
                         } else {
-                            packB(transB: false, b: b, ldb: ldb, p0: pc, j0: jc + jr, cols: cols, kc: kb, dst: bp)
+                            packB(transB: false, b: b, ldb: ldb, p0: pc, j0: jc + jr, cols: cols, kc: kb, dst: bp, nr: nr)
                             bPanel = UnsafePointer(bp); bStride = nr
                         }
                         var ir = 0
                         while ir < mb {
-                            microkernel(
+                            tier.tile(
                                 kc: kb, ap: UnsafePointer(ap + ir * kb), bp: bPanel, bStride: bStride,
                                 c: c + ((ic + ir) * ldc + jc + jr), ldc: ldc,
                                 rows: min(mr, mb - ir), cols: cols,

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// How a GEMM call given `threads > 1` uses them.
 public enum GemmThreading: String, Sendable, CaseIterable {
@@ -14,21 +13,21 @@ extension Gemm {
     /// Cuts `C[m×n] = op(A)·op(B)` into `partsFor(m:n:k:threads:)` independent sub-products and
     /// runs `sub(m′, n′, a′, b′, c′)` for each, in parallel when there is more than one.
     ///
-    /// N is split (or M, when M > N), in whole 16-column / 6-row micro-panels: splitting N
+    /// N is split (or M, when M > N), in whole `unitN`-column (the tier's panel) / 6-row micro-panels: splitting N
     /// repacks all of A in every part, splitting M all of B, so the side whose other operand is
     /// smaller is cut. `a′`, `b′`, `c′` point at the part's first element with the caller's
     /// leading dimensions. Returns without calling `sub` when m or n is 0.
     static func split(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, unitN: Int = Gemm.nr,
         _ sub: (_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) -> Void
     ) {
         if m == 0 || n == 0 { return }
-        let parts = partsFor(m: m, n: n, k: k, threads: threads)
+        let parts = partsFor(m: m, n: n, k: k, threads: threads, unitN: unitN)
         if parts == 1 { sub(m, n, a, b, c); return }
         let splitN = n >= m
-        let unit = splitN ? nr : mr
+        let unit = splitN ? unitN : mr
         let units = ((splitN ? n : m) + unit - 1) / unit
         let body: (Int) -> Void = { part in
             let lo = part * units / parts * unit
@@ -40,23 +39,18 @@ extension Gemm {
                 sub(hi - lo, n, a + (transA ? lo : lo * lda), b, c + lo * ldc)
             }
         }
-        // libdispatch's apply: the caller runs parts too and claims any part a worker has not
-        // started, so a worker that is slow to wake (a busy 2-core machine) delays nothing.
-        // A persistent pool of our own (semaphore wake-up, optional spin) was measured against
-        // it: a 24×64×64 product forced into two parts took 3.4–6.8 µs with apply and 6–14 µs
-        // with the pool on the shared 2-vCPU machine; a spinning pool worker that shared a core
-        // with the caller even cost its whole spin (57 µs) per call.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
-        }
+        // The worker pool (the one parallel-for): the caller runs parts too and claims any part
+        // a worker has not started, so a worker that is slow to wake delays nothing; an idle
+        // worker spins briefly before parking, so back-to-back GEMMs of a forward pay no futex
+        // hand-off (docs/DECISIONS.md, 2026-12-02).
+        ParallelChunks.forEach(parts, body)
     }
 
     /// How many parts (threads) a call should use: no more than asked, no more than there are
     /// micro-panels, and none for work too small to pay the hand-off to a worker.
-    static func partsFor(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    static func partsFor(m: Int, n: Int, k: Int, threads: Int, unitN: Int = Gemm.nr) -> Int {
         if threads <= 1 { return 1 }
-        let units = n >= m ? (n + nr - 1) / nr : (m + mr - 1) / mr
+        let units = n >= m ? (n + unitN - 1) / unitN : (m + mr - 1) / mr
         let byWork = max(1, m * n * k / minWorkPerPart)
         return max(1, min(threads, units, byWork))
     }

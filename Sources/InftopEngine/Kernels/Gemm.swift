@@ -7,14 +7,15 @@ import InftopTelemetry
 /// `lda` ≥ M); likewise B (K×N, `ldb` ≥ N) or, with `transB`, Bᵀ (B stored N×K, `ldb` ≥ K —
 /// the nn.Linear weight layout). `ldc` ≥ N. With `beta == 0` C is not read (NaNs in it vanish).
 /// `threads` ≥ 1 bounds the threads the call may use; `threading` says whose threads (ours by
-/// default: see `GemmThreading` and `Gemm.blas`).
+/// default: see `GemmThreading` and `Gemm.blas`). `isa` picks the simd tier's register tile
+/// (`Compute.isa`: avx2 or avx512; `auto` = the widest the CPU has); the other backends ignore it.
 public enum Gemm {
     public static func run(
         _ backend: KernelBackend, transA: Bool = false, transB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1,
-        threading: GemmThreading = .split
+        threading: GemmThreading = .split, isa: KernelISA = .auto
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "Gemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= (transA ? m : k) && ldb >= (transB ? k : n) && ldc >= n,
@@ -26,7 +27,7 @@ public enum Gemm {
         case .blas:
             blas(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, threading: threading)
         case .simd:
-            simd(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+            simd(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, isa: isa)
         }
     }
 

@@ -51,49 +51,56 @@ extension Gemm {
         }
     }
 
-    /// Packs the `kc`×`cols` block of op(B) whose top-left is (`p0`, `j0`) into 16-column
-    /// micro-panels: panel q holds columns 16q…16q+15, p-major (`dst[q·16·kc + p·16 + j]`),
-    /// columns past `cols` zero-filled.
+    /// Packs the `kc`×`cols` block of op(B) whose top-left is (`p0`, `j0`) into `nr`-column
+    /// micro-panels (16 for the avx2 tier, 64 for avx512: a multiple of 16): panel q holds
+    /// columns nr·q…nr·q+nr−1, p-major (`dst[q·nr·kc + p·nr + j]`), columns past `cols` zero-filled
+    /// up to the next multiple of 16 (a 64-wide panel's 16-column groups past the edge are left
+    /// unwritten: the avx512 tile never reads them).
     ///
     /// - `b`: B as stored (K×N, row stride `ldb`; or with `transB` N×K, row stride `ldb`).
-    /// - `dst`: room for `ceil(cols/16)·16·kc` floats.
+    /// - `dst`: room for `ceil(cols/nr)·nr·kc` floats.
     static func packB(
         transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, j0: Int, cols: Int, kc: Int,
-        dst: UnsafeMutablePointer<Float>
+        dst: UnsafeMutablePointer<Float>, nr: Int = Gemm.nr
     ) {
         var out = dst
         var c0 = 0
         while c0 < cols {
-            let w = min(nr, cols - c0)
-            if transB {
-                let base = b + ((j0 + c0) * ldb + p0)
-                if w == nr {
-                    packTransposed16(base, ldb: ldb, kc: kc, dst: out)
-                } else {
-                    // Zeros first as two vector stores (a scalar zero loop becomes a memset
-                    // call per p), then the columns that exist.
-                    for p in 0..<kc {
-                        let o = out + p * nr
-                        vstore(SIMD8<Float>(), o); vstore(SIMD8<Float>(), o + 8)
-                        for j in 0..<w { o[j] = base[j * ldb + p] }
-                    }
-                }
-            } else {
-                // Stored K×N: each p's 16 values are one contiguous run — two vector copies.
-                var src = b + (p0 * ldb + j0 + c0)
-                var o = out
-                if w == nr {
-                    for _ in 0..<kc {
-                        vstore(vload(src), o); vstore(vload(src + 8), o + 8)
-                        o += nr; src += ldb
+            // Each panel in 16-column groups, written at offset g into the panel's rows.
+            var g = 0
+            while g < nr && c0 + g < cols {
+                let w = min(16, cols - c0 - g), o0 = out + g
+                if transB {
+                    let base = b + ((j0 + c0 + g) * ldb + p0)
+                    if w == 16 {
+                        packTransposed16(base, ldb: ldb, kc: kc, dst: o0, stride: nr)
+                    } else {
+                        // Zeros first as two vector stores (a scalar zero loop becomes a memset
+                        // call per p), then the columns that exist.
+                        for p in 0..<kc {
+                            let o = o0 + p * nr
+                            vstore(SIMD8<Float>(), o); vstore(SIMD8<Float>(), o + 8)
+                            for j in 0..<w { o[j] = base[j * ldb + p] }
+                        }
                     }
                 } else {
-                    for _ in 0..<kc {
-                        vstore(SIMD8<Float>(), o); vstore(SIMD8<Float>(), o + 8)
-                        for j in 0..<w { o[j] = src[j] }
-                        o += nr; src += ldb
+                    // Stored K×N: each p's 16 values are one contiguous run — two vector copies.
+                    var src = b + (p0 * ldb + j0 + c0 + g)
+                    var o = o0
+                    if w == 16 {
+                        for _ in 0..<kc {
+                            vstore(vload(src), o); vstore(vload(src + 8), o + 8)
+                            o += nr; src += ldb
+                        }
+                    } else {
+                        for _ in 0..<kc {
+                            vstore(SIMD8<Float>(), o); vstore(SIMD8<Float>(), o + 8)
+                            for j in 0..<w { o[j] = src[j] }
+                            o += nr; src += ldb
+                        }
                     }
                 }
+                g += 16
             }
             out += nr * kc
             c0 += nr
@@ -106,7 +113,8 @@ extension Gemm {
     /// gather: packing cycles per kernel cycle 0.22 vs 0.36 at 64×256×784 NT, and 2.3× less
     /// packing time at 8×384×384 NT, where packing B is most of the work.
     @inline(__always)
-    static func packTransposed16(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, dst: UnsafeMutablePointer<Float>) {
+    /// `stride`: floats between the panel's rows (16, or 64 for a group of a 64-wide panel).
+    static func packTransposed16(_ src: UnsafePointer<Float>, ldb: Int, kc: Int, dst: UnsafeMutablePointer<Float>, stride nr: Int = 16) {
         var p = 0
         while p + 8 <= kc {
             for half in 0..<2 {
@@ -121,7 +129,7 @@ extension Gemm {
             p += 8
         }
         while p < kc {
-            for j in 0..<nr { dst[p * nr + j] = src[j * ldb + p] }
+            for j in 0..<16 { dst[p * nr + j] = src[j * ldb + p] }
             p += 1
         }
     }

@@ -86,7 +86,7 @@ extension Conv2d {
         Gemm.run(compute.backend, m: 1, n: 1, k: 1, a: &a, lda: 1, b: &b, ldb: 1, c: &c, ldc: 1, threads: 1)
         let counter = nextChunk
         counter.value.store(0, ordering: .relaxed)
-        DispatchQueue.concurrentPerform(iterations: s.workers) { t in
+        ParallelChunks.forEach(s.workers) { t in
             while true {
                 let task = counter.value.wrappingAdd(1, ordering: .relaxed).oldValue
                 if task >= tasks { break }

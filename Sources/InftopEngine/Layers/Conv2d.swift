@@ -143,7 +143,7 @@ public final class Conv2d: Layer {
             buf.colChunk.pointee = -1
             if implicit {
                 for b in images {
-                    ConvGemm.multiply(packedA: pw.p, rows: O, image: xs.p + b * imageSize, g, out: ys.p + b * O * HW)
+                    ConvGemm.multiply(packedA: pw.p, rows: O, image: xs.p + b * imageSize, g, out: ys.p + b * O * HW, isa: compute.isa)
                 }
                 Self.addBias(bs.p, to: out, images: nb, channels: O, planeSize: HW)
                 return
@@ -156,11 +156,11 @@ public final class Conv2d: Layer {
             if nb == 1 {
                 // One image: the GEMM's [O, HW] result is already its NCHW block.
                 Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
-                         beta: 0, c: out, ldc: N, threads: s.inner)
+                         beta: 0, c: out, ldc: N, threads: s.inner, isa: compute.isa)
                 Self.addBias(bs.p, to: out, images: 1, channels: O, planeSize: HW)
             } else {
                 Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
-                         beta: 0, c: buf.yT, ldc: N, threads: s.inner)
+                         beta: 0, c: buf.yT, ldc: N, threads: s.inner, isa: compute.isa)
                 Self.unpermute(buf.yT, bias: bs.p, into: out, images: nb, channels: O, planeSize: HW, threads: s.inner)
             }
             buf.colChunk.pointee = training ? c : -1
@@ -222,14 +222,14 @@ public final class Conv2d: Layer {
                     for b in images {
                         let dYb = dys.p + b * O * HW, xb = xs.p + b * imageSize
                         Self.addRowSums(dYb, rows: O, cols: HW, into: db, threads: 1)
-                        ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW)
+                        ConvGemm.weightGradient(dY: dYb, rows: O, image: xb, g, dW: dW, isa: compute.isa)
                         if let fg = flipGeometry {
-                            ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize)
+                            ConvGemm.multiply(packedA: pw.p, rows: C, image: dYb, fg, out: dxs.p + b * imageSize, isa: compute.isa)
                         } else if wantDX {
                             // Padding past k − 1: dX through the lowered path, one image.
                             ConvGemm.lower(image: xb, g, col: buf.col)
                             Gemm.run(backend, transA: true, transB: false, m: K, n: HW, k: O, a: ws.p, lda: K,
-                                     b: dYb, ldb: HW, beta: 0, c: buf.col, ldc: HW, threads: 1)
+                                     b: dYb, ldb: HW, beta: 0, c: buf.col, ldc: HW, threads: 1, isa: compute.isa)
                             Im2col.col2im(buf.col, batch: 1, g, dX: dxs.p + b * imageSize, threads: 1)
                         }
                     }
@@ -254,11 +254,11 @@ public final class Conv2d: Layer {
                 Self.addRowSums(dYt, rows: O, cols: N, into: db, threads: s.inner)
                 // dW += dYᵗ · colᵀ
                 Gemm.run(backend, transA: false, transB: true, m: O, n: K, k: N, a: dYt, lda: N,
-                         b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner)
+                         b: buf.col, ldb: N, beta: 1, c: dW, ldc: K, threads: s.inner, isa: compute.isa)
                 if wantDX {
                     // dcol = Wᵀ · dYᵗ, written over col (no longer needed for this chunk).
                     Gemm.run(backend, transA: true, transB: false, m: K, n: N, k: O, a: ws.p, lda: K,
-                             b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner)
+                             b: dYt, ldb: N, beta: 0, c: buf.col, ldc: N, threads: s.inner, isa: compute.isa)
                     Im2col.col2im(buf.col, batch: nb, g, dX: dxs.p + b0 * imageSize, threads: s.inner)
                 }
             }

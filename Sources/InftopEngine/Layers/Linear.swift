@@ -59,7 +59,7 @@ public final class Linear: Layer {
         y.resize([batch, outFeatures])
         Gemm.run(compute.backend, transA: false, transB: true, m: batch, n: outFeatures, k: inFeatures,
                  a: x.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
-                 beta: 0, c: y.data, ldc: outFeatures, threads: compute.threads)
+                 beta: 0, c: y.data, ldc: outFeatures, threads: compute.threads, isa: compute.isa)
         Elementwise.addRowBias(y.data, bias: bias.value.data, rows: batch, cols: outFeatures)
         savedX = training ? x : nil
         return y
@@ -72,13 +72,13 @@ public final class Linear: Layer {
         // dW += dYᵀ · X
         Gemm.run(compute.backend, transA: true, transB: false, m: outFeatures, n: inFeatures, k: batch,
                  a: dY.data, lda: outFeatures, b: x.data, ldb: inFeatures,
-                 beta: 1, c: weight.grad.data, ldc: inFeatures, threads: compute.threads)
+                 beta: 1, c: weight.grad.data, ldc: inFeatures, threads: compute.threads, isa: compute.isa)
         Elementwise.addColumnSums(dY.data, rows: batch, cols: outFeatures, into: bias.grad.data)
         dX.resize([batch, inFeatures])
         if computesInputGradient {
             Gemm.run(compute.backend, transA: false, transB: false, m: batch, n: inFeatures, k: outFeatures,
                      a: dY.data, lda: outFeatures, b: weight.value.data, ldb: inFeatures,
-                     beta: 0, c: dX.data, ldc: inFeatures, threads: compute.threads)
+                     beta: 0, c: dX.data, ldc: inFeatures, threads: compute.threads, isa: compute.isa)
         } else {
             dX.fill(0)
         }

@@ -75,7 +75,7 @@ public final class DashboardApp {
         if !names.contains(wanted) { names.insert(wanted, at: 0) }
         var controller = DashboardController(config: DashboardConfig(
             modelNames: modelNames, themeNames: names, maxThreads: options.maxThreads,
-            builtFeatures: options.builtFeatures, colorEnabled: colorOn,
+            builtFeatures: options.builtFeatures, colorEnabled: colorOn, availableISAs: options.cpu.availableISAs,
             encoderName: options.encoderName, encoderUnavailable: options.encoderUnavailable))
         controller.selectTheme(names.firstIndex(of: wanted) ?? 0)
 
@@ -112,7 +112,7 @@ public final class DashboardApp {
                     snapshot: latest, knobs: knobs.values, state: controller.state,
                     styles: StyleSheet(monochrome: !colorOn || monochromeTheme), status: controller.status(at: t),
                     uiCPUFraction: uiCPUFraction, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
-                    maxThreads: options.maxThreads, builtFeatures: options.builtFeatures)
+                    maxThreads: options.maxThreads, builtFeatures: options.builtFeatures, cpu: options.cpu)
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
                 if !result.tooSmall {   // keep the table position through a too-small moment
                     controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)

@@ -1,4 +1,5 @@
 import Foundation
+import InftopWorkloads
 
 /// How the dashboard runs (the CLI fills this from its flags).
 public struct DashboardOptions: Sendable {
@@ -21,14 +22,17 @@ public struct DashboardOptions: Sendable {
     /// The text encoder `v` serves (its name), or nil with `encoderUnavailable` saying why.
     public var encoderName: String?
     public var encoderUnavailable: String?
+    /// The CPU: its model for the header, its ISA tiers for `I`.
+    public var cpu: HostCPU
 
     public init(intervalMs: Int = 100, theme: String? = nil, noColor: Bool = false,
                 maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 builtFeatures: Set<DashboardFeature> = [], themeDirectories: [String]? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment, maxColorDepth: ColorDepth? = nil) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, maxColorDepth: ColorDepth? = nil,
+                cpu: HostCPU = .current) {
         self.intervalMs = intervalMs; self.theme = theme; self.noColor = noColor; self.maxThreads = maxThreads
         self.builtFeatures = builtFeatures; self.themeDirectories = themeDirectories; self.environment = environment
-        self.maxColorDepth = maxColorDepth
+        self.maxColorDepth = maxColorDepth; self.cpu = cpu
     }
 
     /// True when colour is off: `--no-color`, or NO_COLOR set to anything but "".

@@ -1,3 +1,4 @@
+import InftopTelemetry
 import InftopWorkloads
 
 /// What the controller is told about the world it runs in.
@@ -14,15 +15,18 @@ public struct DashboardConfig: Sendable {
     public var colorEnabled: Bool
     /// How long a status message stays, seconds.
     public var statusSeconds: Double
+    /// The kernel ISA tiers this CPU runs, narrowest first: `I` cycles them (`HostCPU`).
+    public var availableISAs: [KernelISA]
     /// The text encoder `v` serves, or nil with `encoderUnavailable` saying why.
     public var encoderName: String?
     public var encoderUnavailable: String?
 
     public init(modelNames: [String] = ["mlp"], themeNames: [String] = ["default"], maxThreads: Int = 1,
                 builtFeatures: Set<DashboardFeature> = [], colorEnabled: Bool = true, statusSeconds: Double = 4,
-                encoderName: String? = nil, encoderUnavailable: String? = nil) {
+                availableISAs: [KernelISA] = [.avx2], encoderName: String? = nil, encoderUnavailable: String? = nil) {
         self.modelNames = modelNames; self.themeNames = themeNames; self.maxThreads = max(1, maxThreads)
         self.builtFeatures = builtFeatures; self.colorEnabled = colorEnabled; self.statusSeconds = statusSeconds
+        self.availableISAs = availableISAs.isEmpty ? [.avx2] : availableISAs
         self.encoderName = encoderName; self.encoderUnavailable = encoderUnavailable
     }
 }
@@ -124,6 +128,16 @@ public struct DashboardController: Sendable {
         case .backend:
             knobs.backend = knobs.backend.next
             setStatus("kernel backend → \(knobs.backend.rawValue) (next step)", now: now)
+        case .isa:
+            let tiers = config.availableISAs
+            guard tiers.count > 1 else {
+                setStatus("kernel ISA: this CPU runs only \(tiers[0].rawValue)", now: now)
+                return
+            }
+            // auto means the widest tier, so the first press goes to the next one down the cycle.
+            let current = knobs.isa == .auto ? tiers[tiers.count - 1] : knobs.isa
+            knobs.isa = tiers[((tiers.firstIndex(of: current) ?? 0) + 1) % tiers.count]
+            setStatus("kernel ISA → \(knobs.isa.rawValue) (next step; simd backend and its kernels)", now: now)
         case .cache:
             guard built(.responseCache, key: key, now: now) else { return }
             knobs.responseCache.toggle()

@@ -2,7 +2,7 @@
 public enum Command: String, CaseIterable, Sendable {
     case quit, help
     case batchUp, batchDown, batchPrompt
-    case precision, pruning, threads, backend, cache, distillation
+    case precision, pruning, threads, backend, isa, cache, distillation
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
@@ -72,6 +72,7 @@ public enum KeyMap {
         case .char("p"): return .pruning
         case .char("t"): return .threads
         case .char("k"): return .backend
+        case .char("I"): return .isa
         case .char("c"): return .cache
         case .char("d"): return .distillation
         case .char(" "): return .pause
@@ -110,6 +111,7 @@ public enum KeyMap {
         HelpEntry("p", "pruning: off → 50% → 75% → 90%", .pruning, feature: .pruning),
         HelpEntry("t", "threads: 1 → … → cores", .threads),
         HelpEntry("k", "kernel backend: blas → simd → reference", .backend),
+        HelpEntry("I", "kernel ISA: avx2 ↔ avx512 (the tiers this CPU has)", .isa),
         HelpEntry("c", "response cache on/off", .cache, feature: .responseCache),
         HelpEntry("d", "distillation (train a student) on/off", .distillation, feature: .distillation),
         HelpEntry("space", "pause/resume the focused workload", .pause),
@@ -131,7 +133,7 @@ public enum KeyMap {
     /// Footer hints, most useful first; the footer shows as many as fit.
     public static let footerHints: [(key: String, label: String)] = [
         ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("space", "pause"),
-        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("m", "model"), ("v", "served"),
+        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
     ]
 }

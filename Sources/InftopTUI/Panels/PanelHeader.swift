@@ -48,7 +48,8 @@ enum HeaderPanel {
         var first = true
         for piece in ["up \(Format.duration(snap.uptimeSeconds))",
                       ctx.refreshHz.map { "\(Format.compact($0)) Hz" },
-                      ctx.uiCPUFraction.map { "ui \(Format.percent($0, decimals: 1))" }].compactMap({ $0 }) {
+                      ctx.uiCPUFraction.map { "ui \(Format.percent($0, decimals: 1))" },
+                      ctx.cpu.flatMap { $0.model.isEmpty ? nil : $0.model }].compactMap({ $0 }) {
             guard w.writeIfFits((first ? sep : " · ") + piece, st.label, into: &canvas) else { break }
             first = false
         }
@@ -72,6 +73,7 @@ enum HeaderPanel {
             if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning)) }
             field("threads ", ctx.maxThreads.map { "\(kv.threads)/\($0)" } ?? "\(kv.threads)")
             field("backend ", kv.backend.rawValue)
+            field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
             if kv.responseCache { field("cache ", "on") }
             if kv.distillation { field("distill ", "on") }
         } else {

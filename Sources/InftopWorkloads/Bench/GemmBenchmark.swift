@@ -17,11 +17,25 @@ public struct GemmShape: Sendable, Equatable, Codable, CustomStringConvertible {
     public var description: String { "\(m)x\(n)x\(k)" }
 }
 
-/// Median speed of one (shape, layout, backend, threads) measurement.
+/// One implementation to time: a backend and, for simd, the ISA tier of its register tile
+/// (reference and blas ignore the tier; blas is Debian's OpenBLAS with whatever kernel
+/// `OPENBLAS_CORETYPE` selects).
+public struct GemmVariant: Sendable, Equatable, Hashable, Codable {
+    public var backend: KernelBackend
+    /// Resolved (never `.auto`).
+    public var isa: KernelISA
+    public init(_ backend: KernelBackend, isa: KernelISA) { self.backend = backend; self.isa = isa }
+    /// `simd/avx512`, `blas`, `reference`: the column name of `bench --gemm`.
+    public var label: String { backend == .simd ? "simd/\(isa.rawValue)" : backend.rawValue }
+}
+
+/// Median speed of one (shape, layout, backend, isa, threads) measurement.
 public struct GemmBenchResult: Sendable, Codable {
     public var shape: GemmShape
     public var layout: GemmLayout
     public var backend: KernelBackend
+    /// The simd tier's ISA (for reference/blas: the ISA the process ran with, which they ignore).
+    public var isa: KernelISA
     public var threads: Int
     /// 2·m·n·k / median seconds per call, in 10⁹ FLOP/s.
     public var gflops: Double
@@ -29,12 +43,18 @@ public struct GemmBenchResult: Sendable, Codable {
     public var seconds: Double
     /// Calls timed (after warm-up).
     public var calls: Int
+    /// One thread only: 2·m·n·k / median of the calling thread's CPU time per call — the speed
+    /// while the thread actually ran, so time other processes took the core away is not counted
+    /// (on a shared machine the ratio to `FMAPeak.cpuGflops` is what stays meaningful). nil for
+    /// threads > 1 (work on other threads is not in this thread's CPU time).
+    public var cpuGflops: Double? = nil
 
     /// One JSON object on one line, keys in a fixed order:
-    /// `{"m":…,"n":…,"k":…,"backend":"simd","threads":1,"gflops":…,"layout":"nn","seconds":…,"calls":…}`.
+    /// `{"m":…,"n":…,"k":…,"backend":"simd","threads":1,"gflops":…,"layout":"nn","seconds":…,"calls":…,"isa":"avx512"}`.
     public var jsonLine: String {
         "{\"m\":\(shape.m),\"n\":\(shape.n),\"k\":\(shape.k),\"backend\":\"\(backend.rawValue)\",\"threads\":\(threads),"
-            + "\"gflops\":\(rounded(gflops, 3)),\"layout\":\"\(layout.rawValue)\",\"seconds\":\(seconds),\"calls\":\(calls)}"
+            + "\"gflops\":\(rounded(gflops, 3)),\"layout\":\"\(layout.rawValue)\",\"seconds\":\(seconds),\"calls\":\(calls),"
+            + "\"isa\":\"\(isa.rawValue)\"" + (cpuGflops.map { ",\"cpu_gflops\":\(rounded($0, 3))" } ?? "") + "}"
     }
 
     private func rounded(_ x: Double, _ digits: Int) -> Double {
@@ -48,14 +68,23 @@ public struct GemmBenchResult: Sendable, Codable {
 public enum GemmBenchmark {
     /// Times one backend; see `compare`.
     public static func run(
-        _ shape: GemmShape, layout: GemmLayout = .nn, backend: KernelBackend, threads: Int,
-        minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
+        _ shape: GemmShape, layout: GemmLayout = .nn, backend: KernelBackend, isa: KernelISA = CPUFeatures.host.bestISA,
+        threads: Int, minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> GemmBenchResult {
-        compare(shape, layout: layout, backends: [backend], threads: threads,
+        compare(shape, layout: layout, variants: [GemmVariant(backend, isa: isa)], threads: threads,
                 minSeconds: minSeconds, minSamples: minSamples, maxSeconds: maxSeconds, warmupSeconds: warmupSeconds)[0]
     }
 
-    /// Times several backends side by side on the same operands. Each backend is warmed up for
+    /// `compare` of several backends at one ISA.
+    public static func compare(
+        _ shape: GemmShape, layout: GemmLayout = .nn, backends: [KernelBackend], isa: KernelISA = CPUFeatures.host.bestISA,
+        threads: Int, minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
+    ) -> [GemmBenchResult] {
+        compare(shape, layout: layout, variants: backends.map { GemmVariant($0, isa: isa) }, threads: threads,
+                minSeconds: minSeconds, minSamples: minSamples, maxSeconds: maxSeconds, warmupSeconds: warmupSeconds)
+    }
+
+    /// Times several variants (backend × ISA tier) side by side on the same operands. Each backend is warmed up for
     /// `warmupSeconds` (at least one call; the first sizes its batches: enough calls to last
     /// ≥ 1 ms, so the clock's ~41 ns does not distort tiny shapes). Then rounds run one batch of every backend in
     /// turn — interleaved, so a burst of load from other processes hits all of them alike —
@@ -67,7 +96,7 @@ public enum GemmBenchmark {
     /// the library's own (`GemmThreading.library`): "blas, 2 threads" is OpenBLAS's threading, as
     /// numpy uses it, not our split of single-threaded calls.
     public static func compare(
-        _ shape: GemmShape, layout: GemmLayout = .nn, backends: [KernelBackend], threads: Int,
+        _ shape: GemmShape, layout: GemmLayout = .nn, variants backends: [GemmVariant], threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> [GemmBenchResult] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
@@ -77,10 +106,10 @@ public enum GemmBenchmark {
         fill(a, seed: 1); fill(b, seed: 2); c.fill(0)
         let lda = layout.transA ? m : k
         let ldb = layout.transB ? k : n
-        func call(_ backend: KernelBackend) {
-            Gemm.run(backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
+        func call(_ v: GemmVariant) {
+            Gemm.run(v.backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
                      a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads,
-                     threading: .library)
+                     threading: .library, isa: v.isa)
         }
         let perBatch = backends.map { backend -> Int in
             let t0 = monotonicNanos()
@@ -95,15 +124,17 @@ public enum GemmBenchmark {
         }
         var samples = backends.map { _ in [Double]() }
         var spent = backends.map { _ in 0.0 }
+        var cpuSamples = backends.map { _ in [Double]() }
         let start = monotonicNanos()
         func enough(_ i: Int) -> Bool { samples[i].count >= minSamples && spent[i] >= minSeconds }
         while true {
             // A backend that has enough samples drops out of the rounds, so a slow one (the
             // reference) does not keep the fast ones waiting, nor they it.
             for (i, backend) in backends.enumerated() where !enough(i) {
-                let s = monotonicNanos()
+                let s = monotonicNanos(), cpu0 = threadCPUNanos()
                 for _ in 0..<perBatch[i] { call(backend) }
                 let seconds = Double(monotonicNanos() - s) * 1e-9
+                cpuSamples[i].append(Double(threadCPUNanos() - cpu0) * 1e-9 / Double(perBatch[i]))
                 samples[i].append(seconds / Double(perBatch[i]))
                 spent[i] += seconds
             }
@@ -111,10 +142,12 @@ public enum GemmBenchmark {
             if backends.indices.allSatisfy(enough) || total >= maxSeconds * Double(backends.count) { break }
         }
         return backends.enumerated().map { i, backend in
-            let median = median(samples[i])
-            return GemmBenchResult(shape: shape, layout: layout, backend: backend, threads: threads,
-                                   gflops: Gemm.flops(m: m, n: n, k: k) / median / 1e9, seconds: median,
-                                   calls: samples[i].count * perBatch[i])
+            let median = median(samples[i]), cpuMedian = Self.median(cpuSamples[i])
+            let flops = Gemm.flops(m: m, n: n, k: k)
+            return GemmBenchResult(shape: shape, layout: layout, backend: backend.backend, isa: backend.isa, threads: threads,
+                                   gflops: flops / median / 1e9, seconds: median,
+                                   calls: samples[i].count * perBatch[i],
+                                   cpuGflops: threads == 1 && cpuMedian > 0 ? flops / cpuMedian / 1e9 : nil)
         }
     }
 

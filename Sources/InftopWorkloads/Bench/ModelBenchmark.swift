@@ -9,6 +9,8 @@ public struct ModelBenchResult: Sendable, Equatable {
     public var seq: Int
     public var threads: Int
     public var backend: String
+    /// Kernel ISA tier the run used (`Compute.isa`).
+    public var isa: String
     public var p50Ms: Double
     public var p90Ms: Double
     public var p99Ms: Double
@@ -25,7 +27,7 @@ public struct ModelBenchResult: Sendable, Equatable {
         func r(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
         return "{\"model\":\(JSONText.quote(model)),\"batch\":\(batch),\"seq\":\(seq),\"threads\":\(threads),\"backend\":\(JSONText.quote(backend)),"
             + "\"p50_ms\":\(r(p50Ms, 3)),\"p90_ms\":\(r(p90Ms, 3)),\"p99_ms\":\(r(p99Ms, 3)),\"sentences_per_sec\":\(r(sentencesPerSec)),"
-            + "\"gflops\":\(r(gflops)),\"peak_rss_mb\":\(r(peakRssMB, 1)),\"runs\":\(runs)}"
+            + "\"gflops\":\(r(gflops)),\"peak_rss_mb\":\(r(peakRssMB, 1)),\"runs\":\(runs),\"isa\":\(JSONText.quote(isa))}"
     }
 }
 
@@ -121,7 +123,7 @@ public final class ModelBenchmark {
             func pct(_ p: Double) -> Double { times[min(times.count - 1, max(0, Int((p / 100 * Double(times.count)).rounded(.up)) - 1))] }
             let p50 = pct(50)
             let r = ModelBenchResult(
-                model: modelName, batch: b, seq: seq, threads: compute.threads, backend: compute.backend.rawValue,
+                model: modelName, batch: b, seq: seq, threads: compute.threads, backend: compute.backend.rawValue, isa: compute.isa.rawValue,
                 p50Ms: p50, p90Ms: pct(90), p99Ms: pct(99), sentencesPerSec: Double(b) / (p50 / 1e3),
                 gflops: encoder.config.flops(batch: b, seq: seq) / (p50 / 1e3) / 1e9,
                 peakRssMB: Double(ProcessMemory.shared.peakResidentBytes()) / 1_048_576, runs: times.count)

@@ -8,6 +8,8 @@ public struct TelemetryOverheadResult: Sendable {
     public var model: String
     public var batch: Int
     public var threads: Int
+    /// Kernel ISA tier both runs used.
+    public var isa: KernelISA
     /// Median training samples/s over the rounds, telemetry off and on.
     public var samplesPerSecondOff: Double
     public var samplesPerSecondOn: Double
@@ -20,8 +22,8 @@ public struct TelemetryOverheadResult: Sendable {
     public var rounds: Int
 
     public var jsonLine: String {
-        String(format: #"{"bench":"telemetry_overhead","model":"%@","batch":%d,"threads":%d,"samples_per_sec_off":%.1f,"samples_per_sec_on":%.1f,"slowdown":%.4f,"span_sum_over_wall":%.4f,"profiler_overhead":%.4f,"rounds":%d}"#,
-               model, batch, threads, samplesPerSecondOff, samplesPerSecondOn, slowdown, spanSumOverWall, profilerOverhead, rounds)
+        String(format: #"{"bench":"telemetry_overhead","model":"%@","batch":%d,"threads":%d,"samples_per_sec_off":%.1f,"samples_per_sec_on":%.1f,"slowdown":%.4f,"span_sum_over_wall":%.4f,"profiler_overhead":%.4f,"rounds":%d,"isa":"%@"}"#,
+               model, batch, threads, samplesPerSecondOff, samplesPerSecondOn, slowdown, spanSumOverWall, profilerOverhead, rounds, isa.rawValue)
     }
 }
 
@@ -29,7 +31,7 @@ public enum TelemetryOverheadBenchmark {
     /// Trains `model` for `rounds` × 2 short runs (`stepsPerRun` steps each, one epoch over a prefix
     /// of the training set), alternating telemetry off and on, and compares median throughput.
     /// - Throws: `EngineError` for a bad model or data.
-    public static func run(model: String, batch: Int, threads: Int, backend: KernelBackend,
+    public static func run(model: String, batch: Int, threads: Int, backend: KernelBackend, isa: KernelISA = HostCPU.current.bestISA,
                            train: ImageDataset, test: ImageDataset, stepsPerRun: Int = 300, rounds: Int = 5) throws -> TelemetryOverheadResult {
         let subset = train.prefix(min(train.count, batch * stepsPerRun))
         let smallTest = test.prefix(min(test.count, 1000))
@@ -38,7 +40,7 @@ public enum TelemetryOverheadBenchmark {
         for _ in 0..<rounds {
             for telemetry in [false, true] {
                 let config = TrainingConfig(model: model, epochs: 1, seed: 0, telemetry: telemetry)
-                let knobs = Knobs(KnobValues(batchSize: batch, threads: threads, backend: backend, model: model))
+                let knobs = Knobs(KnobValues(batchSize: batch, threads: threads, backend: backend, model: model, isa: isa))
                 let loop = try TrainingLoop(config: config, train: subset, test: smallTest, knobs: knobs)
                 let report = loop.run()
                 if let e = report.error { throw e }
@@ -58,7 +60,7 @@ public enum TelemetryOverheadBenchmark {
             }
         }
         func median(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.sorted()[v.count / 2] }
-        return TelemetryOverheadResult(model: model, batch: batch, threads: threads,
+        return TelemetryOverheadResult(model: model, batch: batch, threads: threads, isa: HostCPU.current.runnable(isa),
                                        samplesPerSecondOff: median(off), samplesPerSecondOn: median(on),
                                        spanSumOverWall: median(ratio), profilerOverhead: median(overhead), rounds: rounds)
     }

@@ -8,9 +8,10 @@ extension BenchCommand {
     /// or JSON lines.
     func runGemm(shapesText: String) throws {
         let shapes: [GemmShape], backends: [KernelBackend], threadCounts: [Int], layouts: [GemmLayout]
+        let (fp32List, int8) = BenchInput.splittingInt8(backend)
         do {
             shapes = try BenchInput.shapes(shapesText)
-            backends = try BenchInput.backends(backend)
+            backends = fp32List.isEmpty ? [] : try BenchInput.backends(fp32List)
             threadCounts = try BenchInput.threads(threads)
             layouts = try BenchInput.layouts(layout)
         } catch let error as BenchInputError {
@@ -20,21 +21,24 @@ extension BenchCommand {
         if !json {
             var header = pad("shape MxNxK", 18) + pad("layout", 7) + pad("threads", 8)
             for b in backends { header += pad(b.rawValue, 12, right: true) }
+            if int8 { header += pad("int8", 12, right: true) }
             if showRatio { header += pad("simd/blas", 11, right: true) }
             print(header)
-            print(pad("", 33) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
+            print(pad("", 33) + backends.map { _ in pad("GFLOP/s", 12, right: true) }.joined() + (int8 ? pad("GOP/s", 12, right: true) : ""))
         }
         for shape in shapes {
             for layout in layouts {
                 for t in threadCounts {
                     var row: [KernelBackend: Double] = [:]
-                    for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, threads: t) {
-                        row[r.backend] = r.gflops
+                    var int8Rate = 0.0
+                    for r in GemmBenchmark.compare(shape, layout: layout, backends: backends, int8: int8, threads: t) {
+                        if r.precision == .int8 { int8Rate = r.gflops } else { row[r.backend] = r.gflops }
                         if json { print(r.jsonLine) }
                     }
                     guard !json else { continue }
                     var line = pad(shape.description, 18) + pad(layout.rawValue, 7) + pad(String(t), 8)
                     for b in backends { line += pad(fixed(row[b] ?? 0, 2), 12, right: true) }
+                    if int8 { line += pad(fixed(int8Rate, 2), 12, right: true) }
                     if showRatio, let s = row[.simd], let bl = row[.blas], bl > 0 { line += pad(fixed(s / bl, 3), 11, right: true) }
                     print(line)
                 }

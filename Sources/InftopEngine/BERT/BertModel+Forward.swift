@@ -24,6 +24,7 @@ extension BertModel {
         x.resize([M, H]); qkv.resize([3 * H, M]); ctx.resize([H, M]); proj.resize([M, H]); ffn.resize([M, F]); pooled.resize([B, H])
         let X = x.data, QKV = qkv.data, CTX = ctx.data, P = proj.data, FFN = ffn.data
         let T = compute.threads, backend = compute.backend
+        let q8 = compute.precision == .int8 ? int8.layers(of: self) : nil
 
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
@@ -38,24 +39,40 @@ extension BertModel {
                 let s = 1 + 8 * i
                 // QKVᵀ [3H, M] = Wqkv · Xᵀ: feature-major, so each head's Q, K, V rows are contiguous
                 // over tokens and attention needs no transposition.
-                gemm(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
+                if let q = q8?[i] {
+                    Int8Gemm.run(compute, m: M, k: H, x: X, ldx: H, weights: q.qkv, y: QKV, ldy: M, transY: true)
+                } else {
+                    gemm(backend, transB: true, m: 3 * H, n: M, k: H, a: L.wqkv.pointer, lda: H, b: X, ldb: H,
                          c: QKV, ldc: M, threads: T)
+                }
                 lap(s)
                 BertKernels.attention(qkvT: QKV, bias: L.bqkv.pointer, mask: mask, contextT: CTX, batch: B, seq: S,
                                       heads: c.heads, headSize: c.headSize, scratch: scratch, threads: T)
                 lap(s + 1)
                 // [M, H] = (contextᵀ)ᵀ · Woᵀ.
-                gemm(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
+                if let q = q8?[i] {
+                    Int8Gemm.run(compute, m: M, k: H, x: CTX, ldx: M, transX: true, weights: q.out, y: P, ldy: H)
+                } else {
+                    gemm(backend, transA: true, transB: true, m: M, n: H, k: H, a: CTX, lda: M, b: L.wo.pointer, ldb: H,
                          c: P, ldc: H, threads: T)
+                }
                 lap(s + 2)
                 BertKernels.biasResidualLayerNorm(P, bias: L.bo.pointer, residual: X, gamma: L.ln1g.pointer, beta: L.ln1b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)
                 lap(s + 3)
-                gemm(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T)
+                if let q = q8?[i] {
+                    Int8Gemm.run(compute, m: M, k: H, x: X, ldx: H, weights: q.up, y: FFN, ldy: F)
+                } else {
+                    gemm(backend, transB: true, m: M, n: F, k: H, a: X, lda: H, b: L.w1.pointer, ldb: H, c: FFN, ldc: F, threads: T)
+                }
                 lap(s + 4)
                 BertKernels.biasActivation(FFN, bias: L.b1.pointer, rows: M, cols: F, activation: c.activation, threads: T)
                 lap(s + 5)
-                gemm(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T)
+                if let q = q8?[i] {
+                    Int8Gemm.run(compute, m: M, k: F, x: FFN, ldx: F, weights: q.down, y: P, ldy: H)
+                } else {
+                    gemm(backend, transB: true, m: M, n: H, k: F, a: FFN, lda: F, b: L.w2.pointer, ldb: F, c: P, ldc: H, threads: T)
+                }
                 lap(s + 6)
                 BertKernels.biasResidualLayerNorm(P, bias: L.b2.pointer, residual: X, gamma: L.ln2g.pointer, beta: L.ln2b.pointer,
                                                   rows: M, cols: H, eps: c.layerNormEps, threads: T)

@@ -99,6 +99,8 @@ public final class BertModel: @unchecked Sendable {
     /// [B, H] sentence embeddings.
     let pooled = Tensor([0], name: "bert.pooled")
     let scratch = AttentionScratch()
+    /// The projections' int8 forms for `precision == .int8` (Quant/BertInt8Weights.swift).
+    let int8 = BertInt8Weights()
     /// Sequential site ids, used when `embed` gets spans without sites.
     let defaultSites: BertSites
 

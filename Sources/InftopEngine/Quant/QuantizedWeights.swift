@@ -29,7 +29,10 @@ public final class QuantizedWeights: @unchecked Sendable {
     let colsums: UnsafeMutablePointer<Int32>
 
     /// Bytes held: the packed int8 weights plus the scales and column sums.
-    public var bytes: Int { panels * kp * 16 + panels * 16 * 8 }
+    public var bytes: Int { Self.bytes(n: n, k: k) }
+
+    /// Bytes of the int8 form of an `[n, k]` weight (packed codes, scales, column sums).
+    public static func bytes(n: Int, k: Int) -> Int { (n + 15) / 16 * (((k + 3) / 4 * 4) * 16 + 16 * 8) }
 
     /// Quantizes `w` (row j at `w + j·ldw`, k values; `ldw` defaults to k).
     public init(_ w: UnsafePointer<Float>, n: Int, k: Int, ldw: Int? = nil) {

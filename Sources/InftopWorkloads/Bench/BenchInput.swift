@@ -43,6 +43,25 @@ public enum BenchInput {
         })
     }
 
+    /// `"simd,blas,int8"` → the fp32 backend list without `int8`, and whether `int8` was in it
+    /// (the int8 GEMM row of `bench --gemm`, GemmBenchmark+Int8.swift).
+    public static func splittingInt8(_ text: String) -> (fp32: String, int8: Bool) {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let isInt8 = { (s: String) in s.filter { $0 != " " }.lowercased() == "int8" }
+        return (items.filter { !isInt8($0) }.joined(separator: ","), items.contains(where: isInt8))
+    }
+
+    /// `"fp32,int8"` → precisions, in the order given, duplicates dropped.
+    public static func precisions(_ text: String, option: String = "--precision") throws -> [Precision] {
+        let names = Precision.allCases.map(\.rawValue).joined(separator: ", ")
+        return unique(try items(text, option: option).map { item in
+            guard let p = Precision(rawValue: item.lowercased()) else {
+                throw BenchInputError("\(option): unknown precision '\(item)' (known: \(names))")
+            }
+            return p
+        })
+    }
+
     /// `"1,2"` → thread counts in 1…`maxThreads`.
     public static func threads(_ text: String, option: String = "--threads") throws -> [Int] {
         unique(try items(text, option: option).map { item in

@@ -34,12 +34,16 @@ public enum BenchInput {
 
     /// `"reference,simd,blas"` → backends, in the order given, duplicates dropped.
     public static func backends(_ text: String, option: String = "--backend") throws -> [KernelBackend] {
-        let names = KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")
+        try names(text, option: option, kind: "backend")
+    }
+
+    /// Items of a comma list that each name a case of `T` (lowercased), in order, duplicates dropped.
+    static func names<T: CaseIterable & RawRepresentable & Equatable>(_ text: String, option: String, kind: String) throws -> [T]
+    where T.RawValue == String {
+        let known = T.allCases.map(\.rawValue).joined(separator: ", ")
         return unique(try items(text, option: option).map { item in
-            guard let b = KernelBackend(rawValue: item.lowercased()) else {
-                throw BenchInputError("\(option): unknown backend '\(item)' (known: \(names))")
-            }
-            return b
+            guard let v = T(rawValue: item.lowercased()) else { throw BenchInputError("\(option): unknown \(kind) '\(item)' (known: \(known))") }
+            return v
         })
     }
 
@@ -53,13 +57,7 @@ public enum BenchInput {
 
     /// `"fp32,int8"` → precisions, in the order given, duplicates dropped.
     public static func precisions(_ text: String, option: String = "--precision") throws -> [Precision] {
-        let names = Precision.allCases.map(\.rawValue).joined(separator: ", ")
-        return unique(try items(text, option: option).map { item in
-            guard let p = Precision(rawValue: item.lowercased()) else {
-                throw BenchInputError("\(option): unknown precision '\(item)' (known: \(names))")
-            }
-            return p
-        })
+        try names(text, option: option, kind: "precision")
     }
 
     /// `"1,2"` → thread counts in 1…`maxThreads`.

@@ -41,6 +41,15 @@ final class Int8ModelTests: XCTestCase {
         for i in 0..<6 { XCTAssertEqual(forward(model, x, i % 2 == 0 ? c8 : c32), i % 2 == 0 ? int8 : fp32, "call \(i)") }
     }
 
+    func testPrepareInt8BuildsEveryLayer() throws {
+        let model = try ModelZoo.make(name: "cnn", seed: 4)
+        XCTAssertEqual(model.int8WeightBytes, 0)
+        model.prepareInt8()
+        // conv1 [32, 25], conv2 [64, 800], fc1 [128, 3136], fc2 [10, 128]
+        let expected = [(32, 25), (64, 800), (128, 3136), (10, 128)].reduce(0) { $0 + QuantizedWeights.bytes(n: $1.0, k: $1.1) }
+        XCTAssertEqual(model.int8WeightBytes, expected)
+    }
+
     func testInt8FollowsCopiedWeights() throws {
         let served = try ModelZoo.make(name: "cnn", seed: 1), trained = try ModelZoo.make(name: "cnn", seed: 2)
         let x = input(served, batch: 2)

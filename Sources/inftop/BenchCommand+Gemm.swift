@@ -8,9 +8,10 @@ extension BenchCommand {
     /// or JSON lines.
     func runGemm(shapesText: String) throws {
         let shapes: [GemmShape], backends: [KernelBackend], threadCounts: [Int], layouts: [GemmLayout]
+        let (fp32List, int8) = BenchInput.splittingInt8(backend)
         do {
             shapes = try BenchInput.shapes(shapesText)
-            backends = try BenchInput.backends(backend)
+            backends = fp32List.isEmpty ? [] : try BenchInput.backends(fp32List)
             threadCounts = try BenchInput.threads(threads)
             layouts = try BenchInput.layouts(layout)
         } catch let error as BenchInputError {
@@ -30,11 +31,12 @@ extension BenchCommand {
         if !json {
             var header = pad("shape MxNxK", 18) + pad("layout", 7) + pad("threads", 8)
             for v in variants { header += pad(v.label, 12, right: true) }
+            if int8 { header += pad("int8", 12, right: true) }
             if showRatio { header += pad("simd/blas", 11, right: true) }
             if tierRatio { header += pad("512/avx2", 10, right: true) }
             header += pad("peak", 8, right: true) + pad("% peak", 8, right: true)
             print(header)
-            print(pad("", 33) + variants.map { _ in pad("GFLOP/s", 12, right: true) }.joined())
+            print(pad("", 33) + variants.map { _ in pad("GFLOP/s", 12, right: true) }.joined() + (int8 ? pad("GOP/s", 12, right: true) : ""))
         }
         for shape in shapes {
             for layout in layouts {
@@ -42,7 +44,9 @@ extension BenchCommand {
                     let peak = FMAPeak.measure(peakISA, seconds: 0.15, rounds: 3)
                     if json { print(peak.jsonLine) }
                     var row: [GemmVariant: Double] = [:], cpuRow: [GemmVariant: Double] = [:]
-                    for r in GemmBenchmark.compare(shape, layout: layout, variants: variants, threads: t) {
+                    var int8Rate = 0.0
+                    for r in GemmBenchmark.compare(shape, layout: layout, variants: variants, int8: int8, threads: t) {
+                        if r.precision == .int8 { int8Rate = r.gflops; if json { print(r.jsonLine) }; continue }
                         row[GemmVariant(r.backend, isa: r.isa)] = r.gflops
                         cpuRow[GemmVariant(r.backend, isa: r.isa)] = r.cpuGflops
                         if json { print(r.jsonLine) }
@@ -50,6 +54,7 @@ extension BenchCommand {
                     guard !json else { continue }
                     var line = pad(shape.description, 18) + pad(layout.rawValue, 7) + pad(String(t), 8)
                     for v in variants { line += pad(fixed(row[v] ?? 0, 2), 12, right: true) }
+                    if int8 { line += pad(fixed(int8Rate, 2), 12, right: true) }
                     let best = simds.last.flatMap { row[$0] }
                     if showRatio, let s = best, let bl = row[GemmVariant(.blas, isa: isas[0])], bl > 0 { line += pad(fixed(s / bl, 3), 11, right: true) }
                     if tierRatio, let w = row[GemmVariant(.simd, isa: .avx512)], let n = row[GemmVariant(.simd, isa: .avx2)], n > 0 {

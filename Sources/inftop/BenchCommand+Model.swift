@@ -11,7 +11,8 @@ import Glibc
 /// size (ModelBenchmark). `model` nil = the installed all-MiniLM-L6-v2. With `json`, one JSON
 /// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
 /// stderr and exit 2, as the other bench modes.
-func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA, json: Bool) throws {
+func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA, precisions: [Precision] = [.fp32],
+                   json: Bool) throws {
     guard let gemm = KernelBackend(rawValue: backend) else {
         try BenchCommand.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
@@ -31,15 +32,17 @@ func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backe
     if !json {
         let c = bench.encoder.config
         print("model \(bench.modelName): \(c.layers) layers, hidden \(c.hiddenSize); seq \(seq), \(threads) thread(s), \(backend), isa \(isa.rawValue) (\(CPUFeatures.host.model))")
-        print(" batch     p50 ms     p90 ms     p99 ms   sent/s  GFLOP/s  peak RSS MB  runs")
+        print("precision batch     p50 ms     p90 ms     p99 ms   sent/s  GFLOP/s  peak RSS MB  runs")
     }
-    _ = try bench.run(batches: batches, seq: seq, compute: Compute(backend: gemm, threads: threads, isa: isa)) { r in
-        if json {
-            print(r.jsonLine)
-        } else {
-            print(String(format: "%6d %10.2f %10.2f %10.2f %8.1f %8.1f %12.1f %5d", r.batch, r.p50Ms, r.p90Ms, r.p99Ms,
-                         r.sentencesPerSec, r.gflops, r.peakRssMB, r.runs))
+    for precision in precisions {
+        _ = try bench.run(batches: batches, seq: seq, compute: Compute(backend: gemm, threads: threads, isa: isa, precision: precision)) { r in
+            if json {
+                print(r.jsonLine)
+            } else {
+                print(String(format: "%9@ %5d %10.2f %10.2f %10.2f %8.1f %8.1f %12.1f %5d", r.precision, r.batch, r.p50Ms, r.p90Ms, r.p99Ms,
+                             r.sentencesPerSec, r.gflops, r.peakRssMB, r.runs))
+            }
+            fflush(nil)  // flush stdout (fflush(nil) flushes all streams; `stdout` is not concurrency-safe in Swift 6)
         }
-        fflush(nil)  // flush stdout (fflush(nil) flushes all streams; `stdout` is not concurrency-safe in Swift 6)
     }
 }

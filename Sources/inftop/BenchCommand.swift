@@ -1,5 +1,7 @@
 import ArgumentParser
 import InftopWorkloads
+import InftopEngine
+import InftopTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,6 +47,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("Fashion-MNIST folder for --train.", valueName: "dir"))
     var data: String = "/usr/share/datasets/fashion-mnist"
 
+    @Option(name: .customLong("precision"), help: ArgumentHelp("Weight precisions for --model, comma-separated: fp32, int8.", valueName: "list"))
+    var precision: String = "fp32"
+
+    @Option(name: .customLong("weights"), help: ArgumentHelp("Checkpoint (from inftop train --checkpoint) for --model mlp|cnn.", valueName: "file"))
+    var weights: String?
+
     @Flag(name: .customLong("json"), help: "One JSON object per line instead of a table.")
     var json = false
 
@@ -64,10 +72,23 @@ struct BenchCommand: ParsableCommand {
                 return b
             }
             guard let s = Int(seq), s >= 2 else { try Self.fail("--seq \(seq): must be an integer ≥ 2") }
-            let t = try BenchInput.threads(threads)
+            let t: [Int], precisions: [Precision]
+            do {
+                t = try BenchInput.threads(threads)
+                precisions = try BenchInput.precisions(precision)
+            } catch let error as BenchInputError {
+                try Self.fail(error.description)
+            }
             guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
+            let fp32Backend = backend == "simd,blas" ? "blas" : backend
+            if ModelZoo.names.contains(model) {
+                try runClassifierBench(model: model, weights: weights, batches: batches, threads: t[0], backend: fp32Backend,
+                                       precisions: precisions, json: json)
+                return
+            }
+            if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }
             try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
-                              backend: backend == "simd,blas" ? "blas" : backend, isa: isaOption.resolved("bench"), json: json)
+                              backend: fp32Backend, isa: isaOption.resolved("bench"), precisions: precisions, json: json)
             return
         }
         try Self.fail("nothing to measure: give --gemm MxNxK[,…], --peak, --model DIR (or --model '') or --train mlp|cnn")

@@ -27,6 +27,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "GEMM backend: blas, simd or reference.")
     var backend: String = "blas"
 
+    @Option(help: "Weight precision of the projections: fp32 or int8 (per-channel int8 weights, per-token int8 activations).")
+    var precision: String = "fp32"
+
     @Flag(help: "Print one JSON object per text.")
     var json = false
 
@@ -44,6 +47,9 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard let prec = Precision(rawValue: precision) else {
+            exitWithErrorLine("embed", "--precision: unknown precision '\(precision)' (known: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         var input = texts
         if input.isEmpty { while let line = readLine(strippingNewline: true) { input.append(line) } }
         let encoder: SentenceEncoder
@@ -52,7 +58,7 @@ struct EmbedCommand: ParsableCommand {
         } catch let e as EngineError {
             exitWithErrorLine("embed", "\(e)")
         }
-        let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads, isa: isaOption.resolved("embed"))
+        let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads, isa: isaOption.resolved("embed"), precision: prec)
         let t0 = Date()
         let vectors = encoder.embed(input, batchSize: batch, compute: compute)
         let seconds = Date().timeIntervalSince(t0)
@@ -72,8 +78,8 @@ struct EmbedCommand: ParsableCommand {
         print("model   \(encoder.directory)")
         print("        \(c.layers) layers, hidden \(c.hiddenSize), \(c.heads) heads, ffn \(c.intermediateSize), "
               + "\(encoder.pooling.rawValue) pooling, max \(encoder.tokenizer.maxLength) tokens")
-        print(String(format: "embedded %d text(s) in %.1f ms (%@, %d thread(s), batch %d)", input.count, seconds * 1e3,
-                     backend, threads, batch))
+        print(String(format: "embedded %d text(s) in %.1f ms (%@, %@, %d thread(s), batch %d)", input.count, seconds * 1e3,
+                     backend, precision, threads, batch))
         print("")
         for (i, (text, v)) in zip(input, vectors).enumerated() {
             let n = encoder.tokenizer.encode(text).count

@@ -39,7 +39,7 @@ final class ModelBenchmarkTests: XCTestCase {
             XCTAssertEqual(r.sentencesPerSec, Double(r.batch) / r.p50Ms * 1000, accuracy: 1e-6)
             XCTAssertGreaterThan(r.peakRssMB, 50)
             let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.jsonLine.utf8)) as? [String: Any])
-            XCTAssertEqual(Set(obj.keys), ["model", "batch", "seq", "threads", "backend", "p50_ms", "p90_ms", "p99_ms",
+            XCTAssertEqual(Set(obj.keys), ["model", "batch", "seq", "threads", "backend", "precision", "p50_ms", "p90_ms", "p99_ms",
                                            "sentences_per_sec", "gflops", "peak_rss_mb", "runs", "isa"])
             XCTAssertEqual(obj["isa"] as? String, HostCPU.current.bestISA.rawValue, "the tier the run used (Compute's default)")
             XCTAssertEqual(obj["seq"] as? Int, 16)

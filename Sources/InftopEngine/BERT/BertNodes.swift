@@ -44,6 +44,8 @@ public final class ProjectionNode: Node {
     /// Where the output goes ([M, N] or [N, M]); shared with the other layers' nodes.
     let output: Tensor
     let ownsOutput: Bool
+    /// The weight's int8 form for `precision == .int8`: built once (loaded weights never change).
+    var q8: QuantizedWeights?
 
     init(name: String, weight: WeightBuffer, layout: ProjectionLayout, output: Tensor, ownsOutput: Bool) {
         precondition(weight.shape.count == 2, "ProjectionNode '\(name)': weight shape \(weight.shape) is not [out, in]")
@@ -51,7 +53,7 @@ public final class ProjectionNode: Node {
         outFeatures = weight.shape[0]; inFeatures = weight.shape[1]
     }
 
-    public var weightBytes: Int { weight.count * 4 }
+    public var weightBytes: Int { weight.count * 4 + (q8?.bytes ?? 0) }
     public var activationBytes: Int { ownsOutput ? output.bytes : 0 }
 
     public func outputShape(_ inputs: [[Int]]) -> [Int] {
@@ -63,8 +65,35 @@ public final class ProjectionNode: Node {
         }
     }
 
+    /// The int8 form (quantized per output channel on first use).
+    func int8() -> QuantizedWeights {
+        if let q = q8 { return q }
+        let q = QuantizedWeights(weight.pointer, n: outFeatures, k: inFeatures)
+        q8 = q
+        return q
+    }
+
     public func forward(_ inputs: [Tensor], _ plan: Compute, _ context: ForwardContext) -> Tensor {
         let x = inputs[0], N = outFeatures, K = inFeatures
+        if plan.precision == .int8 {
+            // Activations are quantized per row on the fly; the bias is the next node's, as in fp32.
+            let q = int8()
+            switch layout {
+            case .rowMajor:
+                let M = x.shape[0]
+                output.resize([M, N])
+                Int8Gemm.run(plan, m: M, k: K, x: x.data, ldx: K, weights: q, y: output.data, ldy: N)
+            case .featureMajorOut:
+                let M = x.shape[0]
+                output.resize([N, M])
+                Int8Gemm.run(plan, m: M, k: K, x: x.data, ldx: K, weights: q, y: output.data, ldy: M, transY: true)
+            case .featureMajorIn:
+                let M = x.shape[1]
+                output.resize([M, N])
+                Int8Gemm.run(plan, m: M, k: K, x: x.data, ldx: M, transX: true, weights: q, y: output.data, ldy: N)
+            }
+            return output
+        }
         switch layout {
         case .rowMajor:
             let M = x.shape[0]

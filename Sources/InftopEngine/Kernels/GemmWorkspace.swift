@@ -17,6 +17,8 @@ final class GemmWorkspace {
     private(set) var bCapacity: Int
     /// One 6×16 tile for partial (edge) tiles.
     let scratch: UnsafeMutablePointer<Float>
+    /// The INT8 GEMM's quantized activations (`Int8Gemm`).
+    let int8 = Int8Activations()
 
     private init() {
         a = GemmWorkspace.alloc(0); aCapacity = 0

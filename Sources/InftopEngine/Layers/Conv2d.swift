@@ -82,6 +82,9 @@ public final class Conv2d: Layer {
     /// The last `buffers` answer and what it was sized for.
     var bufferCache: (workers: Int, chunk: Int, geometry: ConvGeometry, lowered: Bool, buffers: [Buffers])?
 
+    /// The weight's int8 form for inference at `precision == .int8` (Conv2d+Int8.swift).
+    let int8Weights = Int8WeightCache()
+
     public var parameters: [Parameter] { [weight, bias] }
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, padding: Int, seed: UInt64) {
@@ -122,6 +125,7 @@ public final class Conv2d: Layer {
     private func implicit(_ s: Split, _ compute: Compute) -> Bool { compute.backend == .simd && s.inner == 1 }
 
     public func forward(_ x: Tensor, _ compute: Compute, training: Bool) -> Tensor {
+        if compute.precision == .int8 && !training { savedX = nil; forwardSplit = nil; return forwardInt8(x, compute, into: y) }
         let g = geometry(x.shape)
         let batch = x.shape[0], HW = g.outHeight * g.outWidth, K = g.patchSize, O = outChannels
         let imageSize = g.channels * g.height * g.width

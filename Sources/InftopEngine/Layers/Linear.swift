@@ -31,6 +31,9 @@ public final class Linear: Layer {
     /// The last training forward's input `[B, in]` (not owned).
     private var savedX: Tensor?
 
+    /// The weight's int8 form for inference at `precision == .int8` (rebuilt when the weight changes).
+    let int8Weights = Int8WeightCache()
+
     public var parameters: [Parameter] { [weight, bias] }
 
     public init(name: String, inFeatures: Int, outFeatures: Int, seed: UInt64) {
@@ -57,6 +60,13 @@ public final class Linear: Layer {
         x.expectShape([-1, inFeatures], "Linear '\(name)' forward")
         let batch = x.shape[0]
         y.resize([batch, outFeatures])
+        if compute.precision == .int8 && !training {
+            Int8Gemm.run(compute, m: batch, k: inFeatures, x: x.data, ldx: inFeatures,
+                         weights: int8Weights.weights(for: weight.value, n: outFeatures, k: inFeatures),
+                         bias: bias.value.data, y: y.data, ldy: outFeatures)
+            savedX = nil
+            return y
+        }
         Gemm.run(compute.backend, transA: false, transB: true, m: batch, n: outFeatures, k: inFeatures,
                  a: x.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
                  beta: 0, c: y.data, ldc: outFeatures, threads: compute.threads, isa: compute.isa)

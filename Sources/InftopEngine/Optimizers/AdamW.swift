@@ -28,6 +28,7 @@ public final class AdamW: Optimizer {
 
     public func step(_ params: [Parameter]) {
         for param in params {
+            param.value.markChanged()
             let (tensors, previous) = state.state(for: param, count: 2, label: "adam")
             let t = Double(previous + 1)
             let bc1 = 1 - pow(Double(beta1), t), bc2 = 1 - pow(Double(beta2), t)

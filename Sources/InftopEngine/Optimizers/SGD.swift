@@ -22,6 +22,7 @@ public final class SGD: Optimizer {
     public func step(_ params: [Parameter]) {
         let lr = learningRate, wd = weightDecay, mu = momentum
         for param in params {
+            param.value.markChanged()
             let p = param.value.data, g = param.grad.data, n = param.value.count
             let lrV = SIMD8<Float>(repeating: -lr), wdV = SIMD8<Float>(repeating: wd), muV = SIMD8<Float>(repeating: mu)
             if mu == 0 {

@@ -22,6 +22,12 @@ public final class Tensor: @unchecked Sendable {
     public private(set) var capacity: Int
     /// The elements; valid for `count`, allocated for `capacity`.
     public private(set) var data: UnsafeMutablePointer<Float>
+    /// Bumped whenever the values change as a whole (`copy(from:)`, an optimizer step,
+    /// `markChanged`): what derived forms of a weight (its int8 quantization) compare against.
+    public private(set) var version = 0
+
+    /// Says the values changed (after writing through `data`), so cached derived forms rebuild.
+    public func markChanged() { version &+= 1 }
 
     /// A tensor of `shape`, zero-filled.
     public init(_ shape: [Int], name: String = "", owner: MemoryOwner = .activations) {
@@ -87,6 +93,7 @@ public final class Tensor: @unchecked Sendable {
     public func copy(from other: Tensor) {
         precondition(other.count == count, "Tensor '\(name)': copy of \(other.count) elements into \(count)")
         data.update(from: other.data, count: count)
+        version &+= 1
     }
 
     /// Bytes held (capacity × 4).

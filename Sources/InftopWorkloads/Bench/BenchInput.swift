@@ -34,13 +34,30 @@ public enum BenchInput {
 
     /// `"reference,simd,blas"` → backends, in the order given, duplicates dropped.
     public static func backends(_ text: String, option: String = "--backend") throws -> [KernelBackend] {
-        let names = KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")
+        try names(text, option: option, kind: "backend")
+    }
+
+    /// Items of a comma list that each name a case of `T` (lowercased), in order, duplicates dropped.
+    static func names<T: CaseIterable & RawRepresentable & Equatable>(_ text: String, option: String, kind: String) throws -> [T]
+    where T.RawValue == String {
+        let known = T.allCases.map(\.rawValue).joined(separator: ", ")
         return unique(try items(text, option: option).map { item in
-            guard let b = KernelBackend(rawValue: item.lowercased()) else {
-                throw BenchInputError("\(option): unknown backend '\(item)' (known: \(names))")
-            }
-            return b
+            guard let v = T(rawValue: item.lowercased()) else { throw BenchInputError("\(option): unknown \(kind) '\(item)' (known: \(known))") }
+            return v
         })
+    }
+
+    /// `"simd,blas,int8"` → the fp32 backend list without `int8`, and whether `int8` was in it
+    /// (the int8 GEMM row of `bench --gemm`, GemmBenchmark+Int8.swift).
+    public static func splittingInt8(_ text: String) -> (fp32: String, int8: Bool) {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let isInt8 = { (s: String) in s.filter { $0 != " " }.lowercased() == "int8" }
+        return (items.filter { !isInt8($0) }.joined(separator: ","), items.contains(where: isInt8))
+    }
+
+    /// `"fp32,int8"` → precisions, in the order given, duplicates dropped.
+    public static func precisions(_ text: String, option: String = "--precision") throws -> [Precision] {
+        try names(text, option: option, kind: "precision")
     }
 
     /// `"1,2"` → thread counts in 1…`maxThreads`.

@@ -48,13 +48,18 @@ public struct GemmBenchResult: Sendable, Codable {
     /// (on a shared machine the ratio to `FMAPeak.cpuGflops` is what stays meaningful). nil for
     /// threads > 1 (work on other threads is not in this thread's CPU time).
     public var cpuGflops: Double? = nil
+    /// fp32, or int8 for the `int8` rows (GemmBenchmark+Int8.swift): then `gflops` is GOP/s and
+    /// `kernel` names the int8 tier.
+    public var precision: Precision = .fp32
+    public var kernel: String? = nil
 
     /// One JSON object on one line, keys in a fixed order:
     /// `{"m":…,"n":…,"k":…,"backend":"simd","threads":1,"gflops":…,"layout":"nn","seconds":…,"calls":…,"isa":"avx512"}`.
     public var jsonLine: String {
-        "{\"m\":\(shape.m),\"n\":\(shape.n),\"k\":\(shape.k),\"backend\":\"\(backend.rawValue)\",\"threads\":\(threads),"
+        "{\"m\":\(shape.m),\"n\":\(shape.n),\"k\":\(shape.k),\"backend\":\"\(precision == .int8 ? "int8" : backend.rawValue)\",\"threads\":\(threads),"
             + "\"gflops\":\(rounded(gflops, 3)),\"layout\":\"\(layout.rawValue)\",\"seconds\":\(seconds),\"calls\":\(calls),"
-            + "\"isa\":\"\(isa.rawValue)\"" + (cpuGflops.map { ",\"cpu_gflops\":\(rounded($0, 3))" } ?? "") + "}"
+            + "\"isa\":\"\(isa.rawValue)\"" + (cpuGflops.map { ",\"cpu_gflops\":\(rounded($0, 3))" } ?? "")
+            + ",\"precision\":\"\(precision.rawValue)\"" + (kernel.map { ",\"kernel\":\"\($0)\"" } ?? "") + "}"
     }
 
     private func rounded(_ x: Double, _ digits: Int) -> Double {
@@ -96,7 +101,7 @@ public enum GemmBenchmark {
     /// the library's own (`GemmThreading.library`): "blas, 2 threads" is OpenBLAS's threading, as
     /// numpy uses it, not our split of single-threaded calls.
     public static func compare(
-        _ shape: GemmShape, layout: GemmLayout = .nn, variants backends: [GemmVariant], threads: Int,
+        _ shape: GemmShape, layout: GemmLayout = .nn, variants backends: [GemmVariant], int8: Bool = false, threads: Int,
         minSeconds: Double = 0.3, minSamples: Int = 5, maxSeconds: Double = 3, warmupSeconds: Double = 0.3
     ) -> [GemmBenchResult] {
         let (m, n, k) = (shape.m, shape.n, shape.k)
@@ -106,12 +111,16 @@ public enum GemmBenchmark {
         fill(a, seed: 1); fill(b, seed: 2); c.fill(0)
         let lda = layout.transA ? m : k
         let ldb = layout.transB ? k : n
-        func call(_ v: GemmVariant) {
+        // nil = the int8 row (GemmBenchmark+Int8.swift), timed after the fp32 variants.
+        let int8Op = int8 ? Int8GemmOperands(shape, layout: layout, a: a, b: b, c: c, threads: threads) : nil
+        let entries: [GemmVariant?] = backends.map { $0 } + (int8 ? [nil] : [])
+        func call(_ entry: GemmVariant?) {
+            guard let v = entry else { int8Op!.call(); return }
             Gemm.run(v.backend, transA: layout.transA, transB: layout.transB, m: m, n: n, k: k,
                      a: a.data, lda: lda, b: b.data, ldb: ldb, c: c.data, ldc: n, threads: threads,
                      threading: .library, isa: v.isa)
         }
-        let perBatch = backends.map { backend -> Int in
+        let perBatch = entries.map { backend -> Int in
             let t0 = monotonicNanos()
             call(backend)
             let first = Double(monotonicNanos() - t0) * 1e-9
@@ -122,15 +131,15 @@ public enum GemmBenchmark {
             while Double(monotonicNanos() - t0) * 1e-9 < warmupSeconds { call(backend) }
             return max(1, Int((1e-3 / max(first, 1e-9)).rounded(.up)))
         }
-        var samples = backends.map { _ in [Double]() }
-        var spent = backends.map { _ in 0.0 }
-        var cpuSamples = backends.map { _ in [Double]() }
+        var samples = entries.map { _ in [Double]() }
+        var spent = entries.map { _ in 0.0 }
+        var cpuSamples = entries.map { _ in [Double]() }
         let start = monotonicNanos()
         func enough(_ i: Int) -> Bool { samples[i].count >= minSamples && spent[i] >= minSeconds }
         while true {
             // A backend that has enough samples drops out of the rounds, so a slow one (the
             // reference) does not keep the fast ones waiting, nor they it.
-            for (i, backend) in backends.enumerated() where !enough(i) {
+            for (i, backend) in entries.enumerated() where !enough(i) {
                 let s = monotonicNanos(), cpu0 = threadCPUNanos()
                 for _ in 0..<perBatch[i] { call(backend) }
                 let seconds = Double(monotonicNanos() - s) * 1e-9
@@ -139,15 +148,17 @@ public enum GemmBenchmark {
                 spent[i] += seconds
             }
             let total = Double(monotonicNanos() - start) * 1e-9
-            if backends.indices.allSatisfy(enough) || total >= maxSeconds * Double(backends.count) { break }
+            if entries.indices.allSatisfy(enough) || total >= maxSeconds * Double(entries.count) { break }
         }
-        return backends.enumerated().map { i, backend in
+        return entries.enumerated().map { i, entry in
             let median = median(samples[i]), cpuMedian = Self.median(cpuSamples[i])
             let flops = Gemm.flops(m: m, n: n, k: k)
-            return GemmBenchResult(shape: shape, layout: layout, backend: backend.backend, isa: backend.isa, threads: threads,
+            return GemmBenchResult(shape: shape, layout: layout, backend: entry?.backend ?? .simd,
+                                   isa: entry?.isa ?? int8Op!.compute.isa, threads: threads,
                                    gflops: flops / median / 1e9, seconds: median,
                                    calls: samples[i].count * perBatch[i],
-                                   cpuGflops: threads == 1 && cpuMedian > 0 ? flops / cpuMedian / 1e9 : nil)
+                                   cpuGflops: threads == 1 && cpuMedian > 0 ? flops / cpuMedian / 1e9 : nil,
+                                   precision: entry == nil ? .int8 : .fp32, kernel: entry == nil ? int8Op!.kernel.rawValue : nil)
         }
     }
 

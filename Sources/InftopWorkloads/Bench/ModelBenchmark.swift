@@ -11,6 +11,8 @@ public struct ModelBenchResult: Sendable, Equatable {
     public var backend: String
     /// Kernel ISA tier the run used (`Compute.isa`).
     public var isa: String
+    /// fp32, or int8 (every projection quantized: ProjectionNode's int8 form).
+    public var precision: String = "fp32"
     public var p50Ms: Double
     public var p90Ms: Double
     public var p99Ms: Double
@@ -25,7 +27,7 @@ public struct ModelBenchResult: Sendable, Equatable {
     /// "p99_ms":…,"sentences_per_sec":…,"gflops":…,"peak_rss_mb":…,"runs":…}.
     public var jsonLine: String {
         func r(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
-        return "{\"model\":\(JSONText.quote(model)),\"batch\":\(batch),\"seq\":\(seq),\"threads\":\(threads),\"backend\":\(JSONText.quote(backend)),"
+        return "{\"model\":\(JSONText.quote(model)),\"batch\":\(batch),\"seq\":\(seq),\"threads\":\(threads),\"backend\":\(JSONText.quote(backend)),\"precision\":\(JSONText.quote(precision)),"
             + "\"p50_ms\":\(r(p50Ms, 3)),\"p90_ms\":\(r(p90Ms, 3)),\"p99_ms\":\(r(p99Ms, 3)),\"sentences_per_sec\":\(r(sentencesPerSec)),"
             + "\"gflops\":\(r(gflops)),\"peak_rss_mb\":\(r(peakRssMB, 1)),\"runs\":\(runs),\"isa\":\(JSONText.quote(isa))}"
     }
@@ -124,6 +126,7 @@ public final class ModelBenchmark {
             let p50 = pct(50)
             let r = ModelBenchResult(
                 model: modelName, batch: b, seq: seq, threads: compute.threads, backend: compute.backend.rawValue, isa: compute.isa.rawValue,
+                precision: compute.precision.rawValue,
                 p50Ms: p50, p90Ms: pct(90), p99Ms: pct(99), sentencesPerSec: Double(b) / (p50 / 1e3),
                 gflops: encoder.config.flops(batch: b, seq: seq) / (p50 / 1e3) / 1e9,
                 peakRssMB: Double(ProcessMemory.shared.peakResidentBytes()) / 1_048_576, runs: times.count)

@@ -48,8 +48,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "One JSON object per line instead of a table.")
     var json = false
 
+    @OptionGroup var llm: LLMBenchOptions
+
     func run() throws {
         if let gemm { try runGemm(shapesText: gemm); return }
+        if let file = llm.llm { try llm.run(model: file, threads: threads, json: json); return }
         if let train { try runTrainOverhead(model: train); return }
         if let model {
             let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
@@ -63,7 +66,7 @@ struct BenchCommand: ParsableCommand {
                               backend: backend == "simd,blas" ? "blas" : backend, json: json)
             return
         }
-        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model '') or --train mlp|cnn")
+        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --model DIR (or --model ''), --llm FILE (or --llm '') or --train mlp|cnn")
     }
 
     /// Prints `inftop bench: <message>` as one line on stderr and exits with code 2 (bad input).

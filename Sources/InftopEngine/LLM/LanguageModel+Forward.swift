@@ -1,0 +1,153 @@
+import CKernels
+import InftopTelemetry
+
+/// A raw pointer that may cross into the worker threads' closures (they write disjoint parts).
+struct SharedPtr<T>: @unchecked Sendable {
+    let p: UnsafeMutablePointer<T>
+}
+
+extension LanguageModel {
+    /// One forward over `tokens` at positions `pos0…`, writing their keys/values into the cache.
+    /// Returns the logits after the last token; `everyPosition` gets each token's logits instead.
+    func forward(tokens: [Int32], at pos0: Int, everyPosition: ((Int, UnsafeBufferPointer<Float>) -> Void)?) -> UnsafeBufferPointer<Float> {
+        let c = config, T = tokens.count, H = c.hidden, F = c.ffn, hd = c.headDim, kvD = c.kvHeads * hd
+        let w = work, cp = compute, pool = threads, spans = self.spans
+        let site = sites.count == nodeNames.count ? sites : []
+        var s = 0
+        @inline(__always) func lap() {
+            if let spans, !site.isEmpty { spans.lap(site: site[s], phase: .forward) }
+            s += 1
+        }
+        let isa = cp.isa, backend = cp.backend
+        // embed
+        for (t, id) in tokens.enumerated() { embedding.dequantizeRow(Int(id), into: w.x + t * H) }
+        lap()
+        let scale = 1 / Float(hd).squareRoot()
+        let group = c.heads / c.kvHeads
+        for (li, b) in blocks.enumerated() {
+            // attn_norm
+            for t in 0..<T { rmsNorm(w.x + t * H, b.attnNorm, w.xn + t * H, H) }
+            ck_q8_roundtrip(w.xn, Int32(T * H))
+            lap()
+            // qkv: rows of Q, K and V as one region
+            let mats = [(b.q, w.q, H), (b.k, w.k, kvD), (b.v, w.v, kvD)]
+            pool.run { ti in
+                let range = Self.share(H + 2 * kvD, ti, pool.count)
+                var base = 0
+                for (m, out, n) in mats {
+                    let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, n)
+                    if lo < hi {
+                        m.matmul(w.xn, ldx: H, m: T, out, ldy: n, rows: lo..<hi, isa: isa, backend: backend, scratch: w.scratch[ti])
+                    }
+                    base += n
+                }
+            }
+            lap()
+            // rope, then keys/values into the cache
+            let table = rope
+            table.withUnsafeBufferPointer { tb in
+                ck_f16_roundtrip(w.v, Int32(T * kvD))
+                for t in 0..<T {
+                    DecoderKernels.rope(w.q + t * H, heads: c.heads, headDim: hd, dims: c.ropeDim, pos: pos0 + t, table: tb.baseAddress!)
+                    DecoderKernels.rope(w.k + t * kvD, heads: c.kvHeads, headDim: hd, dims: c.ropeDim, pos: pos0 + t, table: tb.baseAddress!)
+                    ck_f16_roundtrip(w.q + t * H, Int32(H))
+                    ck_f16_roundtrip(w.k + t * kvD, Int32(kvD))
+                    cache.store(layer: li, pos: pos0 + t, k: w.k + t * kvD, v: w.v + t * kvD)
+                }
+            }
+            lap()
+            // attention: one item per (token, head)
+            let kt = cache.keys[li], vv = cache.values[li], cap = cache.capacity
+            pool.run { ti in
+                let items = T * c.heads, n = pool.count
+                let lo = items * ti / n, hi = items * (ti + 1) / n
+                let sc = w.scores[ti]
+                for item in lo..<hi {
+                    let t = item / c.heads, h = item % c.heads, g = h / group
+                    DecoderKernels.attend(q: w.q + t * H + h * hd, kt: kt + g * hd * cap, ldk: cap, v: vv + g * cap * hd, ldv: hd,
+                                          hd: hd, n: pos0 + t + 1, scale: scale, scores: sc, out: w.att + t * H + h * hd,
+                                          isa: isa, backend: backend)
+                }
+            }
+            ck_q8_roundtrip(w.att, Int32(T * H))
+            lap()
+            // attn_out + residual
+            pool.run { ti in
+                let r = Self.share(H, ti, pool.count)
+                guard !r.isEmpty else { return }
+                b.o.matmul(w.att, ldx: H, m: T, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
+            }
+            lap()
+            for t in 0..<T { rmsNorm(w.x + t * H, b.ffnNorm, w.xn + t * H, H) }
+            ck_q8_roundtrip(w.xn, Int32(T * H))
+            lap()
+            // ffn_up: gate and up over the same rows, then gate = silu(gate) · up
+            pool.run { ti in
+                let r = Self.share(F, ti, pool.count)
+                guard !r.isEmpty else { return }
+                b.gate.matmul(w.xn, ldx: H, m: T, w.gate, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                b.up.matmul(w.xn, ldx: H, m: T, w.up, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                for t in 0..<T {
+                    if backend == .reference {
+                        DecoderKernels.swigluReference(w.gate + t * F + r.lowerBound, w.up + t * F + r.lowerBound, n: r.count)
+                    } else {
+                        DecoderKernels.swiglu(w.gate + t * F + r.lowerBound, w.up + t * F + r.lowerBound, n: r.count)
+                    }
+                }
+            }
+            for t in 0..<T { ck_q8_roundtrip(w.gate + t * F, Int32(F)) }
+            lap()
+            // ffn_down + residual
+            pool.run { ti in
+                let r = Self.share(H, ti, pool.count)
+                guard !r.isEmpty else { return }
+                b.down.matmul(w.gate, ldx: F, m: T, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
+            }
+            lap()
+        }
+        // norm + head, for the last token (or every token: then `norm` laps before the loop and
+        // `head` holds both)
+        let xn = w.xn, logits = w.logits
+        func headPass() {
+            pool.run { ti in
+                let r = Self.share(c.vocab, ti, pool.count)
+                guard !r.isEmpty else { return }
+                self.head.matmul(xn, ldx: H, m: 1, logits, ldy: c.vocab, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+            }
+        }
+        if let everyPosition {
+            lap()
+            for t in 0..<T {
+                rmsNorm(w.x + t * H, finalNorm, xn, H)
+                ck_q8_roundtrip(xn, Int32(H))
+                headPass()
+                everyPosition(t, UnsafeBufferPointer(start: logits, count: c.vocab))
+            }
+        } else {
+            rmsNorm(w.x + (T - 1) * H, finalNorm, xn, H)
+            ck_q8_roundtrip(xn, Int32(H))
+            lap()
+            headPass()
+        }
+        lap()
+        return UnsafeBufferPointer(start: w.logits, count: c.vocab)
+    }
+
+    @inline(__always)
+    private func rmsNorm(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        if compute.backend == .reference {
+            DecoderKernels.rmsNormReference(x, g, y, n: n, eps: config.rmsEpsilon)
+        } else {
+            DecoderKernels.rmsNorm(x, g, y, n: n, eps: config.rmsEpsilon)
+        }
+    }
+
+    /// Thread `i`'s contiguous share of `n` rows among `count`, in multiples of 16 (the GEMM panel).
+    static func share(_ n: Int, _ i: Int, _ count: Int) -> Range<Int> {
+        let blocks = (n + 15) / 16
+        let lo = min(n, blocks * i / count * 16), hi = min(n, blocks * (i + 1) / count * 16)
+        return lo..<hi
+    }
+}

@@ -228,95 +228,182 @@ void ck_qgemv_avx512(int type, const void *w, size_t rowBytes, int k, const floa
 }
 
 // ---------------------------------------------------------------- GEMM (prefill)
+// Tokens are the vector lanes: X is transposed once per call into blocks of 16 tokens,
+// xt[(t / 16) * k * 16 + kk * 16 + t % 16] (tp = m rounded up to 16, padding zero), CK_QGEMM_PANEL rows of W are dequantized into contiguous
+// lines, and a 12-row × 16-token (AVX-512) or 12-row × 8-token (AVX2) tile accumulates
+// acc[j] += W[j, kk] (broadcast) · xt[kk, t:t+lanes].
 
-/// Dequantizes rows [r, r + nr) of W into pack[kk * 16 + j] (k × 16, rows past nr zero).
-static void pack_panel(int type, const void *w, size_t rowBytes, int k, int r, int nr, float *pack, float *line) {
-    for (int j = 0; j < CK_QGEMM_PANEL; j++) {
-        if (j < nr) ck_dequant_row(type, w, rowBytes, k, r + j, line);
-        else memset(line, 0, (size_t)k * 4);
-        for (int kk = 0; kk < k; kk++) pack[kk * CK_QGEMM_PANEL + j] = line[kk];
-    }
-}
-
-#define MR512 12
-__attribute__((target(T512)))
-static void mk512(const float *pack, int k, const float *x, int ldx, int mr, float *y, int ldy, int nr) {
-    const float *xr[MR512];
-    for (int t = 0; t < MR512; t++) xr[t] = x + (size_t)(t < mr ? t : mr - 1) * ldx;
-    __m512 c[MR512];
-    for (int t = 0; t < MR512; t++) c[t] = _mm512_setzero_ps();
-    const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-    const float *x6 = xr[6], *x7 = xr[7], *x8 = xr[8], *x9 = xr[9], *x10 = xr[10], *x11 = xr[11];
-    for (int kk = 0; kk < k; kk++) {
-        __m512 b = _mm512_load_ps(pack + kk * 16);
-        c[0] = _mm512_fmadd_ps(_mm512_set1_ps(x0[kk]), b, c[0]);
-        c[1] = _mm512_fmadd_ps(_mm512_set1_ps(x1[kk]), b, c[1]);
-        c[2] = _mm512_fmadd_ps(_mm512_set1_ps(x2[kk]), b, c[2]);
-        c[3] = _mm512_fmadd_ps(_mm512_set1_ps(x3[kk]), b, c[3]);
-        c[4] = _mm512_fmadd_ps(_mm512_set1_ps(x4[kk]), b, c[4]);
-        c[5] = _mm512_fmadd_ps(_mm512_set1_ps(x5[kk]), b, c[5]);
-        c[6] = _mm512_fmadd_ps(_mm512_set1_ps(x6[kk]), b, c[6]);
-        c[7] = _mm512_fmadd_ps(_mm512_set1_ps(x7[kk]), b, c[7]);
-        c[8] = _mm512_fmadd_ps(_mm512_set1_ps(x8[kk]), b, c[8]);
-        c[9] = _mm512_fmadd_ps(_mm512_set1_ps(x9[kk]), b, c[9]);
-        c[10] = _mm512_fmadd_ps(_mm512_set1_ps(x10[kk]), b, c[10]);
-        c[11] = _mm512_fmadd_ps(_mm512_set1_ps(x11[kk]), b, c[11]);
-    }
-    __mmask16 mask = (__mmask16)((1u << nr) - 1);
-    for (int t = 0; t < mr; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, mask, c[t]);
-}
-
-__attribute__((target(T512)))
-void ck_qgemm_avx512(int type, const void *w, size_t rowBytes, int k, const float *x, int ldx, int m,
-                     float *y, int ldy, int r0, int r1, float *scratch) {
-    float *pack = scratch;
-    float line[65536 / 4];  // k ≤ 16384 for the fp32 line buffer (checked by the caller)
-    for (int r = r0; r < r1; r += CK_QGEMM_PANEL) {
-        int nr = r1 - r < CK_QGEMM_PANEL ? r1 - r : CK_QGEMM_PANEL;
-        pack_panel(type, w, rowBytes, k, r, nr, pack, line);
-        for (int t = 0; t < m; t += MR512) {
-            int mr = m - t < MR512 ? m - t : MR512;
-            mk512(pack, k, x + (size_t)t * ldx, ldx, mr, y + (size_t)t * ldy + r, ldy, nr);
+void ck_transpose(const float *x, int ldx, int m, int k, float *xt, int tp) {
+    for (int t0 = 0; t0 < tp; t0 += 16) {
+        float *blk = xt + (size_t)t0 * k;
+        for (int t = t0; t < t0 + 16; t++) {
+            float *col = blk + (t - t0);
+            if (t < m) { const float *xr = x + (size_t)t * ldx; for (int kk = 0; kk < k; kk++) col[(size_t)kk * 16] = xr[kk]; }
+            else { for (int kk = 0; kk < k; kk++) col[(size_t)kk * 16] = 0; }
         }
     }
 }
 
-#define MR256 6
-__attribute__((target("avx2,fma,f16c")))
-static void mk256(const float *pack, int k, const float *x, int ldx, int mr, float *y, int ldy, int nr) {
-    const float *xr[MR256];
-    for (int t = 0; t < MR256; t++) xr[t] = x + (size_t)(t < mr ? t : mr - 1) * ldx;
-    __m256 c0[MR256], c1[MR256];
-    for (int t = 0; t < MR256; t++) { c0[t] = _mm256_setzero_ps(); c1[t] = _mm256_setzero_ps(); }
-    const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-    for (int kk = 0; kk < k; kk++) {
-        __m256 b0 = _mm256_load_ps(pack + kk * 16), b1 = _mm256_load_ps(pack + kk * 16 + 8);
-        __m256 a;
-        a = _mm256_broadcast_ss(x0 + kk); c0[0] = _mm256_fmadd_ps(a, b0, c0[0]); c1[0] = _mm256_fmadd_ps(a, b1, c1[0]);
-        a = _mm256_broadcast_ss(x1 + kk); c0[1] = _mm256_fmadd_ps(a, b0, c0[1]); c1[1] = _mm256_fmadd_ps(a, b1, c1[1]);
-        a = _mm256_broadcast_ss(x2 + kk); c0[2] = _mm256_fmadd_ps(a, b0, c0[2]); c1[2] = _mm256_fmadd_ps(a, b1, c1[2]);
-        a = _mm256_broadcast_ss(x3 + kk); c0[3] = _mm256_fmadd_ps(a, b0, c0[3]); c1[3] = _mm256_fmadd_ps(a, b1, c1[3]);
-        a = _mm256_broadcast_ss(x4 + kk); c0[4] = _mm256_fmadd_ps(a, b0, c0[4]); c1[4] = _mm256_fmadd_ps(a, b1, c1[4]);
-        a = _mm256_broadcast_ss(x5 + kk); c0[5] = _mm256_fmadd_ps(a, b0, c0[5]); c1[5] = _mm256_fmadd_ps(a, b1, c1[5]);
-    }
-    for (int t = 0; t < mr; t++) {
-        float tmp[16];
-        _mm256_storeu_ps(tmp, c0[t]); _mm256_storeu_ps(tmp + 8, c1[t]);
-        for (int j = 0; j < nr; j++) y[(size_t)t * ldy + j] = tmp[j];
+__attribute__((target(T512)))
+static void dequant_row512(int type, const uint8_t *row, int k, float *out) {
+    const __m128i m4 = _mm_set1_epi8(15);
+    switch (type) {
+    case CK_Q_Q4_1:
+        for (int b = 0; b < k / QK; b++) {
+            const uint8_t *p = row + b * 20;
+            __m512 d = _mm512_set1_ps(_cvtsh_ss(rd16(p))), m = _mm512_set1_ps(_cvtsh_ss(rd16(p + 2)));
+            __m128i q = _mm_loadu_si128((const __m128i *)(p + 4));
+            __m128i lo = _mm_and_si128(q, m4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+            _mm512_storeu_ps(out + b * QK, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), d, m));
+            _mm512_storeu_ps(out + b * QK + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), d, m));
+        }
+        break;
+    case CK_Q_Q4_0:
+        for (int b = 0; b < k / QK; b++) {
+            const uint8_t *p = row + b * 18;
+            __m512 d = _mm512_set1_ps(_cvtsh_ss(rd16(p))), off = _mm512_set1_ps(-8.0f);
+            __m128i q = _mm_loadu_si128((const __m128i *)(p + 2));
+            __m128i lo = _mm_and_si128(q, m4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+            _mm512_storeu_ps(out + b * QK, _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), off), d));
+            _mm512_storeu_ps(out + b * QK + 16, _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), off), d));
+        }
+        break;
+    case CK_Q_Q8_0:
+        for (int b = 0; b < k / QK; b++) {
+            const uint8_t *p = row + b * 34;
+            __m512 d = _mm512_set1_ps(_cvtsh_ss(rd16(p)));
+            _mm512_storeu_ps(out + b * QK, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2)))), d));
+            _mm512_storeu_ps(out + b * QK + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 18)))), d));
+        }
+        break;
+    default: ck_dequant_row(type, row, 0, k, 0, out);
     }
 }
 
 __attribute__((target("avx2,fma,f16c")))
-void ck_qgemm_avx2(int type, const void *w, size_t rowBytes, int k, const float *x, int ldx, int m,
-                   float *y, int ldy, int r0, int r1, float *scratch) {
-    float *pack = scratch;
-    float line[65536 / 4];
-    for (int r = r0; r < r1; r += CK_QGEMM_PANEL) {
-        int nr = r1 - r < CK_QGEMM_PANEL ? r1 - r : CK_QGEMM_PANEL;
-        pack_panel(type, w, rowBytes, k, r, nr, pack, line);
-        for (int t = 0; t < m; t += MR256) {
-            int mr = m - t < MR256 ? m - t : MR256;
-            mk256(pack, k, x + (size_t)t * ldx, ldx, mr, y + (size_t)t * ldy + r, ldy, nr);
+static void dequant_row256(int type, const uint8_t *row, int k, float *out) {
+    const __m128i m4 = _mm_set1_epi8(15);
+    switch (type) {
+    case CK_Q_Q4_1:
+    case CK_Q_Q4_0:
+        for (int b = 0; b < k / QK; b++) {
+            const uint8_t *p = row + b * (type == CK_Q_Q4_1 ? 20 : 18);
+            float df = _cvtsh_ss(rd16(p));
+            __m256 d = _mm256_set1_ps(df), m = _mm256_set1_ps(type == CK_Q_Q4_1 ? _cvtsh_ss(rd16(p + 2)) : -8.0f * df);
+            __m128i q = _mm_loadu_si128((const __m128i *)(p + (type == CK_Q_Q4_1 ? 4 : 2)));
+            __m128i lo = _mm_and_si128(q, m4), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+            _mm256_storeu_ps(out + b * QK, _mm256_fmadd_ps(u8x8_to_ps(lo), d, m));
+            _mm256_storeu_ps(out + b * QK + 8, _mm256_fmadd_ps(u8x8_to_ps(_mm_srli_si128(lo, 8)), d, m));
+            _mm256_storeu_ps(out + b * QK + 16, _mm256_fmadd_ps(u8x8_to_ps(hi), d, m));
+            _mm256_storeu_ps(out + b * QK + 24, _mm256_fmadd_ps(u8x8_to_ps(_mm_srli_si128(hi, 8)), d, m));
+        }
+        break;
+    case CK_Q_Q8_0:
+        for (int b = 0; b < k / QK; b++) {
+            const uint8_t *p = row + b * 34;
+            __m256 d = _mm256_set1_ps(_cvtsh_ss(rd16(p)));
+            __m128i q0 = _mm_loadu_si128((const __m128i *)(p + 2)), q1 = _mm_loadu_si128((const __m128i *)(p + 18));
+            _mm256_storeu_ps(out + b * QK, _mm256_mul_ps(i8x8_to_ps(q0), d));
+            _mm256_storeu_ps(out + b * QK + 8, _mm256_mul_ps(i8x8_to_ps(_mm_srli_si128(q0, 8)), d));
+            _mm256_storeu_ps(out + b * QK + 16, _mm256_mul_ps(i8x8_to_ps(q1), d));
+            _mm256_storeu_ps(out + b * QK + 24, _mm256_mul_ps(i8x8_to_ps(_mm_srli_si128(q1, 8)), d));
+        }
+        break;
+    default: ck_dequant_row(type, row, 0, k, 0, out);
+    }
+}
+
+#define TILE_ROWS 12
+__attribute__((target(T512)))
+void ck_qgemm_avx512(int type, const void *w, size_t rowBytes, int k, const float *xt, int tp, int m,
+                     float *y, int ldy, int r0, int r1, float *scratch) {
+    (void)tp;
+    float *line = scratch + (size_t)TILE_ROWS * k;  // one dequantized row, then interleaved into wp
+    float *wp = scratch;                            // wp[kk * 12 + j] = W[r + j, kk]
+    for (int r = r0; r < r1; r += TILE_ROWS) {
+        int nr = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+        for (int j = 0; j < TILE_ROWS; j++) {
+            if (j < nr) {
+                dequant_row512(type, (const uint8_t *)w + (size_t)(r + j) * rowBytes, k, line);
+                for (int kk = 0; kk < k; kk++) wp[(size_t)kk * TILE_ROWS + j] = line[kk];
+            } else {
+                for (int kk = 0; kk < k; kk++) wp[(size_t)kk * TILE_ROWS + j] = 0;
+            }
+        }
+        for (int t = 0; t < m; t += 16) {
+            __m512 c[TILE_ROWS];
+            for (int j = 0; j < TILE_ROWS; j++) c[j] = _mm512_setzero_ps();
+            const float *xp = xt + (size_t)t * k;
+            const float *wk = wp;
+            for (int kk = 0; kk < k; kk++, wk += TILE_ROWS) {
+                __m512 xv = _mm512_loadu_ps(xp + (size_t)kk * 16);
+                c[0] = _mm512_fmadd_ps(_mm512_set1_ps(wk[0]), xv, c[0]);
+                c[1] = _mm512_fmadd_ps(_mm512_set1_ps(wk[1]), xv, c[1]);
+                c[2] = _mm512_fmadd_ps(_mm512_set1_ps(wk[2]), xv, c[2]);
+                c[3] = _mm512_fmadd_ps(_mm512_set1_ps(wk[3]), xv, c[3]);
+                c[4] = _mm512_fmadd_ps(_mm512_set1_ps(wk[4]), xv, c[4]);
+                c[5] = _mm512_fmadd_ps(_mm512_set1_ps(wk[5]), xv, c[5]);
+                c[6] = _mm512_fmadd_ps(_mm512_set1_ps(wk[6]), xv, c[6]);
+                c[7] = _mm512_fmadd_ps(_mm512_set1_ps(wk[7]), xv, c[7]);
+                c[8] = _mm512_fmadd_ps(_mm512_set1_ps(wk[8]), xv, c[8]);
+                c[9] = _mm512_fmadd_ps(_mm512_set1_ps(wk[9]), xv, c[9]);
+                c[10] = _mm512_fmadd_ps(_mm512_set1_ps(wk[10]), xv, c[10]);
+                c[11] = _mm512_fmadd_ps(_mm512_set1_ps(wk[11]), xv, c[11]);
+            }
+            float tile[TILE_ROWS][16];
+            for (int j = 0; j < TILE_ROWS; j++) _mm512_storeu_ps(tile[j], c[j]);
+            int mt = m - t < 16 ? m - t : 16;
+            for (int tt = 0; tt < mt; tt++) {
+                float *yr = y + (size_t)(t + tt) * ldy + r;
+                for (int j = 0; j < nr; j++) yr[j] = tile[j][tt];
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+void ck_qgemm_avx2(int type, const void *w, size_t rowBytes, int k, const float *xt, int tp, int m,
+                     float *y, int ldy, int r0, int r1, float *scratch) {
+    (void)tp;
+    float *line = scratch + (size_t)TILE_ROWS * k;  // one dequantized row, then interleaved into wp
+    float *wp = scratch;                            // wp[kk * 12 + j] = W[r + j, kk]
+    for (int r = r0; r < r1; r += TILE_ROWS) {
+        int nr = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+        for (int j = 0; j < TILE_ROWS; j++) {
+            if (j < nr) {
+                dequant_row256(type, (const uint8_t *)w + (size_t)(r + j) * rowBytes, k, line);
+                for (int kk = 0; kk < k; kk++) wp[(size_t)kk * TILE_ROWS + j] = line[kk];
+            } else {
+                for (int kk = 0; kk < k; kk++) wp[(size_t)kk * TILE_ROWS + j] = 0;
+            }
+        }
+        for (int t = 0; t < m; t += 8) {
+            __m256 c[TILE_ROWS];
+            for (int j = 0; j < TILE_ROWS; j++) c[j] = _mm256_setzero_ps();
+            const float *xp = xt + (size_t)(t & ~15) * k + (t & 15);
+            const float *wk = wp;
+            for (int kk = 0; kk < k; kk++, wk += TILE_ROWS) {
+                __m256 xv = _mm256_loadu_ps(xp + (size_t)kk * 16);
+                c[0] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 0), xv, c[0]);
+                c[1] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 1), xv, c[1]);
+                c[2] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 2), xv, c[2]);
+                c[3] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 3), xv, c[3]);
+                c[4] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 4), xv, c[4]);
+                c[5] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 5), xv, c[5]);
+                c[6] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 6), xv, c[6]);
+                c[7] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 7), xv, c[7]);
+                c[8] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 8), xv, c[8]);
+                c[9] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 9), xv, c[9]);
+                c[10] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 10), xv, c[10]);
+                c[11] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 11), xv, c[11]);
+            }
+            float tile[TILE_ROWS][8];
+            for (int j = 0; j < TILE_ROWS; j++) _mm256_storeu_ps(tile[j], c[j]);
+            int mt = m - t < 8 ? m - t : 8;
+            for (int tt = 0; tt < mt; tt++) {
+                float *yr = y + (size_t)(t + tt) * ldy + r;
+                for (int j = 0; j < nr; j++) yr[j] = tile[j][tt];
+            }
         }
     }
 }

@@ -12,21 +12,26 @@
 /// Weight encodings, numbered as ggml's `ggml_type`.
 enum { CK_Q_F32 = 0, CK_Q_F16 = 1, CK_Q_Q4_0 = 2, CK_Q_Q4_1 = 3, CK_Q_Q8_0 = 8 };
 
-/// Rows per packed panel of ck_qgemm_* (the scratch it needs is CK_QGEMM_PANEL * k floats).
-#define CK_QGEMM_PANEL 16
+/// Rows per dequantized panel of ck_qgemm_* (the scratch it needs is (CK_QGEMM_PANEL + 1) * k floats).
+#define CK_QGEMM_PANEL 12
+/// Token lanes of the GEMM tile: X^T is padded to a multiple of this.
+#define CK_QGEMM_LANES 16
 
 /// Decode (GEMV): y[r - r0] = dot(W[r, 0:k], x[0:k]) for r in [r0, r1). For the block types
 /// k is a multiple of 32 and at most 65536.
 void ck_qgemv_avx2(int type, const void *w, size_t rowBytes, int k, const float *x, float *y, int r0, int r1);
 void ck_qgemv_avx512(int type, const void *w, size_t rowBytes, int k, const float *x, float *y, int r0, int r1);
 
-/// Prefill (GEMM): Y[t, r] = dot(X[t, 0:k], W[r, 0:k]) for t in [0, m), r in [r0, r1); X is
-/// m × k with row stride ldx, Y is m × (≥ r1) with row stride ldy. W is dequantized one panel of
-/// CK_QGEMM_PANEL rows at a time into `scratch` (CK_QGEMM_PANEL * k floats, 64-byte aligned).
-void ck_qgemm_avx2(int type, const void *w, size_t rowBytes, int k, const float *x, int ldx, int m,
+/// Prefill (GEMM): Y[t, r] = dot(X[t, 0:k], W[r, 0:k]) for t in [0, m), r in [r0, r1), with X given
+/// transposed in blocks of 16 tokens: xt[(t / 16) * k * 16 + kk * 16 + t % 16] (tp ≥ m a multiple of
+/// CK_QGEMM_LANES, tokens past m zero; ck_transpose makes it). Y is m × (≥ r1) with row stride ldy.
+/// `scratch` holds (CK_QGEMM_PANEL + 1) * k floats (one panel's rows, dequantized and interleaved).
+void ck_qgemm_avx2(int type, const void *w, size_t rowBytes, int k, const float *xt, int tp, int m,
                    float *y, int ldy, int r0, int r1, float *scratch);
-void ck_qgemm_avx512(int type, const void *w, size_t rowBytes, int k, const float *x, int ldx, int m,
+void ck_qgemm_avx512(int type, const void *w, size_t rowBytes, int k, const float *xt, int tp, int m,
                      float *y, int ldy, int r0, int r1, float *scratch);
+/// xt[(t / 16) * k * 16 + kk * 16 + t % 16] = x[t * ldx + kk] for t < m, 0 for m ≤ t < tp.
+void ck_transpose(const float *x, int ldx, int m, int k, float *xt, int tp);
 
 /// Dequantizes row r of W into out[0:k] (scalar C; what the panels are packed from).
 void ck_dequant_row(int type, const void *w, size_t rowBytes, int k, int r, float *out);

@@ -12,6 +12,9 @@ final class DecoderWorkspace: @unchecked Sendable {
     let att: UnsafeMutablePointer<Float>, proj: UnsafeMutablePointer<Float>
     /// SwiGLU gate (then gate·up) and up `[T][ffn]`.
     let gate: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>
+    /// An input transposed for the GEMM kernels `[maxCols][paddedTokens(tokens)]`.
+    let xt: UnsafeMutablePointer<Float>
+    let tp: Int
     /// Next-token logits `[vocab]` (one row: the head runs per position).
     let logits: UnsafeMutablePointer<Float>
     let capacity: Int
@@ -33,6 +36,8 @@ final class DecoderWorkspace: @unchecked Sendable {
         k = buf(tokens * kv); v = buf(tokens * kv); att = buf(tokens * c.hidden); proj = buf(tokens * c.hidden)
         gate = buf(tokens * c.ffn); up = buf(tokens * c.ffn); logits = buf(c.vocab)
         maxCols = max(c.hidden, c.ffn)
+        tp = QuantizedMatrix.paddedTokens(tokens)
+        xt = buf(maxCols * tp)
         reserveThreads(threads)
     }
 
@@ -45,7 +50,7 @@ final class DecoderWorkspace: @unchecked Sendable {
     }
 
     deinit {
-        for p in [x, xn, q, k, v, att, proj, gate, up, logits] { p.deallocate() }
+        for p in [x, xn, q, k, v, att, proj, gate, up, logits, xt] { p.deallocate() }
         for p in scratch { UnsafeMutableRawPointer(p).deallocate() }
         for p in scores { p.deallocate() }
     }

@@ -19,6 +19,11 @@ extension LanguageModel {
             s += 1
         }
         let isa = cp.isa, backend = cp.backend
+        let tp = QuantizedMatrix.paddedTokens(T)
+        /// The GEMM kernels' transposed copy of a [T][cols] input (decode's GEMV reads it as it is).
+        func prepare(_ x: UnsafeMutablePointer<Float>, _ cols: Int) {
+            if T > 1 && backend != .reference { QuantizedMatrix.transpose(x, ldx: cols, m: T, cols: cols, into: w.xt, tp: tp) }
+        }
         // embed
         for (t, id) in tokens.enumerated() { embedding.dequantizeRow(Int(id), into: w.x + t * H) }
         lap()
@@ -30,6 +35,7 @@ extension LanguageModel {
             ck_q8_roundtrip(w.xn, Int32(T * H))
             lap()
             // qkv: rows of Q, K and V as one region
+            prepare(w.xn, H)
             let mats = [(b.q, w.q, H), (b.k, w.k, kvD), (b.v, w.v, kvD)]
             pool.run { ti in
                 let range = Self.share(H + 2 * kvD, ti, pool.count)
@@ -37,7 +43,7 @@ extension LanguageModel {
                 for (m, out, n) in mats {
                     let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, n)
                     if lo < hi {
-                        m.matmul(w.xn, ldx: H, m: T, out, ldy: n, rows: lo..<hi, isa: isa, backend: backend, scratch: w.scratch[ti])
+                        m.matmul(w.xn, ldx: H, m: T, xt: w.xt, tp: tp, out, ldy: n, rows: lo..<hi, isa: isa, backend: backend, scratch: w.scratch[ti])
                     }
                     base += n
                 }
@@ -72,10 +78,11 @@ extension LanguageModel {
             ck_q8_roundtrip(w.att, Int32(T * H))
             lap()
             // attn_out + residual
+            prepare(w.att, H)
             pool.run { ti in
                 let r = Self.share(H, ti, pool.count)
                 guard !r.isEmpty else { return }
-                b.o.matmul(w.att, ldx: H, m: T, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                b.o.matmul(w.att, ldx: H, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
             }
             lap()
@@ -83,11 +90,12 @@ extension LanguageModel {
             ck_q8_roundtrip(w.xn, Int32(T * H))
             lap()
             // ffn_up: gate and up over the same rows, then gate = silu(gate) · up
+            prepare(w.xn, H)
             pool.run { ti in
                 let r = Self.share(F, ti, pool.count)
                 guard !r.isEmpty else { return }
-                b.gate.matmul(w.xn, ldx: H, m: T, w.gate, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
-                b.up.matmul(w.xn, ldx: H, m: T, w.up, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                b.gate.matmul(w.xn, ldx: H, m: T, xt: w.xt, tp: tp, w.gate, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                b.up.matmul(w.xn, ldx: H, m: T, xt: w.xt, tp: tp, w.up, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 for t in 0..<T {
                     if backend == .reference {
                         DecoderKernels.swigluReference(w.gate + t * F + r.lowerBound, w.up + t * F + r.lowerBound, n: r.count)
@@ -99,10 +107,11 @@ extension LanguageModel {
             for t in 0..<T { ck_q8_roundtrip(w.gate + t * F, Int32(F)) }
             lap()
             // ffn_down + residual
+            prepare(w.gate, F)
             pool.run { ti in
                 let r = Self.share(H, ti, pool.count)
                 guard !r.isEmpty else { return }
-                b.down.matmul(w.gate, ldx: F, m: T, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                b.down.matmul(w.gate, ldx: F, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
             }
             lap()
@@ -114,7 +123,7 @@ extension LanguageModel {
             pool.run { ti in
                 let r = Self.share(c.vocab, ti, pool.count)
                 guard !r.isEmpty else { return }
-                self.head.matmul(xn, ldx: H, m: 1, logits, ldy: c.vocab, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                self.head.matmul(xn, ldx: H, m: 1, xt: nil, tp: 0, logits, ldy: c.vocab, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
             }
         }
         if let everyPosition {

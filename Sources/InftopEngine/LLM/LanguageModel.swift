@@ -179,6 +179,7 @@ public final class LanguageModel: @unchecked Sendable {
             last = forward(tokens: Array(context[p..<(p + n)]), at: p, everyPosition: everyPosition.map { cb in { i, l in cb(p + i, l) } })
             p += n
         }
+        cache.count = context.count
         return last
     }
 }

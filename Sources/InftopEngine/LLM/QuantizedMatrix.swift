@@ -42,9 +42,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public var byteCount: Int { rows * rowBytes }
 
     /// y[t, r] = Σ_k x[t, k] · W[r, k] for tokens t in 0..<m and rows r in `rowRange` (y has row stride
-    /// `ldy`, x row stride `ldx` = at least `cols`). m = 1 runs the GEMV kernel, m > 1 the GEMM
-    /// one (which needs `scratch`: `QuantizedMatrix.scratchFloats(cols)` floats, 64-byte aligned).
-    public func matmul(_ x: UnsafePointer<Float>, ldx: Int, m: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int,
+    /// `ldy`, x row stride `ldx` ≥ `cols`). m = 1 runs the GEMV kernel on `x`; m > 1 the GEMM one on
+    /// `xt`, x transposed and padded by `QuantizedMatrix.transpose` (`tp` columns), with `scratch`
+    /// (`QuantizedMatrix.scratchFloats(cols)` floats). The reference backend reads `x` only.
+    public func matmul(_ x: UnsafePointer<Float>, ldx: Int, m: Int, xt: UnsafePointer<Float>?, tp: Int,
+                       _ y: UnsafeMutablePointer<Float>, ldy: Int,
                        rows rowRange: Range<Int>, isa: KernelISA, backend: KernelBackend, scratch: UnsafeMutablePointer<Float>) {
         if rowRange.isEmpty || m == 0 { return }
         let t = Int32(type.id), k = Int32(cols), r0 = Int32(rowRange.lowerBound), r1 = Int32(rowRange.upperBound)
@@ -59,11 +61,20 @@ public struct QuantizedMatrix: @unchecked Sendable {
             default: ck_qgemv_avx2(t, data, rowBytes, k, x, out, r0, r1)
             }
         } else {
+            guard let xt else { preconditionFailure("QuantizedMatrix \(name): m > 1 needs xt") }
             switch isa {
-            case .avx512: ck_qgemm_avx512(t, data, rowBytes, k, x, Int32(ldx), Int32(m), y, Int32(ldy), r0, r1, scratch)
-            default: ck_qgemm_avx2(t, data, rowBytes, k, x, Int32(ldx), Int32(m), y, Int32(ldy), r0, r1, scratch)
+            case .avx512: ck_qgemm_avx512(t, data, rowBytes, k, xt, Int32(tp), Int32(m), y, Int32(ldy), r0, r1, scratch)
+            default: ck_qgemm_avx2(t, data, rowBytes, k, xt, Int32(tp), Int32(m), y, Int32(ldy), r0, r1, scratch)
             }
         }
+    }
+
+    /// Lanes `tp` of the transposed input for m tokens (m rounded up to the GEMM tile's token lanes).
+    public static func paddedTokens(_ m: Int) -> Int { (m + Int(CK_QGEMM_LANES) - 1) / Int(CK_QGEMM_LANES) * Int(CK_QGEMM_LANES) }
+
+    /// x transposed in blocks of 16 tokens (padding tokens zero), the GEMM kernels' input layout (ck_quant.h).
+    public static func transpose(_ x: UnsafePointer<Float>, ldx: Int, m: Int, cols: Int, into xt: UnsafeMutablePointer<Float>, tp: Int) {
+        ck_transpose(x, Int32(ldx), Int32(m), Int32(cols), xt, Int32(tp))
     }
 
     /// Row `r` dequantized into out[0..<cols].
@@ -72,5 +83,5 @@ public struct QuantizedMatrix: @unchecked Sendable {
     }
 
     /// Floats of GEMM scratch for `cols` inputs (one packed panel).
-    public static func scratchFloats(_ cols: Int) -> Int { Int(CK_QGEMM_PANEL) * cols }
+    public static func scratchFloats(_ cols: Int) -> Int { (Int(CK_QGEMM_PANEL) + 1) * cols }
 }

@@ -2,54 +2,102 @@ import CKernels
 import Synchronization
 
 /// The decoder's worker threads: `count - 1` JoinableThreads plus the caller, which run one
-/// parallel region at a time (`run`), each worker taking its share `index` of `count`. A decode
-/// step runs ~6 regions per layer, so hand-off cost matters more than for the batch workloads:
-/// workers spin (x86 `pause`) for about `spinLimit` iterations after a region, then park on a
-/// Monitor until the next one; the caller spins until all shares are done.
+/// parallel region at a time (`run(chunks:)`). A region is `chunks` pieces of work handed out
+/// through one atomic counter, so whoever is awake takes the next piece: on a busy machine a
+/// worker that has not been scheduled yet costs nothing, the caller does its pieces (the caller
+/// waits only for pieces a worker has started). A decode step runs ~180 regions, so hand-off cost
+/// matters: workers spin (x86 `pause`) about `spinLimit` times after a region, then park on a
+/// Monitor until the next one.
 public final class DecoderThreads: @unchecked Sendable {
-    public let count: Int
-    private let generation = Atomic<Int>(0)
-    private let finished = Atomic<Int>(0)
-    private let parked = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private let monitor = Monitor()
-    private var task: ((Int) -> Void)?
+    private let pool: Pool
+    public var count: Int { pool.count }
+    /// Spin iterations (each a `pause`) before a worker parks.
+    public var spinLimit: Int { get { pool.spinLimit } set { pool.spinLimit = newValue } }
     private var workers: [JoinableThread] = []
-    /// Spin iterations (each a `pause`, ~10–40 ns) before a worker parks.
-    public var spinLimit = 100_000
 
     public init(count: Int) {
         precondition(count >= 1, "DecoderThreads: count must be ≥ 1")
-        self.count = count
+        let pool = Pool(count: count)
+        self.pool = pool
         for w in 1..<count {
-            workers.append(JoinableThread(name: "inftop-dec\(w)") { [unowned self] in self.loop(index: w) })
+            workers.append(JoinableThread(name: "inftop-dec\(w)") { pool.loop(index: w) })
         }
     }
 
     deinit {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        monitor.locked { monitor.broadcast() }
+        pool.stop()
         for w in workers { w.join() }
     }
 
-    /// Runs `body(index)` for index in 0..<count, index 0 on the calling thread; returns when all are done.
-    public func run(_ body: @escaping (Int) -> Void) {
-        if count == 1 { body(0); return }
+    /// Pieces to cut a region into: one per thread alone, else a few per thread so a late worker
+    /// leaves less behind.
+    public var chunks: Int { count == 1 ? 1 : 4 * count }
+
+    /// Runs `body(piece, thread)` for every piece in 0..<n, `thread` in 0..<count naming the
+    /// thread's own scratch; returns when all pieces are done.
+    public func run(chunks n: Int, _ body: @escaping (Int, Int) -> Void) { pool.run(chunks: n, body) }
+}
+
+/// The state the workers share with the caller (the workers hold it, not the DecoderThreads, so
+/// its deinit can stop and join them).
+private final class Pool: @unchecked Sendable {
+    let count: Int
+    /// Bumped per region (wakes the workers).
+    private let generation = Atomic<Int>(0)
+    /// (region << 32) | next piece to take.
+    private let claim = Atomic<Int>(0)
+    /// Pieces finished in the current region.
+    private let done = Atomic<Int>(0)
+    private let parked = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let monitor = Monitor()
+    private var task: ((Int, Int) -> Void)?
+    private var total = 0
+    private var region = 0
+    var spinLimit = 50_000
+
+    init(count: Int) { self.count = count }
+
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        monitor.locked { monitor.broadcast() }
+    }
+
+    func run(chunks n: Int, _ body: @escaping (Int, Int) -> Void) {
+        if count == 1 || n <= 1 {
+            for c in 0..<n { body(c, 0) }
+            return
+        }
         task = body
-        finished.store(0, ordering: .relaxed)
+        total = n
+        region &+= 1
+        done.store(0, ordering: .relaxed)
+        claim.store((region & 0x7fff_ffff) << 32, ordering: .releasing)
         generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
         if parked.load(ordering: .sequentiallyConsistent) > 0 { monitor.locked { monitor.broadcast() } }
-        body(0)
+        take(index: 0)
         var spins = 0
-        while finished.load(ordering: .acquiring) < count - 1 {
+        while done.load(ordering: .acquiring) < n {
             spins += 1
-            if spins < 1_000_000 { ck_pause() } else { sched_yield_() }
+            if spins < 20_000 { ck_pause() } else { sched_yield_() }
         }
         task = nil
     }
 
-    private func loop(index: Int) {
+    /// Takes pieces of the current region until none is left.
+    private func take(index: Int) {
+        while true {
+            let c = claim.load(ordering: .acquiring)
+            let next = c & 0xffff_ffff
+            guard next < total else { return }
+            guard claim.compareExchange(expected: c, desired: c + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
+            task?(next, index)
+            done.wrappingAdd(1, ordering: .releasing)
+        }
+    }
+
+    func loop(index: Int) {
         var seen = 0
         while true {
             var spins = 0
@@ -64,8 +112,7 @@ public final class DecoderThreads: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            task?(index)
-            finished.wrappingAdd(1, ordering: .releasing)
+            take(index: index)
         }
     }
 }

@@ -20,6 +20,7 @@ extension LanguageModel {
         }
         let isa = cp.isa, backend = cp.backend
         let tp = QuantizedMatrix.paddedTokens(T)
+        let nc = pool.chunks
         /// The GEMM kernels' transposed copy of a [T][cols] input (decode's GEMV reads it as it is).
         func prepare(_ x: UnsafeMutablePointer<Float>, _ cols: Int) {
             if T > 1 && backend != .reference { QuantizedMatrix.transpose(x, ldx: cols, m: T, cols: cols, into: w.xt, tp: tp) }
@@ -37,8 +38,8 @@ extension LanguageModel {
             // qkv: rows of Q, K and V as one region
             prepare(w.xn, H)
             let mats = [(b.q, w.q, H), (b.k, w.k, kvD), (b.v, w.v, kvD)]
-            pool.run { ti in
-                let range = Self.share(H + 2 * kvD, ti, pool.count)
+            pool.run(chunks: nc) { ci, ti in
+                let range = Self.share(H + 2 * kvD, ci, nc)
                 var base = 0
                 for (m, out, n) in mats {
                     let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, n)
@@ -64,9 +65,9 @@ extension LanguageModel {
             lap()
             // attention: one item per (token, head)
             let kt = cache.keys[li], vv = cache.values[li], cap = cache.capacity
-            pool.run { ti in
-                let items = T * c.heads, n = pool.count
-                let lo = items * ti / n, hi = items * (ti + 1) / n
+            pool.run(chunks: nc) { ci, ti in
+                let items = T * c.heads, n = nc
+                let lo = items * ci / n, hi = items * (ci + 1) / n
                 let sc = w.scores[ti]
                 for item in lo..<hi {
                     let t = item / c.heads, h = item % c.heads, g = h / group
@@ -79,8 +80,8 @@ extension LanguageModel {
             lap()
             // attn_out + residual
             prepare(w.att, H)
-            pool.run { ti in
-                let r = Self.share(H, ti, pool.count)
+            pool.run(chunks: nc) { ci, ti in
+                let r = Self.share(H, ci, nc)
                 guard !r.isEmpty else { return }
                 b.o.matmul(w.att, ldx: H, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
@@ -91,8 +92,8 @@ extension LanguageModel {
             lap()
             // ffn_up: gate and up over the same rows, then gate = silu(gate) · up
             prepare(w.xn, H)
-            pool.run { ti in
-                let r = Self.share(F, ti, pool.count)
+            pool.run(chunks: nc) { ci, ti in
+                let r = Self.share(F, ci, nc)
                 guard !r.isEmpty else { return }
                 b.gate.matmul(w.xn, ldx: H, m: T, xt: w.xt, tp: tp, w.gate, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 b.up.matmul(w.xn, ldx: H, m: T, xt: w.xt, tp: tp, w.up, ldy: F, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
@@ -108,8 +109,8 @@ extension LanguageModel {
             lap()
             // ffn_down + residual
             prepare(w.gate, F)
-            pool.run { ti in
-                let r = Self.share(H, ti, pool.count)
+            pool.run(chunks: nc) { ci, ti in
+                let r = Self.share(H, ci, nc)
                 guard !r.isEmpty else { return }
                 b.down.matmul(w.gate, ldx: F, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
                 for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
@@ -120,8 +121,8 @@ extension LanguageModel {
         // `head` holds both)
         let xn = w.xn, logits = w.logits
         func headPass() {
-            pool.run { ti in
-                let r = Self.share(c.vocab, ti, pool.count)
+            pool.run(chunks: nc) { ci, ti in
+                let r = Self.share(c.vocab, ci, nc)
                 guard !r.isEmpty else { return }
                 self.head.matmul(xn, ldx: H, m: 1, xt: nil, tp: 0, logits, ldy: c.vocab, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
             }
@@ -153,10 +154,11 @@ extension LanguageModel {
         }
     }
 
-    /// Thread `i`'s contiguous share of `n` rows among `count`, in multiples of 16 (the GEMM panel).
+    /// Piece `i`'s contiguous share of `n` rows among `count`, in multiples of 48 (whole GEMM panels
+    /// of 12 rows, and whole 16-row blocks for the GEMV's four-row groups).
     static func share(_ n: Int, _ i: Int, _ count: Int) -> Range<Int> {
-        let blocks = (n + 15) / 16
-        let lo = min(n, blocks * i / count * 16), hi = min(n, blocks * (i + 1) / count * 16)
+        let g = 48, blocks = (n + g - 1) / g
+        let lo = min(n, blocks * i / count * g), hi = min(n, blocks * (i + 1) / count * g)
         return lo..<hi
     }
 }

@@ -80,7 +80,7 @@ private final class Pool: @unchecked Sendable {
         var spins = 0
         while done.load(ordering: .acquiring) < n {
             spins += 1
-            if spins < 20_000 { ck_pause() } else { sched_yield_() }
+            if spins < 2_000 { ck_pause() } else { sched_yield_() }
         }
         task = nil
     }

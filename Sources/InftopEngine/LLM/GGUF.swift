@@ -29,17 +29,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// - Throws: `EngineError.missing` (no file), `.io` (cannot open / map), `.badFile` (not GGUF, or corrupt).
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw EngineError.missing(path: path, hint: "no such file") }
-            throw EngineError.io(path: path, reason: "cannot open: \(String(cString: strerror(e)))")
-        }
+        let (fd, size) = try FileBytes.openRegular(path: path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EngineError.io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw EngineError.io(path: path, reason: "not a regular file") }
-        let size = Int(st.st_size)
         guard size >= 24 else { throw EngineError.badFile(path: path, reason: "truncated: \(size) bytes, a GGUF header is 24") }
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
             throw EngineError.io(path: path, reason: "cannot map: \(String(cString: strerror(errno)))")

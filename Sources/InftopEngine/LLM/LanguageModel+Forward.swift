@@ -28,6 +28,16 @@ extension LanguageModel {
         // embed
         for (t, id) in tokens.enumerated() { embedding.dequantizeRow(Int(id), into: w.x + t * H) }
         lap()
+        /// x += input · Wᵀ (the output projections: attn_out, ffn_down), rows split over the pool.
+        func projectIntoResidual(_ m: QuantizedMatrix, _ input: UnsafeMutablePointer<Float>, _ cols: Int) {
+            prepare(input, cols)
+            pool.run(chunks: nc) { ci, ti in
+                let r = Self.share(H, ci, nc)
+                guard !r.isEmpty else { return }
+                m.matmul(input, ldx: cols, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
+                for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
+            }
+        }
         let scale = 1 / Float(hd).squareRoot()
         let group = c.heads / c.kvHeads
         for (li, b) in blocks.enumerated() {
@@ -79,13 +89,7 @@ extension LanguageModel {
             ck_q8_roundtrip(w.att, Int32(T * H))
             lap()
             // attn_out + residual
-            prepare(w.att, H)
-            pool.run(chunks: nc) { ci, ti in
-                let r = Self.share(H, ci, nc)
-                guard !r.isEmpty else { return }
-                b.o.matmul(w.att, ldx: H, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
-                for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
-            }
+            projectIntoResidual(b.o, w.att, H)
             lap()
             for t in 0..<T { rmsNorm(w.x + t * H, b.ffnNorm, w.xn + t * H, H) }
             ck_q8_roundtrip(w.xn, Int32(T * H))
@@ -108,13 +112,7 @@ extension LanguageModel {
             for t in 0..<T { ck_q8_roundtrip(w.gate + t * F, Int32(F)) }
             lap()
             // ffn_down + residual
-            prepare(w.gate, F)
-            pool.run(chunks: nc) { ci, ti in
-                let r = Self.share(H, ci, nc)
-                guard !r.isEmpty else { return }
-                b.down.matmul(w.gate, ldx: F, m: T, xt: w.xt, tp: tp, w.proj, ldy: H, rows: r, isa: isa, backend: backend, scratch: w.scratch[ti])
-                for t in 0..<T { for j in r { w.x[t * H + j] += w.proj[t * H + j] } }
-            }
+            projectIntoResidual(b.down, w.gate, F)
             lap()
         }
         // norm + head, for the last token (or every token: then `norm` laps before the loop and

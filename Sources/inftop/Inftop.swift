@@ -8,7 +8,8 @@ struct Inftop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inftop",
         abstract: "top for neural networks: live training and inference on the CPU.",
-        subcommands: [DashboardCommand.self, TrainCommand.self, BenchCommand.self, EmbedCommand.self],
+        subcommands: [DashboardCommand.self, TrainCommand.self, BenchCommand.self, EmbedCommand.self,
+                      GenerateCommand.self, TokenizeCommand.self, ScoreCommand.self],
         defaultSubcommand: DashboardCommand.self)
 
     /// ArgumentParser's `main`, except that a command line it cannot parse (an unknown option, a

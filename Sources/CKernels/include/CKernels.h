@@ -6,6 +6,7 @@
 #define CKERNELS_H
 #include <stdint.h>
 #include "ck_int8.h"
+#include "ck_quant.h"
 
 /// cpuid(leaf, subleaf) into regs[0..3] = eax, ebx, ecx, edx; returns 0 if the leaf is above the
 /// CPU's maximum.

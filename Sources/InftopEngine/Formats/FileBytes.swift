@@ -8,17 +8,8 @@ public enum FileBytes {
     /// - Throws: `EngineError.missing` when there is no such file, `.io` when it cannot be read
     ///   (a directory, permissions, an I/O error).
     public static func read(path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw EngineError.missing(path: path, hint: "no such file") }
-            throw EngineError.io(path: path, reason: "cannot open: \(String(cString: strerror(e)))")
-        }
+        let (fd, size) = try openRegular(path: path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EngineError.io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw EngineError.io(path: path, reason: "not a regular file") }
-        let size = Int(st.st_size)
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         try bytes.withUnsafeMutableBytes { raw in
@@ -34,6 +25,22 @@ public enum FileBytes {
         }
         if done < size { bytes.removeLast(size - done) }
         return bytes
+    }
+
+    /// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size.
+    /// - Throws: `EngineError.missing` when there is no such file, `.io` when it cannot be opened or
+    ///   is not a regular file.
+    public static func openRegular(path: String) throws -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT { throw EngineError.missing(path: path, hint: "no such file") }
+            throw EngineError.io(path: path, reason: "cannot open: \(String(cString: strerror(e)))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw EngineError.io(path: path, reason: "cannot stat: \(String(cString: strerror(e)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { close(fd); throw EngineError.io(path: path, reason: "not a regular file") }
+        return (fd, Int(st.st_size))
     }
 
     /// Writes `parts` one after the other to `path + ".tmp-<pid>"`, fsyncs, and renames it over

@@ -7,7 +7,7 @@ public enum Command: String, CaseIterable, Sendable {
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
     case windowOut, windowIn, windowReset
-    case model, loadScenario, abCompare, theme
+    case model, loadScenario, abCompare, theme, trace
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -89,6 +89,7 @@ public enum KeyMap {
         case .char("L"): return .loadScenario
         case .char("x"): return .abCompare
         case .char("T"): return .theme
+        case .char("X"): return .trace
         case .up: return .scrollUp
         case .down: return .scrollDown
         case .pageUp: return .pageUp
@@ -123,6 +124,7 @@ public enum KeyMap {
         HelpEntry("L", "load scenario (single/server/offline)", .loadScenario, planned: true),
         HelpEntry("x", "snapshot settings for A/B compare", .abCompare, planned: true),
         HelpEntry("T", "next theme", .theme),
+        HelpEntry("X", "Chrome trace of the focused workload's next steps", .trace),
         HelpEntry("↑ ↓ PgUp PgDn", "move in the layer table (Home/End too)", .scrollDown),
     ]
 

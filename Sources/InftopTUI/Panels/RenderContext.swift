@@ -17,14 +17,16 @@ public struct RenderContext: Sendable {
     public var themeName: String?
     public var maxThreads: Int?
     public var builtFeatures: Set<DashboardFeature>
+    /// Extra badges for the header (exports: " REC ", the metrics address).
+    public var headerBadges: [String]
 
     public init(snapshot: DashboardSnapshot, knobs: KnobValues?, state: DashboardState = DashboardState(),
                 styles: StyleSheet = StyleSheet(), status: StatusMessage? = nil, uiCPUFraction: Double? = nil,
                 refreshHz: Double? = nil, themeName: String? = nil, maxThreads: Int? = nil,
-                builtFeatures: Set<DashboardFeature> = []) {
+                builtFeatures: Set<DashboardFeature> = [], headerBadges: [String] = []) {
         self.snapshot = snapshot; self.knobs = knobs; self.state = state; self.styles = styles; self.status = status
         self.uiCPUFraction = uiCPUFraction; self.refreshHz = refreshHz; self.themeName = themeName
-        self.maxThreads = maxThreads; self.builtFeatures = builtFeatures
+        self.maxThreads = maxThreads; self.builtFeatures = builtFeatures; self.headerBadges = headerBadges
     }
 
     /// The chart end time: the snapshot's uptime (series times count from the same start).

@@ -25,7 +25,7 @@ public final class InferenceService: @unchecked Sendable {
     private let dataset: ImageDataset
     private let knobs: Knobs
     private let weights: (@Sendable (Sequential, Int) -> Int?)?
-    private let profiler = StepProfiler()
+    private let profiler = StepProfiler(track: "serving")
     private let batchSite: Int32, respondSite: Int32
     private let layerSites: [Int32]
     private let stopFlag = StopFlag()
@@ -140,6 +140,7 @@ public final class InferenceService: @unchecked Sendable {
         profiler.beginStep()
         let n = queue.pop(max: batchSize, into: &pending)
         guard n > 0 else { return }
+        if profiler.tap.isOn { profiler.tap.counter(.queueDepth, Double(queue.count)) }  // exports only
         x.resize([n] + replica.inputShape)
         indices.removeAll(keepingCapacity: true)
         for r in pending { indices.append(r.sample) }
@@ -159,7 +160,10 @@ public final class InferenceService: @unchecked Sendable {
             if Int32(best) == labels[b] { correct += 1 }
         }
         let doneAt = monotonicNanos()
-        for r in pending { latency.record(latencyNanos: doneAt &- r.arrivalNanos, now: doneAt) }
+        for r in pending {
+            latency.record(latencyNanos: doneAt &- r.arrivalNanos, now: doneAt)
+            profiler.tap.request(at: doneAt, latencyNanos: doneAt &- r.arrivalNanos, queueNanos: t0 &- min(t0, r.arrivalNanos))
+        }
         profiler.buffer.lap(site: respondSite, phase: .forward)
         profiler.endStep(wallNanos: monotonicNanos() &- t0)
         requests += n

@@ -1,0 +1,198 @@
+import Foundation
+import InftopEngine
+import InftopTelemetry
+import Synchronization
+
+/// A Chrome trace of the next `steps` steps of some workload threads (`--trace FILE`, the `X`
+/// key), collected from their taps by the pump and written, when every wanted track has its
+/// steps (or at `finish()`), to `path` through a temporary name and a rename.
+///
+/// Events: one complete event (`ph: "X"`) per step on its thread's track, and inside it one per
+/// node span (forward, backward, data, optimizer, …) — the spans are laps that tile the step, so
+/// they nest without overlap by construction. Counter events (`ph: "C"`): the loss (training),
+/// the queue depth (serving), and memory by owner (sampled by the pump while capturing).
+/// The file never exceeds `capBytes`: a step that would not fit ends that track's capture (the
+/// file says so in `otherData.truncated`).
+public final class TraceCapture: TapSink, @unchecked Sendable {
+    /// Default size cap of a trace file: 64 MiB (about 500 000 events).
+    public static let defaultCapBytes = 64 << 20
+
+    public let path: String
+    public let steps: Int
+    public let capBytes: Int
+    /// Tracks captured; nil = every track alive when armed.
+    public let tracks: Set<String>?
+    public let armedAt: UInt64
+
+    public enum Outcome: Sendable, Equatable {
+        case collecting(steps: Int, of: Int)
+        case written(path: String, bytes: Int, steps: Int)
+        case failed(String)
+    }
+
+    private struct Track {
+        var tid: Int
+        var steps = 0
+        var lines: [String] = []
+        var full = false
+    }
+    private struct State {
+        var tracks: [String: Track] = [:]
+        var counters: [String] = []
+        var bytes = 0
+        var truncated = false
+        var outcome: Outcome
+    }
+    private let state: Mutex<State>
+    private let expected: Set<String>
+    private let pid = Int(getpid())
+    private let registry: TapRegistry
+
+    /// Checks that `path` can be written (creates and removes its temporary name) and arms the
+    /// taps. - Throws: `ExportError.io` naming the path when it cannot be written.
+    public init(path: String, steps: Int, tracks: Set<String>? = nil, capBytes: Int = TraceCapture.defaultCapBytes,
+                registry: TapRegistry = .shared) throws {
+        guard steps >= 1 else { throw ExportError.invalid("--trace-steps \(steps): must be ≥ 1") }
+        try Self.checkWritable(path)
+        self.path = path; self.steps = steps; self.capBytes = capBytes; self.tracks = tracks; self.registry = registry
+        armedAt = monotonicNanos()
+        let alive = registry.all.map(\.track)
+        expected = tracks ?? Set(alive)
+        state = Mutex(State(outcome: .collecting(steps: 0, of: steps)))
+        for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, true) }
+    }
+
+    /// Creates and removes `path`'s temporary name: an unwritable path fails now, not after the capture.
+    static func checkWritable(_ path: String) throws {
+        let probe = path + ".tmp-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ExportError.io(path: path, reason: String(cString: strerror(errno))) }
+        close(fd)
+        unlink(probe)
+    }
+
+    public var outcome: Outcome { state.withLock { $0.outcome } }
+
+    public var isDone: Bool {
+        if case .collecting = outcome { return false }
+        return true
+    }
+
+    // MARK: TapSink
+
+    public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {
+        guard tracks?.contains(tap.track) ?? true, step.t0 >= armedAt else { return }
+        let names = tap.siteNames
+        state.withLock { s in
+            guard case .collecting = s.outcome else { return }
+            var tr = s.tracks[tap.track] ?? Track(tid: s.tracks.count + 1)
+            guard tr.steps < steps, !tr.full else { return }
+            var group: [String] = []
+            group.reserveCapacity(spans.count + 1)
+            group.append(complete(name: tap.track == "training" ? "step \(tr.steps + 1)" : "batch \(tr.steps + 1)",
+                                  cat: "step", ts: step.t0, dur: step.value, tid: tr.tid))
+            for r in spans {
+                let name = Int(r.site) < names.count ? names[Int(r.site)] : "site\(r.site)"
+                group.append(complete(name: name, cat: "\(r.phase)", ts: r.t0, dur: r.value, tid: tr.tid))
+            }
+            let size = group.reduce(0) { $0 + $1.utf8.count + 2 }
+            if s.bytes + size > capBytes - 4096 {
+                tr.full = true; s.truncated = true
+            } else {
+                tr.lines.append(contentsOf: group)
+                s.bytes += size
+                tr.steps += 1
+            }
+            s.tracks[tap.track] = tr
+            s.outcome = .collecting(steps: s.tracks.values.map(\.steps).min() ?? 0, of: steps)
+        }
+    }
+
+    public func event(_ tap: SpanTap, _ record: TapRecord) {
+        guard record.kind == .counter, tracks?.contains(tap.track) ?? true, record.t0 >= armedAt,
+              let c = TapCounter(rawValue: record.site) else { return }
+        let v = Double(bitPattern: record.value)
+        guard v.isFinite else { return }
+        addCounter(name: c.name, ts: record.t0, args: [(c.name, v)])
+    }
+
+    public func drained(now: UInt64) {
+        guard !isDone else { return }
+        let mem = MemoryLedger.shared.all()
+        addCounter(name: "memory_mb", ts: now, args: MemoryOwner.allCases.map { ($0.description, Double(mem[$0.rawValue]) / 1_048_576) })
+        let complete = state.withLock { s in
+            expected.allSatisfy { name in s.tracks[name].map { $0.steps >= steps || $0.full } ?? false }
+        }
+        if complete { finish() }
+    }
+
+    /// Stops collecting and writes the file (what was captured so far); idempotent.
+    @discardableResult
+    public func finish() -> Outcome {
+        for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, false) }
+        return state.withLock { s -> Outcome in
+            guard case .collecting = s.outcome else { return s.outcome }
+            var out = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"inftop\",\"steps\":\(steps),"
+            out += "\"cap_bytes\":\(capBytes),\"truncated\":\(s.truncated)},\"traceEvents\":[\n"
+            var first = true
+            func add(_ line: String) { out += (first ? "" : ",\n") + line; first = false }
+            add("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"inftop\"}}")
+            for (name, tr) in s.tracks.sorted(by: { $0.value.tid < $1.value.tid }) {
+                add("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tr.tid),\"args\":{\"name\":\(JSONText.quote(name))}}")
+                for l in tr.lines { add(l) }
+            }
+            for l in s.counters { add(l) }
+            out += "\n]}\n"
+            let n = s.tracks.values.map(\.steps).min() ?? 0
+            do {
+                var bytes = Array(out.utf8)
+                try bytes.withUnsafeMutableBytes { try FileBytes.writeAtomically(path: path, parts: [UnsafeRawBufferPointer($0)]) }
+                s.outcome = .written(path: path, bytes: bytes.count, steps: n)
+                bytes.removeAll()
+            } catch {
+                s.outcome = .failed("\(error)")
+            }
+            s.tracks = [:]; s.counters = []
+            return s.outcome
+        }
+    }
+
+    private func addCounter(name: String, ts: UInt64, args: [(String, Double)]) {
+        let body = args.map { "\(JSONText.quote($0.0)):\(Self.number($0.1))" }.joined(separator: ",")
+        let line = "{\"ph\":\"C\",\"name\":\(JSONText.quote(name)),\"pid\":\(pid),\"tid\":0,\"ts\":\(micros(ts)),\"args\":{\(body)}}"
+        state.withLock { s in
+            guard case .collecting = s.outcome, s.bytes + line.utf8.count + 4096 < capBytes else { return }
+            s.counters.append(line)
+            s.bytes += line.utf8.count + 2
+        }
+    }
+
+    private func complete(name: String, cat: String, ts: UInt64, dur: UInt64, tid: Int) -> String {
+        "{\"ph\":\"X\",\"name\":\(JSONText.quote(name)),\"cat\":\"\(cat)\",\"pid\":\(pid),\"tid\":\(tid),\"ts\":\(micros(ts)),\"dur\":\(Self.micros(dur))}"
+    }
+
+    /// Nanoseconds since arming as microseconds with three decimals (exact: no rounding).
+    private func micros(_ t: UInt64) -> String { Self.micros(t &- min(t, armedAt)) }
+
+    static func micros(_ ns: UInt64) -> String {
+        let frac = String(ns % 1000)
+        return "\(ns / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+
+    static func number(_ x: Double) -> String {
+        x.isFinite ? "\(x)" : "0"
+    }
+}
+
+/// Bad input to an exporter: one line for `inftop <command>: …`.
+public enum ExportError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let why): why
+        case .io(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

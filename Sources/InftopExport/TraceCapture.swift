@@ -112,7 +112,8 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         guard record.kind == .counter, tracks?.contains(tap.track) ?? true, record.t0 >= armedAt,
               let c = TapCounter(rawValue: record.site) else { return }
         let v = Double(bitPattern: record.value)
-        guard v.isFinite else { return }
+        // Only while this track is still being captured (its steps are not all in).
+        guard v.isFinite, state.withLock({ s in s.tracks[tap.track].map { $0.steps < steps && !$0.full } ?? true }) else { return }
         addCounter(name: c.name, ts: record.t0, args: [(c.name, v)])
     }
 

@@ -26,8 +26,8 @@ public final class ExportSession: @unchecked Sendable {
     private let lock = NSLock()
     private var capture: TraceCapture?
     private var pumpStarted = false
-    /// Traces written so far (for the exit note).
-    public private(set) var written: [TraceCapture.Outcome] = []
+    /// The latest capture (running or done).
+    public var lastCapture: TraceCapture? { lock.lock(); defer { lock.unlock() }; return capture }
 
     /// Opens the record and binds `/metrics`; checks the trace path.
     /// - Throws: `ExportError` naming what is wrong.

@@ -41,6 +41,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         var counters: [String] = []
         var bytes = 0
         var truncated = false
+        var events = 0
         var outcome: Outcome
     }
     private let state: Mutex<State>
@@ -72,6 +73,9 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
     }
 
     public var outcome: Outcome { state.withLock { $0.outcome } }
+
+    /// Events in the written file (metadata included), 0 before it is written.
+    public var eventsWritten: Int { state.withLock { $0.events } }
 
     public var isDone: Bool {
         if case .collecting = outcome { return false }
@@ -136,7 +140,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
             var out = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"inftop\",\"steps\":\(steps),"
             out += "\"cap_bytes\":\(capBytes),\"truncated\":\(s.truncated)},\"traceEvents\":[\n"
             var first = true
-            func add(_ line: String) { out += (first ? "" : ",\n") + line; first = false }
+            func add(_ line: String) { out += (first ? "" : ",\n") + line; first = false; s.events += 1 }
             add("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"inftop\"}}")
             for (name, tr) in s.tracks.sorted(by: { $0.value.tid < $1.value.tid }) {
                 add("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tr.tid),\"args\":{\"name\":\(JSONText.quote(name))}}")

@@ -113,7 +113,7 @@ public final class DashboardApp {
                     snapshot: latest, knobs: knobs.values, state: controller.state,
                     styles: StyleSheet(monochrome: !colorOn || monochromeTheme),
                     status: controller.status(at: t) ?? hooks.statusLine?().map { StatusMessage(text: $0, isError: false, expires: .infinity) },
-                    uiCPUFraction: uiCPUFraction, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
+                    uiCPUFraction: hooks.showsUICost ? uiCPUFraction : nil, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
                     maxThreads: options.maxThreads, builtFeatures: options.builtFeatures, headerBadges: hooks.badges?() ?? [])
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
                 if !result.tooSmall {   // keep the table position through a too-small moment

@@ -16,10 +16,14 @@ public struct DashboardHooks {
     public var badges: (() -> [String])?
     /// The `X` key: capture the next steps of this workload; returns the status to show.
     public var trace: ((WorkloadKind) -> String)?
+    /// False leaves the UI thread's own cost out of the header (a record's replay compares
+    /// screens tick by tick; that figure is the replaying process's, not the recorded one's).
+    public var showsUICost = true
 
     public init(onFrame: ((DashboardSnapshot, KnobValues, Int) -> Void)? = nil, intercept: ((Key) -> String?)? = nil,
                 statusLine: (() -> String?)? = nil, badges: (() -> [String])? = nil,
-                trace: ((WorkloadKind) -> String)? = nil) {
+                trace: ((WorkloadKind) -> String)? = nil, showsUICost: Bool = true) {
         self.onFrame = onFrame; self.intercept = intercept; self.statusLine = statusLine; self.badges = badges; self.trace = trace
+        self.showsUICost = showsUICost
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import InftopEngine
+import InftopExport
+import InftopTelemetry
+import InftopWorkloads
+
+extension BenchCommand {
+    /// `inftop bench --exports mlp --batch 64 --threads 1`: training throughput with exports off
+    /// vs metrics + trace + record on, alternated in both orders.
+    func runExportsOverhead(model: String) throws {
+        guard ["mlp", "cnn"].contains(model) else { try Self.fail("--exports \(model): unknown; use mlp or cnn") }
+        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for --exports must be one integer 1…1024") }
+        let t = try BenchInput.threads(threads)
+        guard t.count == 1 else { try Self.fail("--exports takes one --threads value") }
+        guard let kb = KernelBackend(rawValue: backend == "simd,blas" ? "blas" : backend) else {
+            try Self.fail("--backend \(backend): use one of blas, simd, reference with --exports")
+        }
+        let (trainSet, testSet): (ImageDataset, ImageDataset)
+        do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
+        let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb, train: trainSet, test: testSet,
+                                                 stepsPerRun: model == "cnn" ? 60 : 300)
+        if json {
+            print(r.jsonLine)
+        } else {
+            print(String(format: "%@ batch %d, %d thread(s), %d rounds (alternating order): exports off %.0f samples/s (step %.3f ms), on %.0f samples/s (step %.3f ms)",
+                         r.model, r.batch, r.threads, r.rounds, r.samplesPerSecondOff, r.stepMsOff, r.samplesPerSecondOn, r.stepMsOn))
+            print(String(format: "slowdown %.2f%% (median of rounds: %@); on = /metrics + trace of every step (%d events) + record (%d lines, %d scrapes)",
+                         r.slowdown * 100, r.slowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " "),
+                         r.traceEvents, r.recordLines, r.scrapes))
+        }
+    }
+}

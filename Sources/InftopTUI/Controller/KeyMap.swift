@@ -124,7 +124,7 @@ public enum KeyMap {
         HelpEntry("L", "load scenario (single/server/offline)", .loadScenario, planned: true),
         HelpEntry("x", "snapshot settings for A/B compare", .abCompare, planned: true),
         HelpEntry("T", "next theme", .theme),
-        HelpEntry("X", "Chrome trace of the focused workload's next steps", .trace),
+        HelpEntry("X", "Chrome trace of the next N steps (focused)", .trace),
         HelpEntry("↑ ↓ PgUp PgDn", "move in the layer table (Home/End too)", .scrollDown),
     ]
 

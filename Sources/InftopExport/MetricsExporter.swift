@@ -20,11 +20,17 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
     public static let buckets: [Double] = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2,
                                            2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    private struct NodeKey: Hashable { var track: String; var site: Int32; var phase: Phase }
-    // Pump-thread state.
-    private var nodes: [NodeKey: ValueHistogram] = [:]
-    private var stepHistograms: [String: ValueHistogram] = [:]
-    private var perStep: [NodeKey: UInt64] = [:]
+    /// Per tap (pump thread only): its histograms by `site * phases + phase`, and this step's sums.
+    private final class TapCache {
+        weak var tap: SpanTap?
+        var step: ValueHistogram
+        var nodes: [ValueHistogram?] = []
+        var sums: [UInt64] = []
+        var hit: [Int] = []
+        init(tap: SpanTap, step: ValueHistogram) { self.tap = tap; self.step = step }
+    }
+    private var caches: [ObjectIdentifier: TapCache] = [:]
+    private static let phases = Phase.allCases.count
     private let requestTotal: ValueHistogram, requestQueue: ValueHistogram, requestCompute: ValueHistogram
     private let queueDepth: Gauge
     // Scrape state.
@@ -48,30 +54,43 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
     // MARK: TapSink (pump thread)
 
     public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {
-        let h = stepHistograms[tap.track] ?? {
-            let h = registry.makeValueHistogram(
+        let id = ObjectIdentifier(tap)
+        let cache: TapCache
+        if let c = caches[id], c.tap === tap { cache = c } else {
+            cache = TapCache(tap: tap, step: registry.makeValueHistogram(
                 descriptor: Self.descriptor("step_duration", unit: "seconds", help: "Wall time of a training step or a served batch."),
-                labels: [("workload", tap.track)], buckets: Self.buckets)
-            stepHistograms[tap.track] = h
-            return h
-        }()
-        h.record(Double(step.value) / 1e9)
-        perStep.removeAll(keepingCapacity: true)
-        for s in spans { perStep[NodeKey(track: tap.track, site: s.site, phase: s.phase), default: 0] &+= s.value }
-        guard !perStep.isEmpty else { return }
-        let names = tap.siteNames
-        for (key, ns) in perStep {
-            let hist = nodes[key] ?? {
-                let name = Int(key.site) < names.count ? names[Int(key.site)] : "site\(key.site)"
-                let h = registry.makeValueHistogram(
+                labels: [("workload", tap.track)], buckets: Self.buckets))
+            caches = caches.filter { $0.value.tap != nil }
+            caches[id] = cache
+        }
+        cache.step.record(Double(step.value) / 1e9)
+        // A node hit several times in a step counts once, with its sum (as the Layers table).
+        for s in spans {
+            let i = Int(s.site) * Self.phases + Int(s.phase.rawValue)
+            if i >= cache.sums.count {
+                cache.sums += Array(repeating: 0, count: i + 1 - cache.sums.count)
+                cache.nodes += Array(repeating: nil, count: i + 1 - cache.nodes.count)
+            }
+            if cache.sums[i] == 0 { cache.hit.append(i) }
+            cache.sums[i] &+= max(s.value, 1)
+        }
+        var names: [String]?
+        for i in cache.hit {
+            let h: ValueHistogram
+            if let known = cache.nodes[i] { h = known } else {
+                if names == nil { names = tap.siteNames }
+                let site = i / Self.phases, phase = Phase(rawValue: UInt8(i % Self.phases)) ?? .other
+                let name = site < names!.count ? names![site] : "site\(site)"
+                h = registry.makeValueHistogram(
                     descriptor: Self.descriptor("node_duration", unit: "seconds",
                                                 help: "Time in one node (layer) per step, by workload and phase."),
-                    labels: [("workload", key.track), ("node", name), ("phase", "\(key.phase)")], buckets: Self.buckets)
-                nodes[key] = h
-                return h
-            }()
-            hist.record(Double(ns) / 1e9)
+                    labels: [("workload", tap.track), ("node", name), ("phase", "\(phase)")], buckets: Self.buckets)
+                cache.nodes[i] = h
+            }
+            h.record(Double(cache.sums[i]) / 1e9)
+            cache.sums[i] = 0
         }
+        cache.hit.removeAll(keepingCapacity: true)
     }
 
     public func event(_ tap: SpanTap, _ record: TapRecord) {

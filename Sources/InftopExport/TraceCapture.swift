@@ -30,20 +30,32 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         case failed(String)
     }
 
+    /// Records are kept raw while capturing (the pump only copies them) and turned into JSON
+    /// when the file is written.
     private struct Track {
         var tid: Int
         var steps = 0
-        var lines: [String] = []
+        /// Step records, each followed by its spans.
+        var records: [TapRecord] = []
+        var names: [String] = []
         var full = false
+    }
+    private struct Counter {
+        var name: String
+        var ts: UInt64
+        var args: [(String, Double)]
     }
     private struct State {
         var tracks: [String: Track] = [:]
-        var counters: [String] = []
+        var counters: [Counter] = []
+        /// Bytes the events will take at least (`minEventBytes` each): bounds memory while capturing.
         var bytes = 0
         var truncated = false
         var events = 0
         var outcome: Outcome
     }
+    /// Fewest bytes one event takes in the file (a complete event with a one-letter name).
+    static let minEventBytes = 90
     private let state: Mutex<State>
     private let expected: Set<String>
     private let pid = Int(getpid())
@@ -86,24 +98,21 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
 
     public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {
         guard tracks?.contains(tap.track) ?? true, step.t0 >= armedAt else { return }
-        let names = tap.siteNames
+        let needNames = state.withLock { s in
+            s.tracks[tap.track].map { tr in spans.contains { Int($0.site) >= tr.names.count } } ?? true
+        }
+        let names = needNames ? tap.siteNames : nil
         state.withLock { s in
             guard case .collecting = s.outcome else { return }
             var tr = s.tracks[tap.track] ?? Track(tid: s.tracks.count + 1)
             guard tr.steps < steps, !tr.full else { return }
-            var group: [String] = []
-            group.reserveCapacity(spans.count + 1)
-            group.append(complete(name: tap.track == "training" ? "step \(tr.steps + 1)" : "batch \(tr.steps + 1)",
-                                  cat: "step", ts: step.t0, dur: step.value, tid: tr.tid))
-            for r in spans {
-                let name = Int(r.site) < names.count ? names[Int(r.site)] : "site\(r.site)"
-                group.append(complete(name: name, cat: "\(r.phase)", ts: r.t0, dur: r.value, tid: tr.tid))
-            }
-            let size = group.reduce(0) { $0 + $1.utf8.count + 2 }
+            if let names { tr.names = names }
+            let size = (spans.count + 1) * Self.minEventBytes
             if s.bytes + size > capBytes - 4096 {
                 tr.full = true; s.truncated = true
             } else {
-                tr.lines.append(contentsOf: group)
+                tr.records.append(step)
+                tr.records.append(contentsOf: spans)
                 s.bytes += size
                 tr.steps += 1
             }
@@ -118,42 +127,73 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         let v = Double(bitPattern: record.value)
         // Only while this track is still being captured (its steps are not all in).
         guard v.isFinite, state.withLock({ s in s.tracks[tap.track].map { $0.steps < steps && !$0.full } ?? true }) else { return }
-        addCounter(name: c.name, ts: record.t0, args: [(c.name, v)])
+        addCounter(Counter(name: c.name, ts: record.t0, args: [(c.name, v)]))
     }
 
     public func drained(now: UInt64) {
         guard !isDone else { return }
         let mem = MemoryLedger.shared.all()
-        addCounter(name: "memory_mb", ts: now, args: MemoryOwner.allCases.map { ($0.description, Double(mem[$0.rawValue]) / 1_048_576) })
+        addCounter(Counter(name: "memory_mb", ts: now, args: MemoryOwner.allCases.map { ($0.description, Double(mem[$0.rawValue]) / 1_048_576) }))
         let complete = state.withLock { s in
             expected.allSatisfy { name in s.tracks[name].map { $0.steps >= steps || $0.full } ?? false }
         }
         if complete { finish() }
     }
 
-    /// Stops collecting and writes the file (what was captured so far); idempotent.
+    /// Stops collecting and writes the file (what was captured so far); idempotent. Steps go in
+    /// whole until the next one would pass the cap (then `truncated`).
     @discardableResult
     public func finish() -> Outcome {
         for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, false) }
         return state.withLock { s -> Outcome in
             guard case .collecting = s.outcome else { return s.outcome }
+            var body: [String] = []
+            var bytes = 0
+            func room(_ lines: [String]) -> Bool {
+                let n = lines.reduce(0) { $0 + $1.utf8.count + 2 }
+                guard bytes + n <= capBytes - 1024 else { return false }
+                bytes += n
+                return true
+            }
+            _ = room(["{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"inftop\"}}"])
+            body.append("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"inftop\"}}")
+            var written: [Int] = []
+            for (name, tr) in s.tracks.sorted(by: { $0.value.tid < $1.value.tid }) {
+                let meta = "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tr.tid),\"args\":{\"name\":\(JSONText.quote(name))}}"
+                guard room([meta]) else { s.truncated = true; break }
+                body.append(meta)
+                var i = 0, n = 0
+                while i < tr.records.count {
+                    let st = tr.records[i]
+                    let k = Int(st.site)
+                    var group = [complete(name: name == "training" ? "step \(n + 1)" : "batch \(n + 1)", cat: "step",
+                                          ts: st.t0, dur: st.value, tid: tr.tid)]
+                    for r in tr.records[(i + 1)..<min(tr.records.count, i + 1 + k)] {
+                        let node = Int(r.site) < tr.names.count ? tr.names[Int(r.site)] : "site\(r.site)"
+                        group.append(complete(name: node, cat: "\(r.phase)", ts: r.t0, dur: r.value, tid: tr.tid))
+                    }
+                    guard room(group) else { s.truncated = true; break }
+                    body.append(contentsOf: group)
+                    n += 1
+                    i += 1 + k
+                }
+                written.append(n)
+            }
+            for c in s.counters {
+                let args = c.args.map { "\(JSONText.quote($0.0)):\(Self.number($0.1))" }.joined(separator: ",")
+                let line = "{\"ph\":\"C\",\"name\":\(JSONText.quote(c.name)),\"pid\":\(pid),\"tid\":0,\"ts\":\(micros(c.ts)),\"args\":{\(args)}}"
+                guard room([line]) else { s.truncated = true; break }
+                body.append(line)
+            }
             var out = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"inftop\",\"steps\":\(steps),"
             out += "\"cap_bytes\":\(capBytes),\"truncated\":\(s.truncated)},\"traceEvents\":[\n"
-            var first = true
-            func add(_ line: String) { out += (first ? "" : ",\n") + line; first = false; s.events += 1 }
-            add("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(pid),\"tid\":0,\"args\":{\"name\":\"inftop\"}}")
-            for (name, tr) in s.tracks.sorted(by: { $0.value.tid < $1.value.tid }) {
-                add("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(pid),\"tid\":\(tr.tid),\"args\":{\"name\":\(JSONText.quote(name))}}")
-                for l in tr.lines { add(l) }
-            }
-            for l in s.counters { add(l) }
+            out += body.joined(separator: ",\n")
             out += "\n]}\n"
-            let n = s.tracks.values.map(\.steps).min() ?? 0
+            s.events = body.count
             do {
-                var bytes = Array(out.utf8)
-                try bytes.withUnsafeMutableBytes { try FileBytes.writeAtomically(path: path, parts: [UnsafeRawBufferPointer($0)]) }
-                s.outcome = .written(path: path, bytes: bytes.count, steps: n)
-                bytes.removeAll()
+                var data = Array(out.utf8)
+                try data.withUnsafeMutableBytes { try FileBytes.writeAtomically(path: path, parts: [UnsafeRawBufferPointer($0)]) }
+                s.outcome = .written(path: path, bytes: data.count, steps: written.min() ?? 0)
             } catch {
                 s.outcome = .failed("\(error)")
             }
@@ -162,13 +202,11 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         }
     }
 
-    private func addCounter(name: String, ts: UInt64, args: [(String, Double)]) {
-        let body = args.map { "\(JSONText.quote($0.0)):\(Self.number($0.1))" }.joined(separator: ",")
-        let line = "{\"ph\":\"C\",\"name\":\(JSONText.quote(name)),\"pid\":\(pid),\"tid\":0,\"ts\":\(micros(ts)),\"args\":{\(body)}}"
+    private func addCounter(_ c: Counter) {
         state.withLock { s in
-            guard case .collecting = s.outcome, s.bytes + line.utf8.count + 4096 < capBytes else { return }
-            s.counters.append(line)
-            s.bytes += line.utf8.count + 2
+            guard case .collecting = s.outcome, s.bytes + Self.minEventBytes + 4096 < capBytes else { return }
+            s.counters.append(c)
+            s.bytes += Self.minEventBytes
         }
     }
 

@@ -18,15 +18,19 @@ extension BenchCommand {
         let (trainSet, testSet): (ImageDataset, ImageDataset)
         do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
         let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb, train: trainSet, test: testSet,
-                                                 stepsPerRun: model == "cnn" ? 60 : 300)
+                                                 stepsPerRun: model == "cnn" ? 120 : 900)
         if json {
             print(r.jsonLine)
         } else {
             print(String(format: "%@ batch %d, %d thread(s), %d rounds (alternating order): exports off %.0f samples/s (step %.3f ms), on %.0f samples/s (step %.3f ms)",
                          r.model, r.batch, r.threads, r.rounds, r.samplesPerSecondOff, r.stepMsOff, r.samplesPerSecondOn, r.stepMsOn))
-            print(String(format: "slowdown %.2f%% (median of rounds: %@); on = /metrics + trace of every step (%d events) + record (%d lines, %d scrapes)",
-                         r.slowdown * 100, r.slowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " "),
-                         r.traceEvents, r.recordLines, r.scrapes))
+            print(String(format: "wall slowdown %.2f%% (median of rounds: %@)", r.slowdown * 100,
+                         r.slowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " ")))
+            print(String(format: "process CPU per step: off %.4f ms, on %.4f ms → overhead %.2f%% (median of rounds: %@)",
+                         r.cpuMsPerStepOff, r.cpuMsPerStepOn, r.cpuOverhead * 100,
+                         r.cpuSlowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " ")))
+            print(String(format: "on = /metrics (%d scrapes rendered) + a trace of every step (%d events) + a record (%d lines)",
+                         r.scrapes, r.traceEvents, r.recordLines))
         }
     }
 }

@@ -69,8 +69,9 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         try Self.checkWritable(path)
         self.path = path; self.steps = steps; self.capBytes = capBytes; self.tracks = tracks; self.registry = registry
         armedAt = monotonicNanos()
-        let alive = registry.all.map(\.track)
-        expected = tracks ?? Set(alive)
+        // Helper threads (the loader) are captured beside their workload but never hold it up.
+        let alive = registry.all.map(\.track).filter { $0 != "loader" }
+        expected = (tracks ?? Set(alive)).subtracting(["loader"])
         state = Mutex(State(outcome: .collecting(steps: 0, of: steps)))
         for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, true) }
     }
@@ -166,7 +167,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
                 while i < tr.records.count {
                     let st = tr.records[i]
                     let k = Int(st.site)
-                    var group = [complete(name: name == "training" ? "step \(n + 1)" : "batch \(n + 1)", cat: "step",
+                    var group = [complete(name: name == "training" ? "step \(n + 1)" : name == "loader" ? "fill \(n + 1)" : "batch \(n + 1)", cat: "step",
                                           ts: st.t0, dur: st.value, tid: tr.tid)]
                     for r in tr.records[(i + 1)..<min(tr.records.count, i + 1 + k)] {
                         let node = Int(r.site) < tr.names.count ? tr.names[Int(r.site)] : "site\(r.site)"
@@ -177,7 +178,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
                     n += 1
                     i += 1 + k
                 }
-                written.append(n)
+                if name != "loader" { written.append(n) }
             }
             for c in s.counters {
                 let args = c.args.map { "\(JSONText.quote($0.0)):\(Self.number($0.1))" }.joined(separator: ",")

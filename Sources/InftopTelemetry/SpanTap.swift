@@ -89,6 +89,19 @@ public final class SpanTap: @unchecked Sendable {
 
     func noteSite(_ name: String) { names.withLock { $0.append(name) } }
 
+    /// Registers a site for a thread without a profiler (`interval`); call before use, not per span.
+    public func addSite(_ name: String) -> Int32 { names.withLock { $0.append(name); return Int32($0.count - 1) } }
+
+    /// A step of one span (`site` from `t0`, `nanos` long) for a thread without a profiler
+    /// (the loader's fills). Nothing when off.
+    @inline(__always)
+    public func interval(site: Int32, phase: Phase, t0: UInt64, nanos: UInt64) {
+        guard isOn, let t = room(2) else { return }
+        ring[t & mask] = TapRecord(kind: .step, site: 1, t0: t0, value: nanos)
+        ring[(t &+ 1) & mask] = TapRecord(kind: .span, phase: phase, site: site, t0: t0, value: nanos)
+        tail.store(t &+ 2, ordering: .releasing)
+    }
+
     @inline(__always)
     private func room(_ n: Int) -> Int? {
         let t = tail.load(ordering: .relaxed)

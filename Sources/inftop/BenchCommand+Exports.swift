@@ -8,16 +8,8 @@ extension BenchCommand {
     /// `inftop bench --exports mlp --batch 64 --threads 1`: training throughput with exports off
     /// vs metrics + trace + record on, alternated in both orders.
     func runExportsOverhead(model: String) throws {
-        guard ["mlp", "cnn"].contains(model) else { try Self.fail("--exports \(model): unknown; use mlp or cnn") }
-        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for --exports must be one integer 1…1024") }
-        let t = try BenchInput.threads(threads)
-        guard t.count == 1 else { try Self.fail("--exports takes one --threads value") }
-        guard let kb = KernelBackend(rawValue: backend == "simd,blas" ? "blas" : backend) else {
-            try Self.fail("--backend \(backend): use one of blas, simd, reference with --exports")
-        }
-        let (trainSet, testSet): (ImageDataset, ImageDataset)
-        do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
-        let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb, train: trainSet, test: testSet,
+        let (b, t, kb, trainSet, testSet) = try trainingRunInputs(flag: "--exports", model: model)
+        let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t, backend: kb, train: trainSet, test: testSet,
                                                  stepsPerRun: model == "cnn" ? 120 : 900)
         if json {
             print(r.jsonLine)

@@ -25,6 +25,10 @@ public struct ExportsOverheadResult: Sendable {
     public var cpuMsPerStepOff: Double
     public var cpuMsPerStepOn: Double
     public var cpuSlowdowns: [Double]
+    /// The profiler's own measured share of the training thread's wall time (clock reads, folding
+    /// spans, and with exports on copying each step into the tap): what the step itself pays.
+    public var profilerShareOff: Double
+    public var profilerShareOn: Double
     /// Per-round slowdowns, (off − on) / off, in run order.
     public var slowdowns: [Double]
     public var traceEvents: Int
@@ -37,8 +41,8 @@ public struct ExportsOverheadResult: Sendable {
     public var cpuOverhead: Double { cpuSlowdowns.isEmpty ? 0 : cpuSlowdowns.sorted()[cpuSlowdowns.count / 2] }
 
     public var jsonLine: String {
-        String(format: #"{"bench":"exports_overhead","model":"%@","batch":%d,"threads":%d,"rounds":%d,"samples_per_sec_off":%.1f,"samples_per_sec_on":%.1f,"step_ms_off":%.4f,"step_ms_on":%.4f,"slowdown":%.4f,"cpu_ms_per_step_off":%.4f,"cpu_ms_per_step_on":%.4f,"cpu_overhead":%.4f,"trace_events":%d,"record_lines":%d,"scrapes":%d}"#,
-               model, batch, threads, rounds, samplesPerSecondOff, samplesPerSecondOn, stepMsOff, stepMsOn, slowdown, cpuMsPerStepOff, cpuMsPerStepOn, cpuOverhead,
+        String(format: #"{"bench":"exports_overhead","model":"%@","batch":%d,"threads":%d,"rounds":%d,"samples_per_sec_off":%.1f,"samples_per_sec_on":%.1f,"step_ms_off":%.4f,"step_ms_on":%.4f,"slowdown":%.4f,"cpu_ms_per_step_off":%.4f,"cpu_ms_per_step_on":%.4f,"cpu_overhead":%.4f,"profiler_share_off":%.5f,"profiler_share_on":%.5f,"trace_events":%d,"record_lines":%d,"scrapes":%d}"#,
+               model, batch, threads, rounds, samplesPerSecondOff, samplesPerSecondOn, stepMsOff, stepMsOn, slowdown, cpuMsPerStepOff, cpuMsPerStepOn, cpuOverhead, profilerShareOff, profilerShareOn,
                traceEvents, recordLines, scrapes)
     }
 }
@@ -48,7 +52,7 @@ public enum ExportsOverheadBenchmark {
                            stepsPerRun: Int = 300, rounds: Int = 6, folder: String = NSTemporaryDirectory()) throws -> ExportsOverheadResult {
         let subset = train.prefix(min(train.count, batch * stepsPerRun))
         let smallTest = test.prefix(min(test.count, 1000))
-        var off: [(Double, Double, Double)] = [], on: [(Double, Double, Double)] = [], slowdowns: [Double] = [], cpuSlowdowns: [Double] = []
+        var off: [(Double, Double, Double, Double)] = [], on: [(Double, Double, Double, Double)] = [], slowdowns: [Double] = [], cpuSlowdowns: [Double] = []
         var events = 0, lines = 0, scrapes = 0
         for round in 0..<rounds {
             var pair: [Bool: Double] = [:], cpuPair: [Bool: Double] = [:]
@@ -100,7 +104,8 @@ public enum ExportsOverheadBenchmark {
                 guard let epoch = report.epochs.last else { continue }
                 let ms = report.stepStat?.meanMs ?? 0
                 let cpuMs = Double(cpu1 &- cpu0) / 1e6 / Double(max(1, report.totalSteps))
-                if exporting { on.append((epoch.samplesPerSecond, ms, cpuMs)) } else { off.append((epoch.samplesPerSecond, ms, cpuMs)) }
+                let row = (epoch.samplesPerSecond, ms, cpuMs, report.profilerOverhead)
+                if exporting { on.append(row) } else { off.append(row) }
                 pair[exporting] = epoch.samplesPerSecond
                 cpuPair[exporting] = cpuMs
             }
@@ -112,7 +117,8 @@ public enum ExportsOverheadBenchmark {
             model: model, batch: batch, threads: threads, rounds: rounds,
             samplesPerSecondOff: median(off.map(\.0)), samplesPerSecondOn: median(on.map(\.0)),
             stepMsOff: median(off.map(\.1)), stepMsOn: median(on.map(\.1)),
-            cpuMsPerStepOff: median(off.map(\.2)), cpuMsPerStepOn: median(on.map(\.2)), cpuSlowdowns: cpuSlowdowns, slowdowns: slowdowns,
+            cpuMsPerStepOff: median(off.map(\.2)), cpuMsPerStepOn: median(on.map(\.2)), cpuSlowdowns: cpuSlowdowns,
+            profilerShareOff: median(off.map(\.3)), profilerShareOn: median(on.map(\.3)), slowdowns: slowdowns,
             traceEvents: events, recordLines: lines, scrapes: scrapes)
     }
 }

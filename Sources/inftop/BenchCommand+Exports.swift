@@ -21,6 +21,8 @@ extension BenchCommand {
             print(String(format: "process CPU per step: off %.4f ms, on %.4f ms → overhead %.2f%% (median of rounds: %@)",
                          r.cpuMsPerStepOff, r.cpuMsPerStepOn, r.cpuOverhead * 100,
                          r.cpuSlowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " ")))
+            print(String(format: "training thread: profiler's own share of the step %.3f%% off, %.3f%% on (exports add %.3f%% to the step)",
+                         r.profilerShareOff * 100, r.profilerShareOn * 100, (r.profilerShareOn - r.profilerShareOff) * 100))
             print(String(format: "on = /metrics (%d scrapes rendered) + a trace of every step (%d events) + a record (%d lines)",
                          r.scrapes, r.traceEvents, r.recordLines))
         }

@@ -16,6 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Exports (issue 16): the Prometheus text exposition and a small HTTP server for /metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // C shims: module maps over system headers, nothing else.
@@ -43,10 +46,20 @@ let package = Package(
             name: "InftopTUI",
             dependencies: ["InftopTelemetry", "InftopWorkloads", "CNCurses"],
             swiftSettings: fast),
+        // What leaves the screen: Chrome traces, /metrics, records and replays, CSV. Beside the
+        // TUI (it never draws); the CLI wires the two together.
+        .target(
+            name: "InftopExport",
+            dependencies: [
+                "InftopTelemetry", "InftopWorkloads", "InftopEngine",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
+            swiftSettings: fast),
         .executableTarget(
             name: "inftop",
             dependencies: [
-                "InftopTUI", "InftopWorkloads", "InftopEngine", "InftopTelemetry",
+                "InftopTUI", "InftopWorkloads", "InftopEngine", "InftopTelemetry", "InftopExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -59,6 +72,9 @@ let package = Package(
         .testTarget(
             name: "InftopTUITests", dependencies: ["InftopTUI", "InftopTelemetry", "InftopWorkloads"],
             resources: [.copy("Snapshots")], swiftSettings: fast),
+        .testTarget(
+            name: "InftopExportTests", dependencies: ["InftopExport", "InftopTelemetry", "InftopWorkloads", "InftopEngine", "InftopTUI"],
+            swiftSettings: fast),
         // Drives the release binary in tmux; depends on nothing so it tests what users launch.
         .testTarget(name: "InftopEndToEndTests", dependencies: []),
     ]

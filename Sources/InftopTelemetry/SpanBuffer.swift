@@ -24,6 +24,8 @@ public final class SpanBuffer: @unchecked Sendable {
     let phases: UnsafeMutablePointer<UInt8>
     let nanos: UnsafeMutablePointer<UInt64>
     private var last: UInt64 = 0
+    /// When `start()` last read the clock (the step's first span begins here).
+    public private(set) var startedAt: UInt64 = 0
 
     public init(capacity: Int = 4096, enabled: Bool = true) {
         self.capacity = capacity
@@ -44,6 +46,7 @@ public final class SpanBuffer: @unchecked Sendable {
     public func start() {
         guard enabled else { return }
         last = monotonicNanos()
+        startedAt = last
         clockReads &+= 1
     }
 

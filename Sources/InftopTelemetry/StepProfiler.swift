@@ -13,6 +13,9 @@ public func makeHistogram() -> Histogram<UInt64> {
 /// buffer. Nothing here locks; the workload publishes `layerStats()` in its snapshot.
 public final class StepProfiler: @unchecked Sendable {
     public let buffer: SpanBuffer
+    /// Where finished steps go when an exporter (trace, /metrics) is on; one relaxed load per
+    /// step when none is.
+    public let tap: SpanTap
     public private(set) var siteNames: [String] = []
     private var index: [String: Int32] = [:]
 
@@ -48,8 +51,10 @@ public final class StepProfiler: @unchecked Sendable {
     public private(set) var overheadNanos: Double = 0
     private var stepHistogram = makeHistogram()
 
-    public init(capacity: Int = 4096, enabled: Bool = true) {
+    /// - Parameter track: the workload thread's name in exports ("training", "serving", …).
+    public init(capacity: Int = 4096, enabled: Bool = true, track: String = "workload") {
         buffer = SpanBuffer(capacity: capacity, enabled: enabled)
+        tap = SpanTap(track: track)
     }
 
     /// The id of a named site, registering it on first use. Call before the first step, not per span.
@@ -58,6 +63,7 @@ public final class StepProfiler: @unchecked Sendable {
         let id = Int32(siteNames.count)
         siteNames.append(name)
         index[name] = id
+        tap.noteSite(name)
         for _ in 0..<Self.phases {
             histograms.append(Self.placeholder); real.append(false); percentiles.append((0, 0, 0)); calls.append(0); totalNanos.append(0); lastNanos.append(0); stepNanos.append(0)
         }
@@ -99,6 +105,7 @@ public final class StepProfiler: @unchecked Sendable {
             lastNanos[i] = ns
         }
         let reads = buffer.clockReads
+        if tap.isOn { tap.pushStep(buffer, wallNanos: wallNanos) }
         buffer.reset()
         steps += 1
         lastStepWallNanos = wallNanos

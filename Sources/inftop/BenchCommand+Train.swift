@@ -5,20 +5,27 @@ import InftopEngine
 import InftopWorkloads
 
 extension BenchCommand {
-    /// `inftop bench --train mlp --batch 64 --threads 1`: training throughput with telemetry off vs
-    /// on (alternated), and how closely the per-layer spans add up to the step's wall time.
-    func runTrainOverhead(model: String) throws {
-        guard let descriptor = try? ModelZoo.descriptor(model) else { try Self.fail("--train \(model): unknown; use \(ModelZoo.names.joined(separator: " or "))") }
-        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for --train must be one integer 1…1024") }
+    /// The settings of a bench mode that trains (`--train`, `--exports`): one batch size, one
+    /// thread count, one backend, and Fashion-MNIST; bad input exits with one line.
+    func trainingRunInputs(flag: String, model: String) throws -> (batch: Int, threads: Int, backend: KernelBackend, train: ImageDataset, test: ImageDataset) {
+        guard (try? ModelZoo.descriptor(model)) != nil else { try Self.fail("\(flag) \(model): unknown; use \(ModelZoo.names.joined(separator: " or "))") }
+        guard let b = Int(batch ?? "64"), (1...1024).contains(b) else { try Self.fail("--batch for \(flag) must be one integer 1…1024") }
         let t = try BenchInput.threads(threads)
-        guard t.count == 1 else { try Self.fail("--train takes one --threads value") }
+        guard t.count == 1 else { try Self.fail("\(flag) takes one --threads value") }
         guard let kb = KernelBackend(rawValue: backend == "simd,blas" ? "blas" : backend) else {
-            try Self.fail("--backend \(backend): use one of blas, simd, reference with --train")
+            try Self.fail("--backend \(backend): use one of blas, simd, reference with \(flag)")
         }
         let (trainSet, testSet): (ImageDataset, ImageDataset)
         do { (trainSet, testSet) = try FashionMNIST.load(directory: data) } catch { try Self.fail("\(error)") }
-        let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t[0], backend: kb, isa: isaOption.resolved("bench"),
-                                                   train: trainSet, test: testSet, stepsPerRun: Self.overheadSteps(descriptor))
+        return (b, t[0], kb, trainSet, testSet)
+    }
+
+    /// `inftop bench --train mlp --batch 64 --threads 1`: training throughput with telemetry off vs
+    /// on (alternated), and how closely the per-layer spans add up to the step's wall time.
+    func runTrainOverhead(model: String) throws {
+        let (b, t, kb, trainSet, testSet) = try trainingRunInputs(flag: "--train", model: model)
+        let r = try TelemetryOverheadBenchmark.run(model: model, batch: b, threads: t, backend: kb, isa: isaOption.resolved("bench"),
+                                                   train: trainSet, test: testSet, stepsPerRun: Self.overheadSteps(try ModelZoo.descriptor(model)))
         if json {
             print(r.jsonLine)
         } else {

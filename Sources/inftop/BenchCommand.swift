@@ -1,4 +1,6 @@
 import ArgumentParser
+import InftopExport
+import InftopTelemetry
 import InftopWorkloads
 import InftopEngine
 import InftopTelemetry
@@ -63,8 +65,20 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var isaOption: ISAOption
 
     @OptionGroup var llm: LLMBenchOptions
+    @Option(name: .customLong("exports"), help: ArgumentHelp("Measure what exports cost on a training run of this model (mlp or cnn): off vs metrics + trace + record on.", valueName: "model"))
+    var exportsModel: String?
+
+    @OptionGroup var exports: ExportFlags
 
     func run() throws {
+        // --metrics (and --trace, --record) expose whatever the benchmark's workloads do meanwhile.
+        let exporting = exports.metrics == nil && exports.trace == nil && exports.record == nil ? nil
+            : exports.session(command: "bench", knobs: nil, snapshot: {
+                DashboardSnapshot(uptimeSeconds: 0, training: nil, inference: nil, memory: .now(), memorySeries: nil)
+            })
+        defer { if let exporting { for note in exporting.finish() { printNote(note, command: "bench") } } }
+        if let m = exporting?.settings.metrics { printNote("metrics at http://\(m)/metrics", command: "bench") }
+        if let exportsModel { try runExportsOverhead(model: exportsModel); return }
         if let gemm { try runGemm(shapesText: gemm); return }
         if peak { runPeak(); return }
         if let file = llm.llm { try llm.run(model: file, threads: threads, json: json); return }

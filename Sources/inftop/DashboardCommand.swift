@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InftopEngine
+import InftopExport
 import InftopTUI
 import InftopTelemetry
 import InftopWorkloads
@@ -28,6 +29,10 @@ struct DashboardCommand: ParsableCommand {
             help: "Without a terminal: seconds to run before printing the one text snapshot.") var snapshotAfter = "3"
     /// `--isa`; `I` switches between the tiers the CPU has live.
     @OptionGroup var isaOption: ISAOption
+    @Option(name: .customShort("n"), parsing: .unconditional, help: "Draw this many frames to stdout (one per --interval) and exit.") var frameCount: String?
+    @Flag(name: .customLong("once"), help: "Draw one frame to stdout and exit (-n 1).") var once = false
+    @Flag(name: .customLong("write-config"), help: "Write these settings to $XDG_CONFIG_HOME/inftop/inftop.conf (atomically) and exit.") var writeConfig = false
+    @OptionGroup var exports: ExportFlags
 
     func run() throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -42,6 +47,8 @@ struct DashboardCommand: ParsableCommand {
         guard DashboardSession.modelNames.contains(model) else {
             fail("--model \(model): unknown; known models: \(DashboardSession.modelNames.joined(separator: ", "))")
         }
+        let frames = try frameCountOption()
+        if writeConfig { try writeConfigFile(); return }
 
         let (train, test): (ImageDataset, ImageDataset)
         do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
@@ -63,12 +70,22 @@ struct DashboardCommand: ParsableCommand {
                                            baseConfig: TrainingConfig(model: model, epochs: e, seed: s),
                                            encoder: encoder, encoderUnavailable: unavailable)
         } catch { fail("\(error)") }
+        let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })
         session.start()
+        do { try exporting.armStartupTrace() } catch { session.stop(); fail("--trace \(error)") }
+        defer { for note in exporting.finish() { printNote(note) } }
+        if let frames {
+            runFrames(frames, intervalMs: intervalMs, session: session, exports: exporting, knobs: knobs)
+            session.stop()
+            return
+        }
 
         guard DashboardApp.isInteractive else {
             // Not a terminal: one text snapshot after the workloads have run a while.
             usleep(UInt32(after * 1_000_000))
-            print(renderTextSnapshot(session.snapshot(), width: 120, height: 40, knobs: knobs.values), terminator: "")
+            let snap = session.snapshot()
+            exporting.frame(snap, knobs: knobs.values)
+            print(renderTextSnapshot(snap, width: 120, height: 40, knobs: knobs.values), terminator: "")
             session.stop()
             return
         }
@@ -80,6 +97,7 @@ struct DashboardCommand: ParsableCommand {
                 return o
             }(),
             knobs: knobs, modelNames: DashboardSession.modelNames, snapshot: { session.snapshot() })
+        app.hooks = exportHooks(exporting)
         do {
             try app.run()
         } catch {

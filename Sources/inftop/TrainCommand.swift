@@ -1,5 +1,6 @@
 import ArgumentParser
 import InftopEngine
+import InftopExport
 import InftopTelemetry
 import InftopWorkloads
 #if canImport(Glibc)
@@ -36,6 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
     @OptionGroup var isaOption: ISAOption
+    @OptionGroup var exports: ExportFlags
 
     func run() throws {
         let config: TrainingConfig
@@ -58,6 +60,14 @@ struct TrainCommand: ParsableCommand {
         }
         let loop: TrainingLoop
         do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues)) } catch { fail("\(error)") }
+        // --trace / --metrics (issue 16): what the loop does, exported while it runs.
+        if exports.record != nil { fail("--record is for the dashboard and inftop serve (they have ticks to record)") }
+        let slot = loop.snapshots
+        let exporting = exports.session(command: "train", knobs: nil, snapshot: {
+            DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)
+        })
+        do { try exporting.armStartupTrace() } catch { fail("--trace \(error)") }
+        defer { for note in exporting.finish() { printNote(note, command: "train") } }
 
         let asJSON = json, total = config.epochs
         if !asJSON {

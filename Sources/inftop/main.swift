@@ -1,4 +1,4 @@
-import ArgumentParser
+import Foundation
 
 // Kept tiny: globals in top-level code are slow in hot paths (PLATFORM.md).
-Inftop.main()
+Inftop.start(Arguments.prepare(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

@@ -1,3 +1,4 @@
+import InftopTelemetry
 /// Shuffled training mini-batches made ahead of time on a loader thread.
 ///
 /// The loader thread converts bytes to fp32 (x/255) into a small pool of preallocated `Batch`
@@ -60,6 +61,9 @@ public final class BatchLoader: @unchecked Sendable {
     private var orderEpoch = [-1, -1]
     private var orderReaders = [0, 0]
     private var thread: JoinableThread?
+    /// The loader thread's track in traces: one "fill" span per batch it converts (exports only).
+    private let tap = SpanTap(track: "loader")
+    private lazy var fillSite = tap.addSite("fill")
 
     /// - Parameters:
     ///   - sampleShape: shape of one sample in `Batch.x`; nil means `[rows·cols]`.
@@ -197,7 +201,9 @@ public final class BatchLoader: @unchecked Sendable {
                 }
             }
             guard let job else { return }
+            let t0 = tap.isOn ? monotonicNanos() : 0
             fill(job)
+            if tap.isOn { tap.interval(site: fillSite, phase: .data, t0: t0, nanos: monotonicNanos() &- t0) }
             monitor.locked {
                 let dropped = finish(job)
                 if job.generation == generation && !dropped {

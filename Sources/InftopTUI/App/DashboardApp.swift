@@ -19,6 +19,8 @@ public final class DashboardApp {
     public private(set) var uiCPUFraction: Double?
     /// Frames drawn so far.
     public private(set) var frames = 0
+    /// Exports' hooks (record, replay, traces); set before `run`.
+    public var hooks = DashboardHooks()
 
     public enum Failure: Error, CustomStringConvertible {
         case notATerminal
@@ -110,15 +112,17 @@ public final class DashboardApp {
                 let (w, h) = terminal.size
                 let ctx = RenderContext(
                     snapshot: latest, knobs: knobs.values, state: controller.state,
-                    styles: StyleSheet(monochrome: !colorOn || monochromeTheme), status: controller.status(at: t),
-                    uiCPUFraction: uiCPUFraction, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
-                    maxThreads: options.maxThreads, builtFeatures: options.builtFeatures, cpu: options.cpu)
+                    styles: StyleSheet(monochrome: !colorOn || monochromeTheme),
+                    status: controller.status(at: t) ?? hooks.statusLine?().map { StatusMessage(text: $0, isError: false, expires: .infinity) },
+                    uiCPUFraction: hooks.showsUICost ? uiCPUFraction : nil, refreshHz: 1 / interval, themeName: colorOn ? themeName : "none",
+                    maxThreads: options.maxThreads, builtFeatures: options.builtFeatures, cpu: options.cpu, headerBadges: hooks.badges?() ?? [])
                 let result = DashboardRenderer.render(ctx, into: &canvas, width: w, height: h)
                 if !result.tooSmall {   // keep the table position through a too-small moment
                     controller.noteLayers(rowCount: result.layerRowCount, viewportRows: result.layerViewportRows)
                 }
                 terminal.present(canvas)
                 swap(&canvas, &shown)
+                hooks.onFrame?(latest, ctx.knobs ?? knobs.values, frames)
                 frames += 1
                 dirty = false
                 if t >= nextFrame { nextFrame = t + interval }
@@ -133,6 +137,7 @@ public final class DashboardApp {
             guard let key = terminal.readKey(timeoutMs: wait) else { continue }
             dirty = true
             if key == .resize { continue }
+            if let intercept = hooks.intercept, let said = intercept(key) { controller.setStatus(said, now: now()); continue }
             let themeBefore = controller.state.themeIndex
             let before = knobs.values
             var values = before
@@ -140,6 +145,9 @@ public final class DashboardApp {
             // Only the fields the key changed: the session may have written others meanwhile.
             if values != before { knobs.update { $0.applyChanges(from: before, to: values) } }
             if controller.state.quitRequested { break }
+            if let w = controller.takeTraceRequest() {
+                controller.setStatus(hooks.trace?(w) ?? "X: trace capture is not available here", now: now())
+            }
             if controller.state.themeIndex != themeBefore { loadTheme(controller.config.themeNames[controller.state.themeIndex]) }
         }
     }

@@ -203,6 +203,8 @@ public struct DashboardController: Sendable {
             setStatus(knobs.served == .encoder ? "serving \(encoder) (training goes on)" : "serving the trained \(knobs.model) again", now: now)
         case .loadScenario:
             setStatus("L: load scenarios — coming in a later release", now: now)
+        case .trace:
+            state.traceRequest = state.workload
         case .abCompare:
             setStatus("x: A/B compare — coming in a later release", now: now)
         case .theme:
@@ -229,6 +231,12 @@ public struct DashboardController: Sendable {
             state.layerSelection = sel
             clampLayerSelection()
         }
+    }
+
+    /// The workload whose trace `X` asked for since the last call (the app starts the capture).
+    public mutating func takeTraceRequest() -> WorkloadKind? {
+        defer { state.traceRequest = nil }
+        return state.traceRequest
     }
 
     // MARK: - Prompt and help

@@ -84,6 +84,8 @@ public struct DashboardState: Equatable, Sendable {
     /// Index into `DashboardConfig.themeNames`.
     public var themeIndex = 0
     public var quitRequested = false
+    /// `X` was pressed: capture a trace of this workload (the app takes it, `takeTraceRequest`).
+    public var traceRequest: WorkloadKind?
     /// Facts from the last frame, noted by the app (`noteLayers`): rows of the layer table
     /// after the filter, and how many fit.
     public var layerRowCount = 0

@@ -7,7 +7,7 @@ public enum Command: String, CaseIterable, Sendable {
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
     case windowOut, windowIn, windowReset
-    case model, servedModel, loadScenario, abCompare, theme
+    case model, servedModel, loadScenario, abCompare, theme, trace
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -91,6 +91,7 @@ public enum KeyMap {
         case .char("L"): return .loadScenario
         case .char("x"): return .abCompare
         case .char("T"): return .theme
+        case .char("X"): return .trace
         case .up: return .scrollUp
         case .down: return .scrollDown
         case .pageUp: return .pageUp
@@ -127,6 +128,7 @@ public enum KeyMap {
         HelpEntry("L", "load scenario (single/server/offline)", .loadScenario, planned: true),
         HelpEntry("x", "snapshot settings for A/B compare", .abCompare, planned: true),
         HelpEntry("T", "next theme", .theme),
+        HelpEntry("X", "Chrome trace of the next N steps (focused)", .trace),
         HelpEntry("↑ ↓ PgUp PgDn", "move in the layer table (Home/End too)", .scrollDown),
     ]
 

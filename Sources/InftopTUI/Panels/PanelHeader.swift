@@ -19,6 +19,7 @@ enum HeaderPanel {
         else if trainPaused { badges.append(" PAUSED training ") }
         else if servePaused { badges.append(" PAUSED inference ") }
         if ctx.state.frozen { badges.append(" FROZEN ") }
+        badges.append(contentsOf: ctx.headerBadges)
         var right = rect.maxX
         for b in badges.reversed() {
             right = canvas.textRight(b, rightX: right, y: rect.y, style: st.badge) - 1

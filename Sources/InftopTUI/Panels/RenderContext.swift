@@ -19,14 +19,16 @@ public struct RenderContext: Sendable {
     public var builtFeatures: Set<DashboardFeature>
     /// The CPU (header: model and the ISA `auto` means); nil hides them.
     public var cpu: HostCPU?
+    /// Extra badges for the header (exports: " REC ", the metrics address).
+    public var headerBadges: [String]
 
     public init(snapshot: DashboardSnapshot, knobs: KnobValues?, state: DashboardState = DashboardState(),
                 styles: StyleSheet = StyleSheet(), status: StatusMessage? = nil, uiCPUFraction: Double? = nil,
                 refreshHz: Double? = nil, themeName: String? = nil, maxThreads: Int? = nil,
-                builtFeatures: Set<DashboardFeature> = [], cpu: HostCPU? = nil) {
+                builtFeatures: Set<DashboardFeature> = [], cpu: HostCPU? = nil, headerBadges: [String] = []) {
         self.snapshot = snapshot; self.knobs = knobs; self.state = state; self.styles = styles; self.status = status
         self.uiCPUFraction = uiCPUFraction; self.refreshHz = refreshHz; self.themeName = themeName
-        self.maxThreads = maxThreads; self.builtFeatures = builtFeatures; self.cpu = cpu
+        self.maxThreads = maxThreads; self.builtFeatures = builtFeatures; self.cpu = cpu; self.headerBadges = headerBadges
     }
 
     /// The chart end time: the snapshot's uptime (series times count from the same start).

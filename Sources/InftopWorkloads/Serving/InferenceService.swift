@@ -27,7 +27,7 @@ public final class InferenceService: @unchecked Sendable {
     private let knobs: Knobs
     private let weights: (@Sendable (Model, Int) -> Int?)?
     private let clock: any NanoClock
-    private let profiler = StepProfiler()
+    private let profiler = StepProfiler(track: "serving")
     private let batchSite: Int32, respondSite: Int32
     private let nodeSites: [Int32]
     private let stopFlag = StopFlag()
@@ -133,11 +133,15 @@ public final class InferenceService: @unchecked Sendable {
         profiler.beginStep()
         let n = queue.pop(max: batcher.maxBatch, into: &pending)
         guard n > 0 else { return }
+        if profiler.tap.isOn { profiler.tap.counter(.queueDepth, Double(queue.count)) }  // exports only
         samples.removeAll(keepingCapacity: true)
         for r in pending { samples.append(r.sample) }
         task.serve(samples, spans: profiler.buffer, inputSite: batchSite, sites: nodeSites)
         let doneAt = clock.now()
-        for r in pending { latency.record(latencyNanos: doneAt &- r.arrivalNanos, now: doneAt) }
+        for r in pending {
+            latency.record(latencyNanos: doneAt &- r.arrivalNanos, now: doneAt)
+            profiler.tap.request(at: doneAt, latencyNanos: doneAt &- r.arrivalNanos, queueNanos: t0 &- min(t0, r.arrivalNanos))
+        }
         profiler.buffer.lap(site: respondSite, phase: .forward)
         profiler.endStep(wallNanos: monotonicNanos() &- t0)
         requests += n

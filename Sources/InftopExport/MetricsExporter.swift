@@ -1,0 +1,173 @@
+import InftopTelemetry
+import InftopWorkloads
+import Prometheus
+import Synchronization
+
+/// `/metrics` in Prometheus' text exposition format, through swift-prometheus' registry.
+///
+/// Histograms are fed from the taps by the pump (every step, every request: nothing sampled):
+/// `inftop_node_duration_seconds{workload,node,phase}` per node forward/backward (a node hit
+/// several times in a step counts once, with its sum, as the Layers table does),
+/// `inftop_step_duration_seconds{workload}`, and `inftop_request_latency_seconds{part}` with
+/// part = total (queue + compute, what a client sees), queue, compute. Gauges come from the
+/// latest dashboard snapshot and the knobs, read at each scrape (`refresh`).
+public final class MetricsExporter: TapSink, @unchecked Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let snapshot: @Sendable () -> DashboardSnapshot
+    private let knobs: Knobs?
+
+    /// Latency buckets, seconds: 10 µs … 10 s.
+    public static let buckets: [Double] = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2,
+                                           2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    /// Per tap (pump thread only): its histograms by `site * phases + phase`, and this step's sums.
+    private final class TapCache {
+        weak var tap: SpanTap?
+        var step: ValueHistogram
+        var nodes: [ValueHistogram?] = []
+        var sums: [UInt64] = []
+        var hit: [Int] = []
+        init(tap: SpanTap, step: ValueHistogram) { self.tap = tap; self.step = step }
+    }
+    private var caches: [ObjectIdentifier: TapCache] = [:]
+    private static let phases = Phase.allCases.count
+    private let requestTotal: ValueHistogram, requestQueue: ValueHistogram, requestCompute: ValueHistogram
+    private let queueDepth: Gauge
+    // Scrape state.
+    private let scrape = Mutex<(info: Gauge?, labels: [String])>((nil, []))
+
+    public init(knobs: Knobs?, snapshot: @escaping @Sendable () -> DashboardSnapshot) {
+        self.knobs = knobs
+        self.snapshot = snapshot
+        let d = Self.descriptor("request_latency", unit: "seconds",
+                                help: "Served request latency: total = queue + compute, as a client sees it.")
+        requestTotal = registry.makeValueHistogram(descriptor: d, labels: [("part", "total")], buckets: Self.buckets)
+        requestQueue = registry.makeValueHistogram(descriptor: d, labels: [("part", "queue")], buckets: Self.buckets)
+        requestCompute = registry.makeValueHistogram(descriptor: d, labels: [("part", "compute")], buckets: Self.buckets)
+        queueDepth = registry.makeGauge(descriptor: Self.descriptor("queue_depth", help: "Requests waiting when the last batch was taken."))
+    }
+
+    static func descriptor(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "inftop", metricName: name, unitName: unit, helpText: help)
+    }
+
+    // MARK: TapSink (pump thread)
+
+    public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {
+        let id = ObjectIdentifier(tap)
+        let cache: TapCache
+        if let c = caches[id], c.tap === tap { cache = c } else {
+            cache = TapCache(tap: tap, step: registry.makeValueHistogram(
+                descriptor: Self.descriptor("step_duration", unit: "seconds", help: "Wall time of a training step or a served batch."),
+                labels: [("workload", tap.track)], buckets: Self.buckets))
+            caches = caches.filter { $0.value.tap != nil }
+            caches[id] = cache
+        }
+        cache.step.record(Double(step.value) / 1e9)
+        // A node hit several times in a step counts once, with its sum (as the Layers table).
+        for s in spans {
+            let i = Int(s.site) * Self.phases + Int(s.phase.rawValue)
+            if i >= cache.sums.count {
+                cache.sums += Array(repeating: 0, count: i + 1 - cache.sums.count)
+                cache.nodes += Array(repeating: nil, count: i + 1 - cache.nodes.count)
+            }
+            if cache.sums[i] == 0 { cache.hit.append(i) }
+            cache.sums[i] &+= max(s.value, 1)
+        }
+        var names: [String]?
+        for i in cache.hit {
+            let h: ValueHistogram
+            if let known = cache.nodes[i] { h = known } else {
+                if names == nil { names = tap.siteNames }
+                let site = i / Self.phases, phase = Phase(rawValue: UInt8(i % Self.phases)) ?? .other
+                let name = site < names!.count ? names![site] : "site\(site)"
+                h = registry.makeValueHistogram(
+                    descriptor: Self.descriptor("node_duration", unit: "seconds",
+                                                help: "Time in one node (layer) per step, by workload and phase."),
+                    labels: [("workload", tap.track), ("node", name), ("phase", "\(phase)")], buckets: Self.buckets)
+                cache.nodes[i] = h
+            }
+            h.record(Double(cache.sums[i]) / 1e9)
+            cache.sums[i] = 0
+        }
+        cache.hit.removeAll(keepingCapacity: true)
+    }
+
+    public func event(_ tap: SpanTap, _ record: TapRecord) {
+        switch record.kind {
+        case .request:
+            requestTotal.record(Double(record.value) / 1e9)
+            requestQueue.record(Double(record.extra) / 1e9)
+            requestCompute.record(Double(record.value &- min(record.value, record.extra)) / 1e9)
+        case .counter where record.site == TapCounter.queueDepth.rawValue:
+            queueDepth.set(to: Double(bitPattern: record.value))
+        default:
+            break
+        }
+    }
+
+    public func drained(now: UInt64) {}
+
+    // MARK: Scrape
+
+    /// Sets the gauges from the latest snapshot and knobs, then returns the exposition text.
+    public func render() -> String {
+        refresh(snapshot())
+        return registry.emitToString()
+    }
+
+    private func gauge(_ name: String, _ unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: Self.descriptor(name, unit: unit, help: help), labels: labels)
+    }
+
+    /// Sets every gauge from `s` (and the knobs' info metric).
+    public func refresh(_ s: DashboardSnapshot) {
+        gauge("uptime", "seconds", "Seconds since the dashboard session started.").set(to: s.uptimeSeconds)
+        gauge("resident_memory", "bytes", "Resident set size of the process.").set(to: Double(s.memory.residentBytes))
+        gauge("peak_resident_memory", "bytes", "Peak resident set size of the process.").set(to: Double(s.memory.peakResidentBytes))
+        for owner in MemoryOwner.allCases {
+            gauge("memory", "bytes", "Bytes held, by owner (weights, gradients, activations, …).", [("owner", owner.description)])
+                .set(to: Double(s.memory.bytes(owner)))
+        }
+        if let t = s.training {
+            gauge("training_samples_per_second", "", "Training throughput.").set(to: t.samplesPerSecond)
+            gauge("training_steps", "", "Training steps taken by the current training loop.").set(to: Double(t.step))
+            gauge("training_batch_size", "", "Training mini-batch size.").set(to: Double(t.batchSize))
+            let sets: [(String, Double?, Double?)] = [("train", t.lastLoss, t.lastAccuracy), ("test", t.testLoss, t.testAccuracy)]
+            for (set, loss, acc) in sets {
+                if let loss, loss.isFinite { gauge("loss", "", "Loss: last training step (train) or last test evaluation (test).", [("set", set)]).set(to: loss) }
+                if let acc { gauge("accuracy", "", "Accuracy (0…1): last training step or last test evaluation.", [("set", set)]).set(to: acc) }
+            }
+        }
+        if let i = s.inference {
+            gauge("items_per_second", "", "Served requests answered per second (recent window).").set(to: i.itemsPerSecond)
+            gauge("offered_per_second", "", "Requests per second offered by the load generator.").set(to: i.offeredPerSecond)
+            gauge("requests", "", "Requests answered by the current serving workload.").set(to: Double(i.requests))
+            gauge("requests_dropped", "", "Requests dropped because the queue was full.").set(to: Double(i.dropped))
+            gauge("inference_batch_size", "", "Inference batch size.").set(to: Double(i.batchSize))
+            if let a = i.servedAccuracy { gauge("served_accuracy", "", "Fraction of served answers that were right.").set(to: a) }
+            if let c = i.cacheHitRate { gauge("cache_hit_ratio", "", "Response cache hits over lookups.").set(to: c) }
+            if let l = i.latency {
+                for (q, v) in [("0.5", l.p50Ms), ("0.9", l.p90Ms), ("0.99", l.p99Ms)] {
+                    gauge("request_latency_window", "seconds", "Request latency percentiles over the dashboard's recent window.", [("quantile", q)])
+                        .set(to: v / 1000)
+                }
+            }
+        }
+        if let k = knobs?.values { setInfo(k, model: s.training?.model ?? s.inference?.model ?? k.model) }
+    }
+
+    private func setInfo(_ k: KnobValues, model: String) {
+        let labels = [("model", model), ("batch", String(k.batchSize)), ("inference_batch", String(k.inferenceBatchSize)),
+                      ("threads", String(k.threads)), ("backend", k.backend.rawValue), ("precision", k.precision.rawValue),
+                      ("pruning", "\(k.pruning)"), ("cache", String(k.responseCache)), ("distillation", String(k.distillation))]
+        let flat = labels.map { "\($0.0)=\($0.1)" }
+        scrape.withLock { st in
+            guard st.labels != flat else { return }
+            if let old = st.info { registry.unregisterGauge(old) }
+            let g = registry.makeGauge(descriptor: Self.descriptor("knobs_info", help: "The current knob settings as labels (value 1)."), labels: labels)
+            g.set(to: 1)
+            st = (g, flat)
+        }
+    }
+}

@@ -89,7 +89,9 @@ final class LLMReferenceTests: XCTestCase {
         let off = try LanguageModelScorer.score(lm, ids: ids, top: 8)
         XCTAssertEqual(on.positions.map(\.ids), off.positions.map(\.ids))
         for (a, b) in zip(on.positions, off.positions) {
-            for (x, y) in zip(a.logits, b.logits) { XCTAssertEqual(x, y, accuracy: 0.05) }
+            // GEMV (cached decode) and GEMM (recompute) sum in different orders, and the Q8 rounding of
+            // activations can turn a last-bit difference into one step: within 1 % of the logit.
+            for (x, y) in zip(a.logits, b.logits) { XCTAssertEqual(x, y, accuracy: 0.02 + 0.01 * abs(x)) }
         }
         XCTAssertEqual(on.perplexity, off.perplexity, accuracy: on.perplexity * 1e-2)
     }

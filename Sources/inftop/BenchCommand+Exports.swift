@@ -10,7 +10,7 @@ extension BenchCommand {
     func runExportsOverhead(model: String) throws {
         let (b, t, kb, trainSet, testSet) = try trainingRunInputs(flag: "--exports", model: model)
         let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t, backend: kb, train: trainSet, test: testSet,
-                                                 stepsPerRun: model == "cnn" ? 120 : 900)
+                                                 stepsPerRun: 3 * Self.overheadSteps(try ModelZoo.descriptor(model)))
         if json {
             print(r.jsonLine)
         } else {

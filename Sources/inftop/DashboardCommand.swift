@@ -92,6 +92,8 @@ struct DashboardCommand: ParsableCommand {
         let app = DashboardApp(
             options: {
                 var o = DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores)
+                // i: the served model's precision (training stays fp32; Int8Gemm in every weight-bearing node).
+                o.builtFeatures.insert(.int8)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
                 return o

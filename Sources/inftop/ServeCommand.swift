@@ -38,7 +38,7 @@ struct ServeCommand: ParsableCommand {
         guard ModelZoo.names.contains(model) else { fail("--model \(model): unknown; known models: \(ModelZoo.names.joined(separator: ", "))") }
         guard let b = Int(batch), KnobValues.batchRange.contains(b) else { fail("--batch \(batch): must be an integer 1…1024") }
         guard let kb = KernelBackend(rawValue: backend) else { fail("--backend \(backend): unknown; use blas, simd or reference") }
-        let defaultRate = model == "cnn" ? 100.0 : 1000.0
+        let defaultRate = (try? ModelZoo.descriptor(model))?.servingRate ?? 100
         var r = defaultRate
         if let text = rate {
             guard let v = Double(text), v > 0, v <= 1_000_000 else { fail("--rate \(text): must be a number in (0, 1000000]") }

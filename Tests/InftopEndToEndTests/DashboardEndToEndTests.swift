@@ -5,16 +5,23 @@ import XCTest
 /// panels present, step counter and loss moving, `+` doubling the batch in the header, `?`
 /// opening help, `q` ending the process and leaving the alternate screen.
 final class DashboardEndToEndTests: XCTestCase {
-    func testDashboardLiveInTmux() throws {
+    /// The release binary launched in tmux at 120×40 (skips without Fashion-MNIST).
+    private func launch() throws -> Tmux {
         guard let bin = inftopBinary() else {
-            return XCTFail("no release inftop binary beside the tests: run `swift build -c release` first (scripts/test.sh does)")
+            XCTFail("no release inftop binary beside the tests: run `swift build -c release` first (scripts/test.sh does)")
+            throw XCTSkip("no binary")
         }
         guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
             throw XCTSkip("Fashion-MNIST not installed (bash scripts/setup.sh installs it)")
         }
         let tmux = Tmux()
-        defer { tmux.kill() }
         try tmux.start(bin, width: 120, height: 40)
+        return tmux
+    }
+
+    func testDashboardLiveInTmux() throws {
+        let tmux = try launch()
+        defer { tmux.kill() }
 
         // Within a few seconds: every panel, and training steps counting.
         let first = try tmux.waitFor(timeout: 15) { s in
@@ -63,15 +70,8 @@ final class DashboardEndToEndTests: XCTestCase {
     /// `v` serves the installed MiniLM while training goes on: within 5 s the header names the
     /// encoder and the layer table lists its nodes with live times; `v` again serves mlp.
     func testVServesTheEncoderWhileTrainingGoesOn() throws {
-        guard let bin = inftopBinary() else {
-            return XCTFail("no release inftop binary beside the tests: run `swift build -c release` first (scripts/test.sh does)")
-        }
-        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
-            throw XCTSkip("Fashion-MNIST not installed (bash scripts/setup.sh installs it)")
-        }
-        let tmux = Tmux()
+        let tmux = try launch()
         defer { tmux.kill() }
-        try tmux.start(bin, width: 120, height: 40)
         let first = try tmux.waitFor(timeout: 20) { s in
             (firstInt(#"step ([0-9,]+)"#, in: s.replacingOccurrences(of: ",", with: "")) ?? 0) > 0
         }

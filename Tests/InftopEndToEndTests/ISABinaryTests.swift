@@ -3,7 +3,7 @@ import XCTest
 
 /// The release binary runs no 512-bit instruction outside the avx512 tier: every function whose
 /// code names a zmm or opmask register is one of CKernels' AVX-512 functions (the GEMM tile
-/// copies and the FMA probe), so nothing the AVX2 path calls — Swift code, a generic
+/// copies, the FMA probe, the int8 and quantized-matrix avx512 tiers), so nothing the AVX2 path calls — Swift code, a generic
 /// specialisation, a module initialiser — can fault on an AVX2-only CPU.
 final class ISABinaryTests: XCTestCase {
     func testNoZmmCodeOutsideTheAVX512Kernels() throws {
@@ -21,8 +21,9 @@ final class ISABinaryTests: XCTestCase {
                 continue
             }
             guard line.contains("%zmm") || line.range(of: "%k[1-7]", options: .regularExpression) != nil else { continue }
-            // CKernels' avx512 functions: tile_R_NV (gemm512.c) and the probe.
-            if function.range(of: "^(tile_[1-6]_[1-4]|ck_fma_probe512|ck512_.*)$", options: .regularExpression) != nil {
+            // CKernels' avx512 functions: tile_R_NV (gemm512.c), the probe, and the int8 and
+            // quantized-matrix kernels' avx512 tiers (named *_avx512 / *_avx512vnni).
+            if function.range(of: "^(tile_[1-6]_[1-4]|ck_fma_probe512|ck512_.*|ck_[a-z0-9_]*_avx512(vnni)?(_[a-z0-9_]*)?)$", options: .regularExpression) != nil {
                 allowed.insert(function)
             } else {
                 offenders.insert(function)

@@ -115,7 +115,7 @@ public struct DashboardController: Sendable {
         case .precision:
             guard built(.int8, key: key, now: now) else { return }
             knobs.precision = knobs.precision == .fp32 ? .int8 : .fp32
-            setStatus("precision → \(knobs.precision.rawValue) (next step)", now: now)
+            setStatus("served precision → \(knobs.precision.rawValue) (next batch; training stays fp32)", now: now)
         case .pruning:
             guard built(.pruning, key: key, now: now) else { return }
             let levels = DashboardController.pruningLevels

@@ -116,7 +116,7 @@ public final class InferenceService: @unchecked Sendable {
         let v = knobs.values
         let wanted: WorkloadState = v.inferencePaused ? .paused : .running
         if wanted != state { state = wanted; publishIfDue(force: true) }
-        let c = Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa))
+        let c = Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision)
         let size = max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound))
         if size != batcher.maxBatch || c != compute {
             batcher.maxBatch = size

@@ -70,6 +70,36 @@ final class ModelGraphTests: XCTestCase {
         XCTAssertThrowsError(try ModelZoo.descriptor("resnet")) { XCTAssertTrue("\($0)".contains("known models: mlp, cnn")) }
     }
 
+    func testInt8IsPreparedInTheBackgroundWhileTheFP32PlanKeepsServing() throws {
+        let dir = makeTempDir("graph-int8")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var tiny = BertModelTests.Tiny(seed: 12)
+        try tiny.write(to: dir)
+        let enc = try SentenceEncoder.load(directory: dir)
+        let model = enc.model, batch = enc.tokenizer.batch(["the cat sat on the mat", "a dog"])
+        let fp32Plan = Compute(backend: .simd), int8Plan = Compute(backend: .simd, precision: .int8)
+        model.setPlan(fp32Plan)
+        let fp32 = model.forward(tokens: batch).toArray()
+        XCTAssertEqual(model.int8WeightBytes, 0)
+        XCTAssertFalse(model.request(int8Plan), "quantizing takes work: staged, not applied")
+        XCTAssertTrue(model.isPreparingPlan)
+        XCTAssertEqual(model.currentPlan.precision, .fp32)
+        XCTAssertEqual(model.forward(tokens: batch).toArray(), fp32, "the old plan serves until the new one is ready")
+        var adopted = false
+        for _ in 0..<50_000_000 where !adopted { adopted = model.request(int8Plan) }
+        XCTAssertTrue(adopted)
+        XCTAssertEqual(model.currentPlan.precision, .int8)
+        XCTAssertGreaterThan(model.int8WeightBytes, 0, "every projection's int8 form was built")
+        let int8 = model.forward(tokens: batch).toArray()
+        XCTAssertNotEqual(int8, fp32)
+        let d = int8.count / 2
+        for b in 0..<2 {
+            var dot: Float = 0
+            for c in 0..<d { dot += int8[b * d + c] * fp32[b * d + c] }
+            XCTAssertGreaterThan(dot, 0.99, "int8 stays close to fp32 (unit vectors: the dot is the cosine)")
+        }
+    }
+
     func testReferenceBackendRunsReferenceKernelsInEveryNode() throws {
         // The encoder under .reference must agree with the fast tiers (it is their oracle), and
         // its attention, LayerNorm and GELU must be the plain loops: compare with the fast path

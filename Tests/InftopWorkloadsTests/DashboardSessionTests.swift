@@ -38,7 +38,14 @@ final class DashboardSessionTests: XCTestCase {
         XCTAssertEqual(acc, aloneAcc, accuracy: 1e-9, "same recipe and seed must give the same accuracy")
         XCTAssertGreaterThan(acc, 0.6, "one epoch on 6 000 images learns something")
 
-        // The inference service served requests from trained weights, with measured latency.
+        // The inference service served requests from trained weights, with measured latency. On a
+        // quiet, fast machine the epoch can end before the first served batch: the service keeps
+        // serving after training finishes, so wait (bounded) for it to take the trained weights.
+        while ((snap.inference?.requests ?? 0) == 0 || (snap.inference?.weightsVersion ?? 0) == 0)
+                && Date() < deadline {
+            usleep(50_000)
+            snap = session.snapshot()
+        }
         let inf = try XCTUnwrap(snap.inference)
         XCTAssertGreaterThan(inf.requests, 0)
         XCTAssertGreaterThan(inf.weightsVersion, 0, "the replica took trained weights")

@@ -174,13 +174,18 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var profilerOverhead: Double
     /// Series: "latency_p50_ms", "latency_p99_ms", "items_per_sec".
     public var series: [SeriesSnapshot]
+    /// Scenario, verdict, batching/worker settings, queue/compute split and cache (nil in
+    /// records made before the serving floor existed).
+    public var floor: ServingFloorSnapshot?
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
                 profilerOverhead: Double, series: [SeriesSnapshot], servedAccuracy: Double? = nil,
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
-                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = []) {
+                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [],
+                floor: ServingFloorSnapshot? = nil) {
+        self.floor = floor
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead

@@ -128,15 +128,22 @@ public final class DashboardSession: @unchecked Sendable {
     private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> InferenceService {
         switch served {
         case .trained:
-            let replica = try ModelZoo.make(name: loop.config.model, seed: seed)
-            return InferenceService(
-                task: try ImageServingTask(model: replica, dataset: test), knobs: knobs, ratePerSecond: servingRate, seed: seed,
+            let test = self.test, name = loop.config.model
+            return try InferenceService(
+                makeTask: { i in try ImageServingTask(model: try ModelZoo.make(name: name, seed: seed &+ UInt64(i)), dataset: test) },
+                knobs: knobs, ratePerSecond: servingRate, seed: seed,
                 weights: { [weak loop] replica, held in loop?.copyLatestWeights(into: replica, ifNewerThan: held) },
                 snapshots: servingSlot)
         case .encoder:
             guard let encoder, let corpus else { throw EngineError.invalid(what: "v", reason: encoderUnavailable ?? "no encoder") }
-            return InferenceService(task: try TextServingTask(model: encoder.model, corpus: corpus), knobs: knobs,
-                                    ratePerSecond: servingRate, seed: seed, snapshots: servingSlot)
+            // Worker 0 serves the loaded encoder; each further worker loads its own replica
+            // from the same folder (a model's buffers serve one batch at a time).
+            return try InferenceService(
+                makeTask: { i in
+                    try TextServingTask(model: i == 0 ? encoder.model : try SentenceEncoder.load(directory: encoder.directory).model,
+                                        corpus: corpus)
+                },
+                knobs: knobs, ratePerSecond: servingRate, seed: seed, snapshots: servingSlot)
         }
     }
 

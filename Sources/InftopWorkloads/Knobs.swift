@@ -34,17 +34,45 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public var model: String
     /// What the serving side serves; `v` switches it while training goes on.
     public var served: ServedModel
+    /// Dynamic batching: longest the oldest request waits for its batch to fill, ms (`w`).
+    public var maxQueueDelayMs: Double
+    /// Serving workers taking batches concurrently, one thread each (`a`).
+    public var servingWorkers: Int
+    /// Percent of requests drawn (Zipf-like) from a hot set (`z`): what the cache can hit.
+    public var repeatPercent: Int
+    /// How requests are offered (`L`).
+    public var scenario: LoadScenario
+    /// Server scenario's Poisson rate, requests/s (`<`/`>` on the serving panel); nil = the
+    /// served model's descriptor rate.
+    public var offeredRate: Double?
+    /// Server scenario's p99 latency bound, ms; nil = the served model's descriptor bound.
+    public var p99BoundMs: Double?
+    /// Response cache capacity, bytes (keys, answers and bookkeeping). The default, 512 KiB,
+    /// holds the hot set but not a pass over the cold inputs of either served model (5 000 of
+    /// 10 000 test images' logits, 327 of 2 400 sentences' embeddings), so hits ≈ repeats.
+    public var cacheBytes: Int
 
     public static let batchRange = 1...1024
+    /// What `w` cycles through, ms.
+    public static let queueDelaySteps: [Double] = [0, 1, 2, 5, 10]
+    /// What `z` cycles through, percent.
+    public static let repeatSteps = [0, 25, 50, 90]
+    /// Offered rates the serving panel's `<`/`>` keep within, requests/s.
+    public static let rateRange = 0.5...1_000_000.0
 
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto) {
+                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto,
+                maxQueueDelayMs: Double = 2, servingWorkers: Int = 1, repeatPercent: Int = 0,
+                scenario: LoadScenario = .server, offeredRate: Double? = nil, p99BoundMs: Double? = nil,
+                cacheBytes: Int = 512 << 10) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
         self.model = model; self.served = served; self.isa = isa
+        self.maxQueueDelayMs = maxQueueDelayMs; self.servingWorkers = servingWorkers; self.repeatPercent = repeatPercent
+        self.scenario = scenario; self.offeredRate = offeredRate; self.p99BoundMs = p99BoundMs; self.cacheBytes = cacheBytes
     }
 }
 
@@ -68,10 +96,17 @@ extension KnobValues {
         Self.take(\.model, &self, old, new)
         Self.take(\.served, &self, old, new)
         Self.take(\.isa, &self, old, new)
+        Self.take(\.maxQueueDelayMs, &self, old, new)
+        Self.take(\.servingWorkers, &self, old, new)
+        Self.take(\.repeatPercent, &self, old, new)
+        Self.take(\.scenario, &self, old, new)
+        Self.take(\.offeredRate, &self, old, new)
+        Self.take(\.p99BoundMs, &self, old, new)
+        Self.take(\.cacheBytes, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 13
+    public static let appliedFieldCount = 20
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

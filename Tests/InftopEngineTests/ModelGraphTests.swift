@@ -151,7 +151,7 @@ private final class PlanStamp: PlanPreparing {
 final class PlanSwapTests: XCTestCase {
     func testPlanSwitchedWhileAnotherThreadServesNeverTearsAForward() throws {
         let descriptor = ModelDescriptor(name: "stamps", summary: "test", input: .image(shape: [1]), output: .classes(1),
-                                         servingRate: 1, evalBatchSize: 1, trainable: false)
+                                         servingRate: 1, evalBatchSize: 1, trainable: false, latencyBoundMs: 1)
         let a = PlanStamp("a"), b = PlanStamp("b")
         let model = Model(descriptor: descriptor, nodes: [a, b], plan: Compute(backend: .blas))
         let wanted = Mutex<KernelBackend>(.blas)
@@ -188,7 +188,7 @@ final class PlanSwapTests: XCTestCase {
 
     func testSetPlanPreparesAndAdoptsAtOnce() {
         let descriptor = ModelDescriptor(name: "stamps", summary: "test", input: .image(shape: [1]), output: .classes(1),
-                                         servingRate: 1, evalBatchSize: 1, trainable: false)
+                                         servingRate: 1, evalBatchSize: 1, trainable: false, latencyBoundMs: 1)
         let a = PlanStamp("a")
         let model = Model(descriptor: descriptor, nodes: [a], plan: Compute(backend: .blas))
         model.setPlan(Compute(backend: .reference))

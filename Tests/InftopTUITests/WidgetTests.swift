@@ -1,4 +1,5 @@
 import InftopTUI
+import InftopTelemetry
 import XCTest
 
 final class WidgetTests: XCTestCase {

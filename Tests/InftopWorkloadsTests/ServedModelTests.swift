@@ -56,16 +56,18 @@ final class ServedModelTests: XCTestCase {
         let task = try TextServingTask(model: enc.model, corpus: corpus)
         enc.model.setPlan(Compute(backend: .blas))
         task.serve([0, 2, 1, 0], spans: nil, inputSite: 0, sites: [])
-        XCTAssertEqual(task.referencesCached, 0, "references are made after the response, in score()")
-        let (sum, count) = task.score()
-        XCTAssertEqual(count, 4)
-        XCTAssertEqual(sum / Double(count), 1, accuracy: 1e-5, "fp32 served against fp32 references, padded against alone")
+        XCTAssertEqual(task.referencesCached, 0, "references are made after the response, in scores(into:)")
+        var scores: [Double] = []
+        task.scores(into: &scores)
+        XCTAssertEqual(scores.count, 4)
+        for s in scores { XCTAssertEqual(s, 1, accuracy: 1e-5, "fp32 served against fp32 references, padded against alone") }
         XCTAssertEqual(task.referencesCached, 3)
         // A different plan moves the figure away from 1 only by its rounding.
         enc.model.setPlan(Compute(backend: .reference))
         task.serve([1, 2], spans: nil, inputSite: 0, sites: [])
-        let (s2, c2) = task.score()
-        XCTAssertEqual(s2 / Double(c2), 1, accuracy: 1e-5)
+        task.scores(into: &scores)
+        XCTAssertEqual(scores.count, 2)
+        for s in scores { XCTAssertEqual(s, 1, accuracy: 1e-5) }
     }
 
     func testBundledCorpusHasTwoThousandSentences() throws {

@@ -29,11 +29,14 @@ public struct ModelDescriptor: Sendable, Equatable {
     public let evalBatchSize: Int
     /// Whether the training loop can train it (every node has a backward).
     public let trainable: Bool
+    /// The Server scenario's default p99 latency bound, ms (MLPerf sets one per model).
+    public let latencyBoundMs: Double
 
     public init(name: String, summary: String, input: Input, output: Output, servingRate: Double,
-                evalBatchSize: Int, trainable: Bool) {
+                evalBatchSize: Int, trainable: Bool, latencyBoundMs: Double) {
         self.name = name; self.summary = summary; self.input = input; self.output = output
         self.servingRate = servingRate; self.evalBatchSize = evalBatchSize; self.trainable = trainable
+        self.latencyBoundMs = latencyBoundMs
     }
 
     /// The shape of one sample for image models, nil for token models.

@@ -46,11 +46,11 @@ public enum ModelZoo {
         switch name {
         case "mlp":
             return ModelDescriptor(name: name, summary: "MLP 784-256-128-10", input: .image(shape: [784]), output: .classes(10),
-                                   servingRate: 1000, evalBatchSize: 1000, trainable: true)
+                                   servingRate: 1000, evalBatchSize: 1000, trainable: true, latencyBoundMs: 10)
         case "cnn":
             // Evaluation batches of 100 images: conv1's activations at 1000 would be 100 MB.
             return ModelDescriptor(name: name, summary: "CNN conv32-conv64-fc128", input: .image(shape: [1, 28, 28]), output: .classes(10),
-                                   servingRate: 100, evalBatchSize: 100, trainable: true)
+                                   servingRate: 100, evalBatchSize: 100, trainable: true, latencyBoundMs: 50)
         default:
             throw unknown(name)
         }

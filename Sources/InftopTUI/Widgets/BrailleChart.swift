@@ -1,3 +1,4 @@
+import InftopTelemetry
 /// A grid of braille cells, each 2 dots wide and 4 dots high, with one style per cell
 /// (the last series that put a dot there).
 public struct BrailleRaster: Sendable {

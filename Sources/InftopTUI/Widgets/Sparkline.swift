@@ -1,3 +1,4 @@
+import InftopTelemetry
 /// A one-row chart of the most recent values: one cell per value, ▁ … █ by height.
 public struct Sparkline: Sendable {
     public var values: [Double]

@@ -4,151 +4,209 @@ import InftopTelemetry
 import Synchronization
 
 /// Serves a model of the graph to the built-in load generator, whatever its input (images for
-/// mlp/cnn, sentences for a text encoder: a `ServingTask`):
+/// mlp/cnn, sentences for a text encoder: a `ServingTask`), the way a serving stack does:
 ///
-///     load generator (Poisson) → RequestQueue → batcher (inference batch knob, ≤ maxDelay wait)
-///     → inputs ("batch" span) → model.forward (a span per node) → responses ("respond" span)
-///     → per-request latency = response time − arrival time → score (outside the latency)
+///     load generator (scenario, rate, repeats) → RequestQueue → one worker gathers a batch
+///     (cache hits answered at once; closes on max batch or max queue delay) → that worker runs
+///     it on its replica (a span per node) while the next free worker gathers the next batch
+///     → per-request latency = answer − arrival, split into queue wait and compute
+///     → scores and cache insertion (outside the latency)
 ///
-/// Runs on its own thread (`JoinableThread`). At each batch boundary it reads the knobs
-/// (inference batch size, backend, ISA, pause), asks the model for that plan (a plan that needs
-/// work is prepared in the background while the old one serves), and takes newer weights from
-/// the training loop if there are any. Latency covers queueing and compute, as a client would
-/// see it. Publishes an `InferenceSnapshot` at most every 100 ms. Reads time from `clock`.
+/// A control thread (`JoinableThread`) reads the knobs every 10 ms — batch size, max queue
+/// delay, workers, backend, ISA, precision, cache, scenario, rate, repeats, bound, pause — and
+/// applies them: a configuration change restarts the since-change figures (what the verdict
+/// and `inftop bench` judge) and clears the cache; a worker count change starts replicas
+/// (`makeTask(i)`) or stops workers at their batch boundary. Workers take the plan at their
+/// batch boundaries (a plan that needs work is prepared in the background while the old one
+/// serves) and newer trained weights when there are any. Publishes an `InferenceSnapshot`
+/// every 100 ms. Reads time from `clock`.
 public final class InferenceService: @unchecked Sendable {
+    /// Worker 0's task (the one whose layers the screen shows).
     public let task: any ServingTask
     public var modelName: String { task.model.name }
     public let snapshots: SnapshotSlot<InferenceSnapshot>
     public let queue: RequestQueue
     public let generator: LoadGenerator
-    /// Longest a request waits for its batch to fill before a partial batch runs, ns.
-    public let maxDelayNanos: UInt64
+    public let rules: ScenarioRules
 
-    private let knobs: Knobs
-    private let weights: (@Sendable (Model, Int) -> Int?)?
-    private let clock: any NanoClock
-    private let profiler = StepProfiler(track: "serving")
-    private let batchSite: Int32, respondSite: Int32
-    private let nodeSites: [Int32]
+    let knobs: Knobs
+    let weights: (@Sendable (Model, Int) -> Int?)?
+    let clock: any NanoClock
+    private let makeTask: (Int) throws -> any ServingTask
+    /// Requests/s offered when the knobs leave the rate to the service (`offeredRate` nil).
+    let defaultRate: Double
     private let stopFlag = StopFlag()
     private var thread: JoinableThread?
 
-    // Serving-thread state.
-    private var samples: [Int32] = []
-    private var pending: [Request] = []
-    private var latency: LatencyWindow
-    private var requests = 0, batches = 0
-    private var scoreSum = 0.0, scored = 0
-    private var weightsVersion = 0
+    /// What the workers act on, written by the control thread.
+    struct Config: Equatable {
+        var batch = 8
+        var delayNanos: UInt64 = 2_000_000
+        var compute = Compute()
+        var cacheOn = false
+        var paused = false
+        /// Increments on every change that restarts the figures (workers reset their profilers).
+        var generation = 0
+    }
+    let config = Mutex(Config())
+    let stats: Mutex<ServingStats>
+    let cache: ResponseCache
+    /// Held by the worker gathering the next batch (one at a time, as one dynamic batcher).
+    let gathering = Atomic<Bool>(false)
+    /// The weights version the cached answers come from.
+    let cacheVersion = Atomic<Int>(0)
+
+    // Control-thread state.
+    var workers: [ServingWorker] = []
+    private var applied: KnobValues?
+    var state: WorkloadState = .starting
     private var lastPublish: UInt64 = 0
-    private var state: WorkloadState = .starting
-    private var batcher: Batcher
-    private var compute = Compute()
+    /// Why the last worker-count change fell short (shown in the footer), nil when it did not.
+    var note: String?
 
     /// - Parameters:
-    ///   - task: the model and its request inputs.
-    ///   - ratePerSecond: offered load (> 0); nil = the model descriptor's serving rate.
+    ///   - makeTask: the task (model replica and inputs) of worker `i`; worker 0's is made here.
+    ///   - ratePerSecond: offered load (> 0) unless the knobs set one; nil = the descriptor's.
     ///   - weights: gives newer weights: `(replica, versionHeld) -> versionNow?` (e.g.
-    ///     `TrainingLoop.copyLatestWeights`); nil serves the weights the model has.
-    public init(task: any ServingTask, knobs: Knobs, ratePerSecond: Double? = nil,
-                maxDelayNanos: UInt64 = 2_000_000, seed: UInt64 = 0, clock: any NanoClock = SystemClock(),
+    ///     `TrainingLoop.copyLatestWeights`); nil serves the weights each replica has.
+    /// - Throws: what `makeTask(0)` throws.
+    public init(makeTask: @escaping (Int) throws -> any ServingTask, knobs: Knobs, ratePerSecond: Double? = nil,
+                seed: UInt64 = 0, clock: any NanoClock = SystemClock(), rules: ScenarioRules = .live,
                 weights: (@Sendable (Model, Int) -> Int?)? = nil,
-                snapshots: SnapshotSlot<InferenceSnapshot> = SnapshotSlot()) {
-        self.task = task
+                snapshots: SnapshotSlot<InferenceSnapshot> = SnapshotSlot()) throws {
+        let first = try makeTask(0)
+        task = first
+        self.makeTask = makeTask
         self.knobs = knobs
         self.weights = weights
-        self.maxDelayNanos = maxDelayNanos
         self.snapshots = snapshots
         self.clock = clock
+        self.rules = rules
+        defaultRate = ratePerSecond ?? first.model.descriptor.servingRate
         queue = RequestQueue()
-        generator = LoadGenerator(queue: queue, sampleCount: task.sampleCount,
-                                  ratePerSecond: ratePerSecond ?? task.model.descriptor.servingRate, seed: seed &+ 7, clock: clock)
-        batchSite = profiler.site("batch")
-        nodeSites = task.model.registerSites(in: profiler)
-        respondSite = profiler.site("respond")
-        batcher = Batcher(maxBatch: 8, maxDelayNanos: maxDelayNanos)
-        latency = LatencyWindow(origin: clock.now())
+        let v = knobs.values
+        generator = LoadGenerator(queue: queue, sampleCount: first.sampleCount,
+                                  settings: LoadSettings(scenario: v.scenario, ratePerSecond: v.offeredRate ?? defaultRate,
+                                                         repeatFraction: Double(v.repeatPercent) / 100),
+                                  seed: seed &+ 7, clock: clock)
+        cache = ResponseCache(width: first.answerWidth, capacityBytes: v.cacheBytes)
+        stats = Mutex(ServingStats(origin: clock.now()))
+        workers = [ServingWorker(index: 0, task: first, service: self)]
+        applyKnobs()
         snapshots.publish(makeSnapshot())
+    }
+
+    /// One task for every worker: the service cannot add workers (the `a` knob stays at 1).
+    public convenience init(task: any ServingTask, knobs: Knobs, ratePerSecond: Double? = nil, seed: UInt64 = 0,
+                            clock: any NanoClock = SystemClock(), weights: (@Sendable (Model, Int) -> Int?)? = nil,
+                            snapshots: SnapshotSlot<InferenceSnapshot> = SnapshotSlot()) {
+        // swiftlint:disable:next force_try
+        try! self.init(makeTask: { i in
+            guard i == 0 else { throw EngineError.invalid(what: "serving workers", reason: "this service was given one replica") }
+            return task
+        }, knobs: knobs, ratePerSecond: ratePerSecond, seed: seed, clock: clock, weights: weights, snapshots: snapshots)
     }
 
     public func start() {
         precondition(thread == nil, "InferenceService: start() called twice")
+        state = .running
         generator.start()
-        thread = JoinableThread(name: "inftop-serve") { [unowned(unsafe) self] in self.run() }
+        for w in workers { w.start() }
+        thread = JoinableThread(name: "inftop-serve") { [unowned(unsafe) self] in self.control() }
     }
 
-    /// Stops the generator and the server at the next batch boundary and joins both threads.
+    /// Stops the generator, the control thread and every worker (each at its next batch
+    /// boundary) and joins them.
     public func stop() {
         generator.stop()
         stopFlag.set()
         thread?.join()
+        for w in workers { w.stop() }
     }
 
     deinit { stop() }
 
-    private func run() {
-        state = .running
+    /// Workers running now.
+    public var workerCount: Int { workersRunning.load(ordering: .acquiring) }
+    private let workersRunning = Atomic<Int>(1)
+
+    private func control() {
         while !stopFlag.isSet {
-            readKnobs()
-            if case .paused = state {
-                latency.closeWindowIfDue(now: clock.now())
-                publishIfDue(force: false)
-                usleep(20_000)
-                continue
-            }
-            if let w = weights, let v = w(task.model, weightsVersion) { weightsVersion = v }
+            applyKnobs()
             let now = clock.now()
-            guard let close = batcher.decide(queued: queue.count, oldestArrival: queue.oldestArrival(), now: now) else {
-                latency.closeWindowIfDue(now: now)
-                publishIfDue(force: false)
-                usleep(queue.count == 0 ? 200 : 100)
-                continue
-            }
-            _ = close
-            serveOneBatch()
+            stats.withLock { $0.window.closeWindowIfDue(now: now) }
             publishIfDue(force: false)
+            usleep(10_000)
         }
         state = .finished
+        for w in workers { w.stop() }
         publishIfDue(force: true)
     }
 
-    private func readKnobs() {
+    /// Applies the knobs; on the control thread (and once in `init`).
+    private func applyKnobs() {
         let v = knobs.values
-        let wanted: WorkloadState = v.inferencePaused ? .paused : .running
-        if wanted != state { state = wanted; publishIfDue(force: true) }
-        let c = Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision)
-        let size = max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound))
-        if size != batcher.maxBatch || c != compute {
-            batcher.maxBatch = size
-            compute = c
-            latency.reset()
-            profiler.resetStatistics()
+        let wantedState: WorkloadState = v.inferencePaused ? .paused : (state == .starting ? .starting : .running)
+        if wantedState != state { state = wantedState; publishIfDue(force: true) }
+        var c = config.withLock { $0 }
+        let next = Config(batch: max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound)),
+                          delayNanos: UInt64(max(0, v.maxQueueDelayMs) * 1e6),
+                          compute: Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision),
+                          cacheOn: v.responseCache, paused: v.inferencePaused, generation: c.generation)
+        var restart = next.batch != c.batch || next.delayNanos != c.delayNanos || next.compute != c.compute || next.cacheOn != c.cacheOn
+        if let a = applied {
+            restart = restart || a.servingWorkers != v.servingWorkers || a.scenario != v.scenario || a.offeredRate != v.offeredRate
+                || a.repeatPercent != v.repeatPercent || a.cacheBytes != v.cacheBytes || a.p99BoundMs != v.p99BoundMs
         }
-        task.model.request(compute)
+        applied = v
+        if reconcileWorkers(v.servingWorkers) { restart = true }
+        generator.settings = LoadSettings(scenario: v.scenario, ratePerSecond: v.offeredRate ?? defaultRate,
+                                          repeatFraction: Double(v.repeatPercent) / 100)
+        if cache.capacityBytes != v.cacheBytes { cache.resize(capacityBytes: v.cacheBytes) }
+        if restart {
+            c = next
+            c.generation += 1
+            config.withLock { $0 = c }
+            cache.clear(counters: true)
+            let now = clock.now(), dropped = queue.dropped
+            stats.withLock { $0.reset(now: now, dropped: dropped) }
+        } else if next.paused != c.paused {
+            config.withLock { $0.paused = next.paused }
+        }
     }
 
-    private func serveOneBatch() {
-        // The step's wall time is on the profiler's clock (the spans' own); latency is on `clock`.
-        let t0 = monotonicNanos()
-        profiler.beginStep()
-        let n = queue.pop(max: batcher.maxBatch, into: &pending)
-        guard n > 0 else { return }
-        if profiler.tap.isOn { profiler.tap.counter(.queueDepth, Double(queue.count)) }  // exports only
-        samples.removeAll(keepingCapacity: true)
-        for r in pending { samples.append(r.sample) }
-        task.serve(samples, spans: profiler.buffer, inputSite: batchSite, sites: nodeSites)
-        let doneAt = clock.now()
-        for r in pending {
-            latency.record(latencyNanos: doneAt &- r.arrivalNanos, now: doneAt)
-            profiler.tap.request(at: doneAt, latencyNanos: doneAt &- r.arrivalNanos, queueNanos: t0 &- min(t0, r.arrivalNanos))
+    /// Brings the worker count to `wanted` (1…cores); true when it changed.
+    private func reconcileWorkers(_ wanted: Int) -> Bool {
+        let n = max(1, min(wanted, ProcessInfo.processInfo.activeProcessorCount))
+        guard n != workers.count else { return false }
+        while workers.count > n {
+            let w = workers.removeLast()
+            w.stop()
         }
-        profiler.buffer.lap(site: respondSite, phase: .forward)
-        profiler.endStep(wallNanos: monotonicNanos() &- t0)
-        requests += n
-        batches += 1
-        let (sum, count) = task.score()
-        scoreSum += sum
-        scored += count
+        while workers.count < n {
+            do {
+                let w = ServingWorker(index: workers.count, task: try makeTask(workers.count), service: self)
+                workers.append(w)
+                if state != .starting { w.start() }
+                note = nil
+            } catch {
+                note = "serving workers: \(error)"
+                break
+            }
+        }
+        workersRunning.store(workers.count, ordering: .releasing)
+        return true
+    }
+
+    /// Takes newer weights into worker `w`'s replica; the first replica to hold a newer version
+    /// clears the cache (its answers came from older weights).
+    func takeWeights(into model: Model, held: Int) -> Int? {
+        guard let weights, let v = weights(model, held) else { return nil }
+        if cacheVersion.load(ordering: .acquiring) < v {
+            cacheVersion.store(v, ordering: .releasing)
+            cache.clear()
+        }
+        return v
     }
 
     private func publishIfDue(force: Bool) {
@@ -156,20 +214,5 @@ public final class InferenceService: @unchecked Sendable {
         guard force || now &- lastPublish >= 100_000_000 else { return }
         lastPublish = now
         snapshots.publish(makeSnapshot())
-    }
-
-    private func makeSnapshot() -> InferenceSnapshot {
-        let model = task.model
-        return InferenceSnapshot(
-            model: model.name, state: state, requests: requests, batches: batches, batchSize: batcher.maxBatch,
-            latency: latency.recent, itemsPerSecond: latency.recentItemsPerSecond, cacheHitRate: nil,
-            // Finished: the last snapshot stays on screen, so its percentiles are current ones.
-            // (Paused snapshots go out at 10 Hz; the usual once-a-second refresh covers them.)
-            layers: profiler.layerStats(fresh: state == .finished), profilerOverhead: profiler.overheadFraction,
-            series: [latency.p50Series.snapshot(), latency.p99Series.snapshot(), latency.throughputSeries.snapshot()],
-            servedAccuracy: scored > 0 ? scoreSum / Double(scored) : nil, accuracyLabel: task.accuracyLabel,
-            offeredPerSecond: generator.ratePerSecond, dropped: queue.dropped, weightsVersion: weightsVersion,
-            summary: model.descriptor.summary, plan: PlanLabel(backend: compute.backend, isa: compute.isa, precision: compute.precision, threads: compute.threads),
-            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) })
     }
 }

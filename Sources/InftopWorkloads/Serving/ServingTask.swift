@@ -13,11 +13,25 @@ public protocol ServingTask: AnyObject {
     var sampleCount: Int { get }
     /// What the served accuracy means ("test accuracy", "cosine to fp32").
     var accuracyLabel: String { get }
+    /// Floats in one answer (logits, embedding): what the response cache stores per entry.
+    var answerWidth: Int { get }
+    /// A hash of sample `i`'s input (its pixels, its token ids): the response cache's key.
+    func inputKey(_ i: Int32) -> UInt64
     /// Runs the model on `samples`; with `spans`, a lap per node on `sites` (plus the input
     /// assembly on `inputSite`).
     func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32])
-    /// The last `serve`'s answers: (sum of per-request scores, requests scored).
-    func score() -> (sum: Double, count: Int)
+    /// Copies row `b` of the last `serve`'s answers (`answerWidth` floats) into `out`.
+    func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>)
+    /// The last `serve`'s per-request scores in row order (1/0 for a correct class, the
+    /// cosine to fp32 for an embedding), written into `out` (resized).
+    func scores(into out: inout [Double])
+}
+
+/// FNV-1a over bytes: the response cache's input hash (not for security).
+func fnv1a<T>(_ values: UnsafeBufferPointer<T>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in UnsafeRawBufferPointer(values) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
 }
 
 /// Classifies test images (mlp, cnn): a request's score is 1 when the argmax is the label.
@@ -29,19 +43,33 @@ public final class ImageServingTask: ServingTask {
     /// `[n] + sampleShape`, owned.
     private let x: Tensor
     private var labels: [Int32] = []
-    private var lastCorrect = 0, lastCount = 0
+    /// The last batch's correctness per row.
+    private var correct: [Bool] = []
+    /// [n, classes] the last batch's logits (the model's output buffer, valid until the next forward).
+    private var logits: Tensor?
     private let sampleShape: [Int]
+    /// Per test image, the hash of its pixels.
+    private let keys: [UInt64]
+    public let answerWidth: Int
 
     /// - Throws: `EngineError.invalid` when the model does not take images of the dataset's size.
     public init(model: Model, dataset: ImageDataset) throws {
         guard let shape = model.descriptor.sampleShape, shape.reduce(1, *) == dataset.sampleSize else {
             throw EngineError.invalid(what: "model '\(model.name)'", reason: "does not take \(dataset.rows)×\(dataset.cols) images")
         }
+        guard case .classes(let classes) = model.descriptor.output else {
+            throw EngineError.invalid(what: "model '\(model.name)'", reason: "is not a classifier (class logits output)")
+        }
         self.model = model
         self.dataset = dataset
         sampleShape = shape
+        answerWidth = classes
         x = Tensor([1] + shape, name: "serve.x")
+        let size = dataset.sampleSize
+        keys = (0..<dataset.count).map { fnv1a(UnsafeBufferPointer(start: dataset.pixels + $0 * size, count: size)) }
     }
+
+    public func inputKey(_ i: Int32) -> UInt64 { keys[Int(i)] }
 
     public func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32]) {
         let n = samples.count
@@ -53,19 +81,27 @@ public final class ImageServingTask: ServingTask {
             }
         }
         spans?.lap(site: inputSite, phase: .forward)
-        let logits = model.forward(x, spans: spans, sites: sites)
-        let classes = logits.shape.last ?? 1
-        let out = logits.data
-        lastCorrect = 0
+        let out = model.forward(x, spans: spans, sites: sites)
+        logits = out
+        let classes = answerWidth
+        correct.removeAll(keepingCapacity: true)
+        let o = out.data
         for b in 0..<n {
             var best = 0
-            for c in 1..<classes where out[b * classes + c] > out[b * classes + best] { best = c }
-            if Int32(best) == labels[b] { lastCorrect += 1 }
+            for c in 1..<classes where o[b * classes + c] > o[b * classes + best] { best = c }
+            correct.append(Int32(best) == labels[b])
         }
-        lastCount = n
     }
 
-    public func score() -> (sum: Double, count: Int) { (Double(lastCorrect), lastCount) }
+    public func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>) {
+        guard let logits else { return }
+        out.update(from: logits.data + b * answerWidth, count: answerWidth)
+    }
+
+    public func scores(into out: inout [Double]) {
+        out.removeAll(keepingCapacity: true)
+        for c in correct { out.append(c ? 1 : 0) }
+    }
 }
 
 /// Embeds corpus sentences with a text encoder: a request's score is the cosine of its
@@ -83,6 +119,15 @@ public final class TextServingTask: ServingTask {
     /// [n, dimension] the last batch's embeddings (copied out: a reference forward reuses the model's buffers).
     private var last: [Float] = []
     private var lastSamples: [Int32] = []
+    /// Per sentence, the hash of its token ids.
+    private let keys: [UInt64]
+    public var answerWidth: Int { dimension }
+
+    public func inputKey(_ i: Int32) -> UInt64 { keys[Int(i)] }
+
+    public func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>) {
+        last.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + b * dimension, count: dimension) }
+    }
 
     /// - Throws: `EngineError.invalid` when the model does not take tokens or give embeddings.
     public init(model: Model, corpus: TokenizedCorpus) throws {
@@ -92,6 +137,7 @@ public final class TextServingTask: ServingTask {
         self.model = model
         self.corpus = corpus
         dimension = d
+        keys = corpus.ids.map { ids in ids.withUnsafeBufferPointer { fnv1a($0) } }
         references = Array(repeating: 0, count: corpus.count * d)
         hasReference = Array(repeating: false, count: corpus.count)
     }
@@ -109,9 +155,9 @@ public final class TextServingTask: ServingTask {
         lastSamples = samples
     }
 
-    public func score() -> (sum: Double, count: Int) {
+    public func scores(into out: inout [Double]) {
         let d = dimension
-        var sum = 0.0
+        out.removeAll(keepingCapacity: true)
         for (b, s) in lastSamples.enumerated() {
             let i = Int(s)
             if !hasReference[i] {
@@ -122,9 +168,8 @@ public final class TextServingTask: ServingTask {
             }
             var dot = 0.0
             for c in 0..<d { dot += Double(last[b * d + c]) * Double(references[i * d + c]) }
-            sum += dot
+            out.append(dot)
         }
-        return (sum, lastSamples.count)
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Number and duration formatting for the screen. Locale-independent (a `.` decimal point,
+/// Number and duration formatting for the screen, the CLI tables and verdict lines (one formatter). Locale-independent (a `.` decimal point,
 /// `,` thousands) so snapshots and tests read the same everywhere.
 public enum Format {
     /// Milliseconds with 3 significant-ish digits: 0.045, 1.23, 12.3, 123.

@@ -1,0 +1,46 @@
+import InftopEngine
+import InftopTelemetry
+
+extension InferenceService {
+    /// The served model's figures as of now (control thread, and once in `init`): the rolling
+    /// window for the panels, the since-change figures and verdict for the serving floor.
+    func makeSnapshot() -> InferenceSnapshot {
+        let model = task.model
+        let v = knobs.values
+        let now = clock.now()
+        let dropped = queue.dropped
+        let bound = v.p99BoundMs ?? model.descriptor.latencyBoundMs
+        let c = config.withLock { $0 }
+        let counts = cache.counts
+        let (s, floor) = stats.withLock { st -> (ServingStats, ServingFloorSnapshot) in
+            let seconds = st.seconds(now: now)
+            let total = st.window.cumulativeStat
+            let verdict = rules.verdict(scenario: v.scenario, queries: st.answered, seconds: seconds, stat: total,
+                                        dropped: dropped - st.droppedAtStart, boundMs: bound)
+            let cacheStat = c.cacheOn
+                ? CacheStat(entries: counts.entries, bytes: counts.bytes, capacityBytes: cache.capacityBytes, lookups: counts.lookups,
+                            hits: counts.hits, hitMeanMs: st.hitMeanMs, missMeanMs: st.missMeanMs)
+                : nil
+            let floor = ServingFloorSnapshot(
+                scenario: v.scenario, verdict: verdict, workers: workers.count, threadsPerWorker: c.compute.threads,
+                maxQueueDelayMs: Double(c.delayNanos) / 1e6, repeatFraction: Double(v.repeatPercent) / 100, p99BoundMs: bound,
+                total: total, queueWait: st.queueStat, compute: st.computeStat,
+                itemsPerSecond: seconds > 0 ? Double(st.answered) / seconds : 0, cache: cacheStat)
+            return (st, floor)
+        }
+        let front = workers[0].layers.withLock { $0 }
+        return InferenceSnapshot(
+            model: model.name, state: state, requests: s.requests, batches: s.batches, batchSize: c.batch,
+            latency: s.window.recent, itemsPerSecond: s.window.recentItemsPerSecond, cacheHitRate: floor.cache?.hitRate,
+            // Worker 0's figures; when it stops it publishes fresh percentiles, so the last
+            // snapshot on screen holds current ones.
+            layers: front.stats, profilerOverhead: front.overhead,
+            series: [s.window.p50Series.snapshot(), s.window.p99Series.snapshot(), s.window.throughputSeries.snapshot()],
+            servedAccuracy: s.scored > 0 ? s.scoreSum / Double(s.scored) : nil, accuracyLabel: task.accuracyLabel,
+            offeredPerSecond: generator.ratePerSecond, dropped: dropped, weightsVersion: cacheVersion.load(ordering: .acquiring),
+            summary: model.descriptor.summary,
+            plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
+            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
+            floor: floor)
+    }
+}

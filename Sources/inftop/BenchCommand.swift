@@ -70,6 +70,9 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var exports: ExportFlags
 
+    /// The serving sweep (`--scenario`): BenchCommand+Serving.swift.
+    @OptionGroup var serving: ServingBenchOptions
+
     func run() throws {
         // --metrics (and --trace, --record) expose whatever the benchmark's workloads do meanwhile.
         let exporting = exports.metrics == nil && exports.trace == nil && exports.record == nil ? nil
@@ -83,6 +86,10 @@ struct BenchCommand: ParsableCommand {
         if peak { runPeak(); return }
         if let file = llm.llm { try llm.run(model: file, threads: threads, json: json); return }
         if let train { try runTrainOverhead(model: train); return }
+        if let scenarios = serving.scenario {
+            try runServingSweep(model: model ?? "", scenarios: scenarios)
+            return
+        }
         if let model {
             let batches = try (batch ?? "1,8,32").split(separator: ",").map { part -> Int in
                 guard let b = Int(part.trimmingCharacters(in: .whitespaces)) else { try Self.fail("--batch '\(part)' is not an integer") }

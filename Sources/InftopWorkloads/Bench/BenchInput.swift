@@ -80,6 +80,43 @@ public enum BenchInput {
         })
     }
 
+    /// `"single,server"` → load scenarios.
+    public static func scenarios(_ text: String, option: String = "--scenario") throws -> [LoadScenario] {
+        try names(text, option: option, kind: "scenario")
+    }
+
+    /// `"1,8,32"` → integers in `range`.
+    public static func integers(_ text: String, option: String, range: ClosedRange<Int>) throws -> [Int] {
+        unique(try items(text, option: option).map { item in
+            guard let v = Int(item), range.contains(v) else {
+                throw BenchInputError("\(option): '\(item)' is not an integer in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return v
+        })
+    }
+
+    /// `"0.5,2"` → numbers in `range` (`open` excludes its lower end: a rate or bound of 0).
+    public static func numbers(_ text: String, option: String, range: ClosedRange<Double>, openBelow: Bool = false) throws -> [Double] {
+        unique(try items(text, option: option).map { item in
+            guard let v = Double(item), v.isFinite, range.contains(v), !(openBelow && v == range.lowerBound) else {
+                let low = openBelow ? "(\(Format.compact(range.lowerBound))" : "[\(Format.compact(range.lowerBound))"
+                throw BenchInputError("\(option): '\(item)' is not a number in \(low), \(Format.compact(range.upperBound))]")
+            }
+            return v
+        })
+    }
+
+    /// `"off,on"` → booleans.
+    public static func switches(_ text: String, option: String) throws -> [Bool] {
+        unique(try items(text, option: option).map { item in
+            switch item.lowercased() {
+            case "on", "1", "true": return true
+            case "off", "0", "false": return false
+            default: throw BenchInputError("\(option): '\(item)' is not on or off")
+            }
+        })
+    }
+
     /// Comma-separated, trimmed, non-empty items.
     static func items(_ text: String, option: String) throws -> [String] {
         let raw = text.split(separator: ",", omittingEmptySubsequences: false)

@@ -35,6 +35,8 @@ public final class InferenceService: @unchecked Sendable {
     private let makeTask: (Int) throws -> any ServingTask
     /// Requests/s offered when the knobs leave the rate to the service (`offeredRate` nil).
     let defaultRate: Double
+    /// Compute threads each worker's forward uses (the dashboard: 1; `inftop bench --threads`).
+    let threadsPerWorker: Int
     private let stopFlag = StopFlag()
     private var thread: JoinableThread?
 
@@ -71,7 +73,7 @@ public final class InferenceService: @unchecked Sendable {
     ///     `TrainingLoop.copyLatestWeights`); nil serves the weights each replica has.
     /// - Throws: what `makeTask(0)` throws.
     public init(makeTask: @escaping (Int) throws -> any ServingTask, knobs: Knobs, ratePerSecond: Double? = nil,
-                seed: UInt64 = 0, clock: any NanoClock = SystemClock(), rules: ScenarioRules = .live,
+                threadsPerWorker: Int = 1, seed: UInt64 = 0, clock: any NanoClock = SystemClock(), rules: ScenarioRules = .live,
                 weights: (@Sendable (Model, Int) -> Int?)? = nil,
                 snapshots: SnapshotSlot<InferenceSnapshot> = SnapshotSlot()) throws {
         let first = try makeTask(0)
@@ -82,6 +84,7 @@ public final class InferenceService: @unchecked Sendable {
         self.snapshots = snapshots
         self.clock = clock
         self.rules = rules
+        self.threadsPerWorker = max(1, threadsPerWorker)
         defaultRate = ratePerSecond ?? first.model.descriptor.servingRate
         queue = RequestQueue()
         let v = knobs.values
@@ -126,6 +129,14 @@ public final class InferenceService: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Starts the since-change figures (and the cache's hit counters) afresh without a
+    /// configuration change: `inftop bench` after its warm-up.
+    public func restartFigures() {
+        cache.resetCounters()
+        let now = clock.now(), dropped = queue.dropped
+        stats.withLock { $0.reset(now: now, dropped: dropped) }
+    }
+
     /// Workers running now.
     public var workerCount: Int { workersRunning.load(ordering: .acquiring) }
     private let workersRunning = Atomic<Int>(1)
@@ -151,7 +162,7 @@ public final class InferenceService: @unchecked Sendable {
         var c = config.withLock { $0 }
         let next = Config(batch: max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound)),
                           delayNanos: UInt64(max(0, v.maxQueueDelayMs) * 1e6),
-                          compute: Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision),
+                          compute: Compute(backend: v.backend, threads: threadsPerWorker, isa: HostCPU.current.runnable(v.isa), precision: v.precision),
                           cacheOn: v.responseCache, paused: v.inferencePaused, generation: c.generation)
         var restart = next.batch != c.batch || next.delayNanos != c.delayNanos || next.compute != c.compute || next.cacheOn != c.cacheOn
         if let a = applied {

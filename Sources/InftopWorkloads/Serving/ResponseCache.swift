@@ -128,6 +128,11 @@ public final class ResponseCache: Sendable {
         }
     }
 
+    /// Zeroes the lookup and hit counters (the entries stay).
+    public func resetCounters() {
+        lru.withLock { c in c.lookups = 0; c.hits = 0 }
+    }
+
     /// Changes the capacity, evicting least recently used entries to fit.
     public func resize(capacityBytes: Int) {
         lru.withLock { c in

@@ -187,4 +187,27 @@ public final class TokenizedCorpus: @unchecked Sendable {
         ids = texts.map(tokenizer.encode)
         padId = tokenizer.padId
     }
+
+    /// Sequences of exactly `length` tokens (2…the tokenizer's maximum): text i is its own
+    /// sentence followed by the next ones until the length is reached, then cut — distinct
+    /// real text per input, every input the same length (`inftop bench --seq`).
+    public init(texts: [String], tokenizer: WordPieceTokenizer, length: Int) {
+        precondition(!texts.isEmpty && length >= 2, "TokenizedCorpus: need texts and length ≥ 2")
+        let pieces = texts.map { tokenizer.tokenIds($0) }
+        var joined: [String] = [], rows: [[Int]] = []
+        for i in texts.indices {
+            var body: [Int] = [], used: [String] = []
+            var j = i
+            while body.count < length - 2 {
+                body += pieces[j]
+                used.append(texts[j])
+                j = (j + 1) % texts.count
+            }
+            rows.append([tokenizer.clsId] + body.prefix(length - 2) + [tokenizer.sepId])
+            joined.append(used.joined(separator: " "))
+        }
+        self.texts = joined
+        ids = rows
+        padId = tokenizer.padId
+    }
 }

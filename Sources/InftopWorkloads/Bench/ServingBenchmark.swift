@@ -1,0 +1,121 @@
+import Foundation
+import InftopEngine
+import InftopTelemetry
+
+/// One configuration of the serving sweep (`inftop bench --scenario …`): every knob the
+/// dashboard's serving side has.
+public struct ServingConfig: Sendable, Equatable {
+    public var batch: Int
+    public var threads: Int
+    public var backend: KernelBackend
+    public var precision: Precision
+    public var isa: KernelISA
+    public var workers: Int
+    public var scenario: LoadScenario
+    /// Server scenario's Poisson rate, requests/s.
+    public var rate: Double
+    public var maxQueueDelayMs: Double
+    public var cache: Bool
+    public var repeatPercent: Int
+    public var p99BoundMs: Double
+
+    public init(batch: Int, threads: Int = 1, backend: KernelBackend = .blas, precision: Precision = .fp32, isa: KernelISA = .auto,
+                workers: Int = 1, scenario: LoadScenario = .server, rate: Double, maxQueueDelayMs: Double = 2, cache: Bool = false,
+                repeatPercent: Int = 0, p99BoundMs: Double) {
+        self.batch = batch; self.threads = threads; self.backend = backend; self.precision = precision; self.isa = isa
+        self.workers = workers; self.scenario = scenario; self.rate = rate; self.maxQueueDelayMs = maxQueueDelayMs
+        self.cache = cache; self.repeatPercent = repeatPercent; self.p99BoundMs = p99BoundMs
+    }
+
+    /// The dashboard's knobs for this configuration.
+    public var knobs: KnobValues {
+        KnobValues(inferenceBatchSize: batch, precision: precision, backend: backend, responseCache: cache, isa: isa,
+                   maxQueueDelayMs: maxQueueDelayMs, servingWorkers: workers, repeatPercent: repeatPercent, scenario: scenario,
+                   offeredRate: rate, p99BoundMs: p99BoundMs)
+    }
+}
+
+/// Runs serving configurations through the very `InferenceService` the dashboard runs — load
+/// generator, batching, workers, cache, verdict — for a wall-clock duration each, on the real
+/// clock, and reports what the serving floor panel reports for the same settings.
+public final class ServingBenchmark {
+    public let model: String
+    private let makeTask: (Int) throws -> any ServingTask
+    public let rules: ScenarioRules
+
+    /// - Parameter makeTask: worker `i`'s task (a replica with the weights to serve).
+    public init(model: String, rules: ScenarioRules = .live, makeTask: @escaping (Int) throws -> any ServingTask) {
+        self.model = model
+        self.rules = rules
+        self.makeTask = makeTask
+    }
+
+    /// Serves `config` for `warmup` seconds (figures discarded), then `seconds` measured.
+    public func run(_ config: ServingConfig, seconds: Double, warmup: Double = 1) throws -> ServingResult {
+        precondition(seconds > 0 && warmup >= 0, "ServingBenchmark: seconds must be > 0")
+        resetPeakRSS()
+        let knobs = Knobs(config.knobs)
+        let service = try InferenceService(makeTask: makeTask, knobs: knobs, threadsPerWorker: config.threads, rules: rules)
+        service.start()
+        defer { service.stop() }
+        if warmup > 0 { Thread.sleep(forTimeInterval: warmup) }
+        service.restartFigures()
+        Thread.sleep(forTimeInterval: seconds)
+        // The control thread publishes every 100 ms: the latest snapshot is at most that old, and
+        // its since-restart figures are consistent with their own duration.
+        guard let snap = service.snapshots.latest() else { throw EngineError.invalid(what: "serving", reason: "no snapshot") }
+        service.stop()
+        let floor = snap.floor
+        return ServingResult(model: model, config: config, workers: floor?.workers ?? config.workers, total: floor?.total,
+                             queueWait: floor?.queueWait, itemsPerSecond: floor?.itemsPerSecond ?? 0,
+                             peakRSSBytes: ProcessMemory.shared.peakResidentBytes(), accuracy: snap.servedAccuracy,
+                             accuracyLabel: snap.accuracyLabel, hitRate: floor?.cache?.hitRate,
+                             verdict: floor?.verdict ?? ScenarioVerdict(valid: false, reason: "no figures", queries: 0, seconds: 0))
+    }
+
+    /// One probe of `findPeak`.
+    public struct Probe: Sendable { public var rate: Double; public var result: ServingResult; public var passed: Bool }
+
+    /// MLPerf's FindPeakPerformance for the Server scenario: the highest Poisson rate whose
+    /// run is VALID (p99 within the bound, enough queries, nothing dropped). The Offline
+    /// throughput of `config` bounds it above; the search doubles down from there to a passing
+    /// rate, then bisects (geometrically) until the bracket is within 5 % or `maxProbes` ran.
+    /// `progress` sees every probe.
+    public func findPeak(_ config: ServingConfig, seconds: Double, maxProbes: Int = 10,
+                         progress: (Probe) -> Void = { _ in }) throws -> (peak: Double?, probes: [Probe]) {
+        var offline = config
+        offline.scenario = .offline
+        let ceiling = try run(offline, seconds: min(seconds, 3), warmup: 0.5).itemsPerSecond
+        guard ceiling > 0 else { return (nil, []) }
+        var probes: [Probe] = []
+        func probe(_ rate: Double) throws -> Bool {
+            var c = config
+            c.scenario = .server
+            c.rate = rate
+            let r = try run(c, seconds: seconds)
+            let p = Probe(rate: rate, result: r, passed: r.verdict.valid)
+            probes.append(p)
+            progress(p)
+            return p.passed
+        }
+        var hi = ceiling, lo: Double? = nil
+        var rate = ceiling * 0.9
+        while probes.count < maxProbes {
+            if try probe(rate) { lo = rate; break }
+            hi = rate
+            rate /= 2
+            if rate < 0.5 { return (nil, probes) }
+        }
+        guard var low = lo else { return (nil, probes) }
+        while probes.count < maxProbes && hi / low > 1.05 {
+            let mid = (hi * low).squareRoot()
+            if try probe(mid) { low = mid } else { hi = mid }
+        }
+        return (low, probes)
+    }
+
+    /// Linux: writing 5 to clear_refs resets the peak RSS (VmHWM), so each row's peak is its own.
+    private func resetPeakRSS() {
+        if let f = fopen("/proc/self/clear_refs", "w") { fputs("5", f); fclose(f) }
+    }
+}

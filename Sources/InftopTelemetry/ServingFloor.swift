@@ -94,3 +94,35 @@ public struct ServingFloorSnapshot: Sendable, Equatable, Codable {
         self.cache = cache
     }
 }
+
+/// One configuration the session has served, as a point of the speed-vs-accuracy view.
+public struct TradeoffPoint: Sendable, Equatable, Codable {
+    /// What was served and how: "mlp fp32 b8 blas avx2 w1 d2 cache-off".
+    public var label: String
+    public var p99Ms: Double
+    public var accuracy: Double?
+    public var itemsPerSecond: Double
+    /// Requests its figures cover.
+    public var queries: Int
+    /// The configuration serving now.
+    public var current: Bool
+
+    public init(label: String, p99Ms: Double, accuracy: Double?, itemsPerSecond: Double, queries: Int, current: Bool) {
+        self.label = label; self.p99Ms = p99Ms; self.accuracy = accuracy; self.itemsPerSecond = itemsPerSecond
+        self.queries = queries; self.current = current
+    }
+
+    /// Indices of the points no other point beats on both p99 (lower) and accuracy (higher).
+    public static func paretoFront(_ points: [TradeoffPoint]) -> Set<Int> {
+        var front = Set<Int>()
+        for (i, p) in points.enumerated() {
+            guard let a = p.accuracy else { continue }
+            let dominated = points.enumerated().contains { j, q in
+                guard j != i, let b = q.accuracy else { return false }
+                return q.p99Ms <= p.p99Ms && b >= a && (q.p99Ms < p.p99Ms || b > a)
+            }
+            if !dominated { front.insert(i) }
+        }
+        return front
+    }
+}

@@ -177,6 +177,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     /// Scenario, verdict, batching/worker settings, queue/compute split and cache (nil in
     /// records made before the serving floor existed).
     public var floor: ServingFloorSnapshot?
+    /// Every configuration served this session (the current one last), for the trade-off view.
+    public var tradeoff: [TradeoffPoint]?
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
@@ -184,8 +186,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
                 summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [],
-                floor: ServingFloorSnapshot? = nil) {
-        self.floor = floor
+                floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil) {
+        self.floor = floor; self.tradeoff = tradeoff
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead

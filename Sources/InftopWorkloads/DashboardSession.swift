@@ -42,6 +42,8 @@ public final class DashboardSession: @unchecked Sendable {
     private let memory = Mutex<(series: SeriesRing, last: UInt64)>((SeriesRing(name: "rss_mb", unit: "MB"), 0))
     private var supervisor: JoinableThread?
     private let lastError = Mutex<String?>(nil)
+    /// Every serving configuration of the session, across served-model switches.
+    public let servingHistory = ServingHistory()
 
     /// - Parameters:
     ///   - encoder: the text encoder `v` serves, with `sentences` (the corpus; by default the
@@ -131,7 +133,7 @@ public final class DashboardSession: @unchecked Sendable {
             let test = self.test, name = loop.config.model
             return try InferenceService(
                 makeTask: { i in try ImageServingTask(model: try ModelZoo.make(name: name, seed: seed &+ UInt64(i)), dataset: test) },
-                knobs: knobs, ratePerSecond: servingRate, seed: seed,
+                knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory,
                 weights: { [weak loop] replica, held in loop?.copyLatestWeights(into: replica, ifNewerThan: held) },
                 snapshots: servingSlot)
         case .encoder:
@@ -143,7 +145,7 @@ public final class DashboardSession: @unchecked Sendable {
                     try TextServingTask(model: i == 0 ? encoder.model : try SentenceEncoder.load(directory: encoder.directory).model,
                                         corpus: corpus)
                 },
-                knobs: knobs, ratePerSecond: servingRate, seed: seed, snapshots: servingSlot)
+                knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory, snapshots: servingSlot)
         }
     }
 

@@ -94,6 +94,8 @@ struct DashboardCommand: ParsableCommand {
                 var o = DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores)
                 // i: the served model's precision (training stays fp32; Int8Gemm in every weight-bearing node).
                 o.builtFeatures.insert(.int8)
+                // c: the serving workers' LRU response cache (ResponseCache).
+                o.builtFeatures.insert(.responseCache)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
                 return o

@@ -109,6 +109,7 @@ public final class DashboardApp {
             let t = now()
             if dirty || t >= nextFrame {
                 if !controller.state.frozen { latest = snapshot() }
+                controller.noteOfferedRate(latest.inference?.offeredPerSecond)
                 let (w, h) = terminal.size
                 let ctx = RenderContext(
                     snapshot: latest, knobs: knobs.values, state: controller.state,
@@ -145,6 +146,7 @@ public final class DashboardApp {
             // Only the fields the key changed: the session may have written others meanwhile.
             if values != before { knobs.update { $0.applyChanges(from: before, to: values) } }
             if controller.state.quitRequested { break }
+            if controller.takeABRequest() { controller.captureAB(latest, now: now()) }
             if let w = controller.takeTraceRequest() {
                 controller.setStatus(hooks.trace?(w) ?? "X: trace capture is not available here", now: now())
             }

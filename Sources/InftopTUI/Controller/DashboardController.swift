@@ -202,11 +202,42 @@ public struct DashboardController: Sendable {
             state.workload = .inference
             setStatus(knobs.served == .encoder ? "serving \(encoder) (training goes on)" : "serving the trained \(knobs.model) again", now: now)
         case .loadScenario:
-            setStatus("L: load scenarios — coming in a later release", now: now)
+            knobs.scenario = knobs.scenario.next
+            setStatus("load scenario → \(knobs.scenario.title) (figures restart)", now: now)
+        case .queueDelay:
+            let steps = KnobValues.queueDelaySteps
+            let i = steps.lastIndex { $0 <= knobs.maxQueueDelayMs + 1e-9 } ?? 0
+            knobs.maxQueueDelayMs = steps[(i + 1) % steps.count]
+            setStatus("max queue delay → \(Format.compact(knobs.maxQueueDelayMs)) ms (dynamic batching)", now: now)
+        case .workers:
+            knobs.servingWorkers = knobs.servingWorkers >= config.maxThreads ? 1 : knobs.servingWorkers + 1
+            setStatus("serving workers → \(knobs.servingWorkers) of \(config.maxThreads) cores (one thread each)", now: now)
+        case .repeats:
+            let steps = KnobValues.repeatSteps
+            let i = steps.lastIndex { $0 <= knobs.repeatPercent } ?? 0
+            knobs.repeatPercent = steps[(i + 1) % steps.count]
+            setStatus("load repeats → \(knobs.repeatPercent)% from a hot set\(knobs.responseCache ? "" : " (c turns the cache on)")", now: now)
+        case .halve, .double:
+            guard state.workload == .inference else {
+                setStatus("\(key): learning rate — Tab to the Latency panel for the serving rate", now: now); return
+            }
+            guard let rate = state.offeredRate ?? knobs.offeredRate else {
+                setStatus("\(key): no serving rate known yet", now: now); return
+            }
+            let r = KnobValues.rateRange
+            let next = min(max(command == .double ? rate * 2 : rate / 2, r.lowerBound), r.upperBound)
+            knobs.offeredRate = next
+            state.offeredRate = next
+            setStatus("Poisson rate → \(Format.compact(next))/s (Server scenario)", now: now)
         case .trace:
             state.traceRequest = state.workload
         case .abCompare:
-            setStatus("x: A/B compare — coming in a later release", now: now)
+            if state.abBaseline != nil {
+                state.abBaseline = nil
+                setStatus("A/B compare cleared", now: now)
+            } else {
+                state.abRequest = true
+            }
         case .theme:
             guard config.colorEnabled else {
                 setStatus("T: themes need colour (NO_COLOR or --no-color is set)", now: now); return
@@ -232,6 +263,22 @@ public struct DashboardController: Sendable {
             clampLayerSelection()
         }
     }
+
+    /// Whether `x` asked for an A side since the last call.
+    public mutating func takeABRequest() -> Bool {
+        defer { state.abRequest = false }
+        return state.abRequest
+    }
+
+    /// Takes the A side of the A/B compare from `snapshot`.
+    public mutating func captureAB(_ snapshot: DashboardSnapshot, now: Double) {
+        guard let a = ABBaseline.capture(snapshot) else { setStatus("x: nothing is serving", now: now); return }
+        state.abBaseline = a
+        setStatus("A = \(a.label) (\(a.p50.count) windows) — change a knob, the panel compares; x clears", now: now)
+    }
+
+    /// Notes the rate the serving side offers now (the snapshot's), so `<`/`>` start from it.
+    public mutating func noteOfferedRate(_ rate: Double?) { state.offeredRate = rate }
 
     /// The workload whose trace `X` asked for since the last call (the app starts the capture).
     public mutating func takeTraceRequest() -> WorkloadKind? {

@@ -86,6 +86,12 @@ public struct DashboardState: Equatable, Sendable {
     public var quitRequested = false
     /// `X` was pressed: capture a trace of this workload (the app takes it, `takeTraceRequest`).
     public var traceRequest: WorkloadKind?
+    /// `x` was pressed: the app captures the A side from its snapshot (`captureAB`).
+    public var abRequest = false
+    /// The A side of the A/B compare, nil until `x`; `x` again clears it.
+    public var abBaseline: ABBaseline?
+    /// The Poisson rate the serving side offers, as of the last frame (`<`/`>` halve/double it).
+    public var offeredRate: Double?
     /// Facts from the last frame, noted by the app (`noteLayers`): rows of the layer table
     /// after the filter, and how many fit.
     public var layerRowCount = 0

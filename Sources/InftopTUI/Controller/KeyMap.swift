@@ -8,6 +8,7 @@ public enum Command: String, CaseIterable, Sendable {
     case sortNext, sortReverse, filter
     case windowOut, windowIn, windowReset
     case model, servedModel, loadScenario, abCompare, theme, trace
+    case queueDelay, workers, repeats, halve, double
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -89,6 +90,11 @@ public enum KeyMap {
         case .char("m"): return .model
         case .char("v"): return .servedModel
         case .char("L"): return .loadScenario
+        case .char("w"): return .queueDelay
+        case .char("a"): return .workers
+        case .char("z"): return .repeats
+        case .char("<"): return .halve
+        case .char(">"): return .double
         case .char("x"): return .abCompare
         case .char("T"): return .theme
         case .char("X"): return .trace
@@ -118,15 +124,19 @@ public enum KeyMap {
         HelpEntry("space", "pause/resume the focused workload", .pause),
         HelpEntry("Z f", "freeze the display (sampling goes on)", .freeze),
         HelpEntry("Tab S-Tab", "focus next / previous panel", .focusNext),
-        HelpEntry("e", "expand the focused panel", .expand),
+        HelpEntry("e", "expand the focused panel (Latency: with the trade-off view)", .expand),
         HelpEntry("s r", "sort column / reverse (layer table)", .sortNext),
         HelpEntry("/", "filter layers by name", .filter),
         HelpEntry("[ ]", "graph time window out / in", .windowOut),
         HelpEntry("=", "reset the time window", .windowReset),
         HelpEntry("m", "switch the trained model", .model),
         HelpEntry("v", "served model: trained ↔ encoder", .servedModel),
-        HelpEntry("L", "load scenario (single/server/offline)", .loadScenario, planned: true),
-        HelpEntry("x", "snapshot settings for A/B compare", .abCompare, planned: true),
+        HelpEntry("< >", "serving: Poisson rate ÷2 / ×2 (training: learning rate)", .double),
+        HelpEntry("w", "max queue delay: 0 → 1 → 2 → 5 → 10 ms", .queueDelay),
+        HelpEntry("a", "serving workers: 1 → … → cores", .workers),
+        HelpEntry("z", "load repeats: 0 → 25 → 50 → 90 %", .repeats),
+        HelpEntry("L", "load scenario (single/server/offline)", .loadScenario),
+        HelpEntry("x", "snapshot serving for A/B compare (x again clears)", .abCompare),
         HelpEntry("T", "next theme", .theme),
         HelpEntry("X", "Chrome trace of the next N steps (focused)", .trace),
         HelpEntry("↑ ↓ PgUp PgDn", "move in the layer table (Home/End too)", .scrollDown),
@@ -136,6 +146,7 @@ public enum KeyMap {
     public static let footerHints: [(key: String, label: String)] = [
         ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("space", "pause"),
         ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"),
+        ("L", "scenario"), ("w", "delay"), ("a", "workers"), ("c", "cache"), ("z", "repeats"), ("x", "A/B"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
     ]
 }

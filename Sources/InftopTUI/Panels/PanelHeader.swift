@@ -72,10 +72,13 @@ enum HeaderPanel {
             k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
             field("", kv.precision.rawValue)
             if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning)) }
-            field("threads ", ctx.maxThreads.map { "\(kv.threads)/\($0)" } ?? "\(kv.threads)")
+            // How the cores are shared: training's threads, serving's workers × one thread each.
+            field("cores ", "train \(kv.threads) · serve \(kv.servingWorkers)×1" + (ctx.maxThreads.map { " of \($0)" } ?? ""))
             field("backend ", kv.backend.rawValue)
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
+            field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms")
             if kv.responseCache { field("cache ", "on") }
+            if kv.repeatPercent > 0 { field("repeats ", "\(kv.repeatPercent)%") }
             if kv.distillation { field("distill ", "on") }
         } else {
             field("batch ", snap.training.map { "\($0.batchSize)" } ?? "–", first: true)

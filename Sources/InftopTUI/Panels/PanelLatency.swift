@@ -35,8 +35,15 @@ enum LatencyPanel {
         }
         if let h = inf.cacheHitRate { w.writeIfFits("  cache hits \(Format.percent(h))", st.label, into: &canvas) }
 
-        let area = inner.inset(top: 1)
+        let floorRows = min(ServingFloorLines.rows(inf, ab: ctx.state.abBaseline), max(0, inner.height - 3))
+        ServingFloorLines.draw(ctx, inf, into: &canvas, rect: inner.inset(top: 1).splitTop(floorRows).0)
+        var area = inner.inset(top: 1 + floorRows)
         guard area.height >= 2 else { return }
+        if ctx.state.expanded, let points = inf.tradeoff, area.height >= 12 {
+            let (charts, view) = area.splitTop(area.height / 2)
+            TradeoffView.draw(ctx, points: points, into: &canvas, rect: view.inset(top: 1))
+            area = charts
+        }
         let window = ctx.state.timeWindow
         var latencySeries: [ChartSeries] = []
         if let s = inf.series("latency_p99_ms") { latencySeries.append(ChartSeries(times: s.times, values: s.values, style: p99)) }

@@ -60,10 +60,15 @@ public final class ServingBenchmark {
         defer { service.stop() }
         if warmup > 0 { Thread.sleep(forTimeInterval: warmup) }
         service.restartFigures()
+        // The control thread publishes every 100 ms: wait until a snapshot covers `seconds`
+        // (its since-restart figures are consistent with their own duration).
         Thread.sleep(forTimeInterval: seconds)
-        // The control thread publishes every 100 ms: the latest snapshot is at most that old, and
-        // its since-restart figures are consistent with their own duration.
-        guard let snap = service.snapshots.latest() else { throw EngineError.invalid(what: "serving", reason: "no snapshot") }
+        var snap = service.snapshots.latest()
+        while (snap?.floor?.verdict.seconds ?? 0) < seconds {
+            Thread.sleep(forTimeInterval: 0.02)
+            snap = service.snapshots.latest()
+        }
+        guard let snap else { throw EngineError.invalid(what: "serving", reason: "no snapshot") }
         service.stop()
         let floor = snap.floor
         return ServingResult(model: model, config: config, workers: floor?.workers ?? config.workers, total: floor?.total,

@@ -41,6 +41,6 @@ extension InferenceService {
             summary: model.descriptor.summary,
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
             nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
-            floor: floor)
+            floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true)))
     }
 }

@@ -28,6 +28,8 @@ public final class InferenceService: @unchecked Sendable {
     public let queue: RequestQueue
     public let generator: LoadGenerator
     public let rules: ScenarioRules
+    /// The session's configurations so far (the trade-off view).
+    public let history: ServingHistory
 
     let knobs: Knobs
     let weights: (@Sendable (Model, Int) -> Int?)?
@@ -74,7 +76,7 @@ public final class InferenceService: @unchecked Sendable {
     /// - Throws: what `makeTask(0)` throws.
     public init(makeTask: @escaping (Int) throws -> any ServingTask, knobs: Knobs, ratePerSecond: Double? = nil,
                 threadsPerWorker: Int = 1, seed: UInt64 = 0, clock: any NanoClock = SystemClock(), rules: ScenarioRules = .live,
-                weights: (@Sendable (Model, Int) -> Int?)? = nil,
+                history: ServingHistory = ServingHistory(), weights: (@Sendable (Model, Int) -> Int?)? = nil,
                 snapshots: SnapshotSlot<InferenceSnapshot> = SnapshotSlot()) throws {
         let first = try makeTask(0)
         task = first
@@ -84,6 +86,7 @@ public final class InferenceService: @unchecked Sendable {
         self.snapshots = snapshots
         self.clock = clock
         self.rules = rules
+        self.history = history
         self.threadsPerWorker = max(1, threadsPerWorker)
         defaultRate = ratePerSecond ?? first.model.descriptor.servingRate
         queue = RequestQueue()
@@ -175,6 +178,7 @@ public final class InferenceService: @unchecked Sendable {
                                           repeatFraction: Double(v.repeatPercent) / 100)
         if cache.capacityBytes != v.cacheBytes { cache.resize(capacityBytes: v.cacheBytes) }
         if restart {
+            if let point = currentPoint(current: false) { history.file(point) }
             c = next
             c.generation += 1
             config.withLock { $0 = c }
@@ -184,6 +188,30 @@ public final class InferenceService: @unchecked Sendable {
         } else if next.paused != c.paused {
             config.withLock { $0.paused = next.paused }
         }
+    }
+
+    /// The configuration serving now as a trade-off point (nil before any answer).
+    func currentPoint(current: Bool) -> TradeoffPoint? {
+        guard let v = applied else { return nil }
+        let c = config.withLock { $0 }
+        let now = clock.now()
+        return stats.withLock { st -> TradeoffPoint? in
+            guard let total = st.window.cumulativeStat else { return nil }
+            let seconds = st.seconds(now: now)
+            return TradeoffPoint(label: Self.label(model: task.model.name, values: v, config: c, workers: workers.count),
+                                 p99Ms: total.p99Ms, accuracy: st.scored > 0 ? st.scoreSum / Double(st.scored) : nil,
+                                 itemsPerSecond: seconds > 0 ? Double(st.answered) / seconds : 0, queries: st.answered, current: current)
+        }
+    }
+
+    /// "mlp int8 b8 simd avx2 w2 d2ms cache server": what tells two configurations apart.
+    static func label(model: String, values v: KnobValues, config c: Config, workers: Int) -> String {
+        var parts = [model, c.compute.precision.rawValue, "b\(c.batch)", c.compute.backend.rawValue, c.compute.isa.rawValue,
+                     "w\(workers)", "d\(Format.compact(Double(c.delayNanos) / 1e6))ms", v.scenario.rawValue]
+        if c.compute.threads > 1 { parts.insert("t\(c.compute.threads)", at: 4) }
+        if v.pruning > 0 { parts.append("prune\(Format.percent(v.pruning))") }
+        if c.cacheOn { parts.append("cache\(v.repeatPercent)%rep") }
+        return parts.joined(separator: " ")
     }
 
     /// Brings the worker count to `wanted` (1…cores); true when it changed.

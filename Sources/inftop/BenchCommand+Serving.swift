@@ -9,21 +9,21 @@ import InftopWorkloads
 struct ServingBenchOptions: ParsableArguments {
     @Option(name: .customLong("scenario"), help: ArgumentHelp("Serving sweep: load scenarios single, server, offline (runs the dashboard's serving code per configuration).", valueName: "list"))
     var scenario: String?
-    @Option(name: .customLong("rate"), help: ArgumentHelp("Server scenario: Poisson rates, requests/s (default: the model's dashboard rate).", valueName: "list"))
+    @Option(name: .customLong("rate"), parsing: .unconditional, help: ArgumentHelp("Server scenario: Poisson rates, requests/s (default: the model's dashboard rate).", valueName: "list"))
     var rate: String?
-    @Option(name: .customLong("p99"), help: ArgumentHelp("Server scenario: p99 latency bound, ms (default: the model's).", valueName: "ms"))
+    @Option(name: .customLong("p99"), parsing: .unconditional, help: ArgumentHelp("Server scenario: p99 latency bound, ms (default: the model's).", valueName: "ms"))
     var p99: String?
-    @Option(name: .customLong("duration"), help: ArgumentHelp("Seconds measured per configuration (after --warmup); verdicts need ≥ 10.", valueName: "s"))
+    @Option(name: .customLong("duration"), parsing: .unconditional, help: ArgumentHelp("Seconds measured per configuration (after --warmup); verdicts need ≥ 10.", valueName: "s"))
     var duration = "10"
-    @Option(name: .customLong("warmup"), help: ArgumentHelp("Seconds served before measuring, per configuration.", valueName: "s"))
+    @Option(name: .customLong("warmup"), parsing: .unconditional, help: ArgumentHelp("Seconds served before measuring, per configuration.", valueName: "s"))
     var warmup = "1"
     @Option(name: .customLong("workers"), help: ArgumentHelp("Serving workers (one replica each).", valueName: "list"))
     var workers = "1"
-    @Option(name: .customLong("delay"), help: ArgumentHelp("Max queue delay of dynamic batching, ms.", valueName: "list"))
+    @Option(name: .customLong("delay"), parsing: .unconditional, help: ArgumentHelp("Max queue delay of dynamic batching, ms.", valueName: "list"))
     var delay = "2"
     @Option(name: .customLong("cache"), help: ArgumentHelp("Response cache: off, on.", valueName: "list"))
     var cache = "off"
-    @Option(name: .customLong("repeat"), help: ArgumentHelp("Percent of requests drawn from the hot set (0…100).", valueName: "list"))
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Percent of requests drawn from the hot set (0…100).", valueName: "list"))
     var repeats = "0"
     @Option(name: .customLong("format"), help: ArgumentHelp("Serving sweep output: md, csv or json.", valueName: "fmt"))
     var format = "md"

@@ -15,6 +15,11 @@ final class CommandLineTests: XCTestCase {
             (["embed", "--model", "/nonexistent"], "inftop embed: /nonexistent: not found"),
             (["--batch", "0"], "inftop: --batch 0: must be"),
             (["--serve", "/nonexistent"], "inftop: --serve /nonexistent: /nonexistent: not found"),
+            (["bench", "--model", "mlp", "--scenario", "server", "--rate", "-5"], "inftop bench: --rate: '-5' is not a number in (0, 1,000,000]"),
+            (["bench", "--model", "mlp", "--scenario", "server", "--p99", "0"], "inftop bench: --p99: '0' is not a number in (0, 1,000,000]"),
+            (["bench", "--model", "mlp", "--scenario", "server", "--duration", "0"], "inftop bench: --duration: '0' is not a number in (0, 86,400]"),
+            (["bench", "--model", "mlp", "--scenario", "burst"], "inftop bench: --scenario: unknown scenario 'burst' (known: single, server, offline)"),
+            (["bench", "--model", "mlp", "--scenario", "offline", "--find-peak"], "inftop bench: --find-peak searches the Server scenario"),
             (["--serve", badModelFolder()], "inftop: --serve \(badModelFolder()): \(badModelFolder())/config.json"),
         ]
         for (args, start) in cases {

@@ -47,7 +47,7 @@ final class ScreenSnapshotTests: XCTestCase {
         let r = render(width: 120, height: 40, state: state)
         assertSnapshot(r.text, named: "screen-help-120x40")
         for keys in ["q F10 Ctrl-C", "? F1 h", "+ -", "b", "i", "p", "t", "k", "c", "d", "space", "Z f", "Tab S-Tab",
-                     "e", "s r", "/", "[ ]", "=", "m", "L", "x", "T"] {
+                     "e", "s r", "/", "[ ]", "=", "m", "L", "x", "T", "w", "a", "z", "< >"] {
             XCTAssertTrue(r.text.contains("┃ " + keys + " "), "help lacks \(keys)")
         }
         let lines = r.text.split(separator: "\n")
@@ -55,7 +55,8 @@ final class ScreenSnapshotTests: XCTestCase {
             lines.first { $0.contains(action) }.map { $0.contains("coming") ? "coming" : ($0.contains("built") ? "built" : "?") }
         }
         XCTAssertEqual(stateOf("precision: fp32 ↔ int8"), "coming")
-        XCTAssertEqual(stateOf("load scenario"), "coming")
+        XCTAssertEqual(stateOf("load scenario"), "built")
+        XCTAssertEqual(stateOf("response cache"), "coming", "c needs the cache feature, which the fixture's app lacks")
         XCTAssertEqual(stateOf("threads: 1"), "built")
         XCTAssertEqual(stateOf("next theme"), "built")
     }

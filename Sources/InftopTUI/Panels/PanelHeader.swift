@@ -76,7 +76,6 @@ enum HeaderPanel {
             field("cores ", "train \(kv.threads) · serve \(kv.servingWorkers)×1" + (ctx.maxThreads.map { " of \($0)" } ?? ""))
             field("backend ", kv.backend.rawValue)
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
-            field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms")
             if kv.responseCache { field("cache ", "on") }
             if kv.repeatPercent > 0 { field("repeats ", "\(kv.repeatPercent)%") }
             if kv.distillation { field("distill ", "on") }
@@ -89,6 +88,7 @@ enum HeaderPanel {
         if let th = ctx.themeName { field("theme ", th) }
         let overhead = max(snap.training?.profilerOverhead ?? 0, snap.inference?.profilerOverhead ?? 0)
         if overhead > 0 { field("profiler ", Format.percent(overhead, decimals: 1)) }
+        if let kv = knobs { field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms") }
     }
 
     /// "64", or "64→128" while the workload still runs the old batch size.

@@ -99,8 +99,9 @@ public enum BenchInput {
     public static func numbers(_ text: String, option: String, range: ClosedRange<Double>, openBelow: Bool = false) throws -> [Double] {
         unique(try items(text, option: option).map { item in
             guard let v = Double(item), v.isFinite, range.contains(v), !(openBelow && v == range.lowerBound) else {
-                let low = openBelow ? "(\(Format.compact(range.lowerBound))" : "[\(Format.compact(range.lowerBound))"
-                throw BenchInputError("\(option): '\(item)' is not a number in \(low), \(Format.compact(range.upperBound))]")
+                func n(_ x: Double) -> String { x == x.rounded() ? Format.grouped(Int(x)) : Format.fixed(x, 3) }
+                let low = openBelow ? "(\(n(range.lowerBound))" : "[\(n(range.lowerBound))"
+                throw BenchInputError("\(option): '\(item)' is not a number in \(low), \(n(range.upperBound))]")
             }
             return v
         })

@@ -64,7 +64,7 @@ struct LLMBenchOptions: ParsableArguments {
     var reps: Int = 5
     @Flag(name: .customLong("no-kv-cache"), help: "--llm: recompute the whole prefix at every decode step.")
     var noKVCache = false
-    @Option(name: .customLong("format"), help: ArgumentHelp("--llm output: md (llama-bench's table) or json.", valueName: "md|json"))
+    @Option(name: .customLong("format"), help: ArgumentHelp("Output: md (llama-bench's table) or json for --llm; md, csv or json for --scenario.", valueName: "fmt"))
     var format: String = "md"
 
     func run(model: String, threads: String, json: Bool) throws {

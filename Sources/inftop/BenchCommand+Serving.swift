@@ -25,8 +25,6 @@ struct ServingBenchOptions: ParsableArguments {
     var cache = "off"
     @Option(name: .customLong("repeat"), parsing: .unconditional, help: ArgumentHelp("Percent of requests drawn from the hot set (0…100).", valueName: "list"))
     var repeats = "0"
-    @Option(name: .customLong("format"), help: ArgumentHelp("Serving sweep output: md, csv or json.", valueName: "fmt"))
-    var format = "md"
     @Flag(name: .customLong("find-peak"), help: "Server scenario: find the highest Poisson rate whose p99 stays within --p99 (MLPerf FindPeakPerformance), per configuration.")
     var findPeak = false
 }
@@ -55,8 +53,10 @@ extension BenchCommand {
         let seconds = try parse { try BenchInput.numbers(o.duration, option: "--duration", range: 0...86_400, openBelow: true) }
         let warm = try parse { try BenchInput.numbers(o.warmup, option: "--warmup", range: 0...3_600) }
         guard seconds.count == 1, warm.count == 1 else { try Self.fail("--duration and --warmup take one value each") }
-        guard let format = ServingResult.OutputFormat(rawValue: o.format) else {
-            try Self.fail("--format \(o.format): unknown; use md, csv or json")
+        // One --format for bench (declared with the --llm options): md, csv or json here.
+        let formatText = json ? "json" : llm.format
+        guard let format = ServingResult.OutputFormat(rawValue: formatText) else {
+            try Self.fail("--format \(formatText): unknown; use md, csv or json")
         }
         if o.findPeak && scenarios != [.server] { try Self.fail("--find-peak searches the Server scenario: give --scenario server") }
         guard let s = Int(seq), s >= 2 else { try Self.fail("--seq \(seq): must be an integer ≥ 2") }

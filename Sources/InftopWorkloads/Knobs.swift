@@ -34,17 +34,24 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public var model: String
     /// What the serving side serves; `v` switches it while training goes on.
     public var served: ServedModel
+    /// Training's base learning rate (`<`/`>` halve/double it, `l` types one; the schedule
+    /// scales it); nil = the run's `--lr`. > 0.
+    public var learningRate: Float?
+    /// Training's optimizer (`o`); nil = the run's `--optimizer`.
+    public var optimizer: OptimizerKind?
 
     public static let batchRange = 1...1024
 
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto) {
+                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto,
+                learningRate: Float? = nil, optimizer: OptimizerKind? = nil) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
         self.model = model; self.served = served; self.isa = isa
+        self.learningRate = learningRate; self.optimizer = optimizer
     }
 }
 
@@ -68,10 +75,12 @@ extension KnobValues {
         Self.take(\.model, &self, old, new)
         Self.take(\.served, &self, old, new)
         Self.take(\.isa, &self, old, new)
+        Self.take(\.learningRate, &self, old, new)
+        Self.take(\.optimizer, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 13
+    public static let appliedFieldCount = 15
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

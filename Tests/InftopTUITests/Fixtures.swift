@@ -55,7 +55,11 @@ enum Fixtures {
             testLoss: testLoss.values.last, testAccuracy: testAcc.values.last, layers: trainingLayers,
             stepStat: phase(1.08, p99: 1.9), profilerOverhead: 0.012,
             series: [series("train_loss", loss), series("train_acc", acc), series("test_loss", testLoss),
-                     series("test_acc", testAcc), series("samples_per_sec", unit: "1/s", sps)])
+                     series("test_acc", testAcc), series("samples_per_sec", unit: "1/s", sps)],
+            hyperparameters: HyperparameterLabel(optimizer: "sgd", learningRate: 0.025, baseLearningRate: 0.025, schedule: "constant",
+                                                 momentum: 0.9, weightDecay: 0),
+            // The user halved the rate 40 s before the right edge: a dotted line on both charts.
+            markers: [ChartMarker(time: uptime - 40, label: "lr 0.025")])
     }
 
     static var inference: InferenceSnapshot {

@@ -41,13 +41,19 @@ public enum LayerSortKey: Int, CaseIterable, Sendable {
 
 /// A one-line input on the footer.
 public struct Prompt: Equatable, Sendable {
-    public enum Kind: Sendable { case batch, filter }
+    public enum Kind: Sendable { case batch, filter, learningRate }
     public var kind: Kind
     public var text: String
 
     public init(kind: Kind, text: String) { self.kind = kind; self.text = text }
 
-    public var label: String { kind == .batch ? "batch size (1…1024): " : "filter layers: " }
+    public var label: String {
+        switch kind {
+        case .batch: "batch size (1…1024): "
+        case .filter: "filter layers: "
+        case .learningRate: "learning rate (> 0, ≤ \(DashboardController.learningRateRange.upperBound)): "
+        }
+    }
     public var hint: String { "Enter apply · Esc cancel" }
 }
 
@@ -86,6 +92,9 @@ public struct DashboardState: Equatable, Sendable {
     public var quitRequested = false
     /// `X` was pressed: capture a trace of this workload (the app takes it, `takeTraceRequest`).
     public var traceRequest: WorkloadKind?
+    /// The base learning rate each optimizer ran at last (`o` returns to it; the first switch
+    /// to one starts at its `defaultLearningRate`).
+    public var learningRates: [String: Float] = [:]
     /// Facts from the last frame, noted by the app (`noteLayers`): rows of the layer table
     /// after the filter, and how many fit.
     public var layerRowCount = 0

@@ -2,6 +2,11 @@
 public enum Command: String, CaseIterable, Sendable {
     case quit, help
     case batchUp, batchDown, batchPrompt
+    /// `<` / `>`: panel-scoped — the learning rate ÷2 / ×2 on the training panel, the Poisson
+    /// rate on the serving panel.
+    case rateDown, rateUp
+    /// `l`: type a learning rate; `o`: next optimizer (training).
+    case learningRatePrompt, optimizer
     case precision, pruning, threads, backend, isa, cache, distillation
     case pause, freeze
     case focusNext, focusPrevious, expand
@@ -68,6 +73,10 @@ public enum KeyMap {
         case .char("+"): return .batchUp
         case .char("-"): return .batchDown
         case .char("b"): return .batchPrompt
+        case .char("<"): return .rateDown
+        case .char(">"): return .rateUp
+        case .char("l"): return .learningRatePrompt
+        case .char("o"): return .optimizer
         case .char("i"): return .precision
         case .char("p"): return .pruning
         case .char("t"): return .threads
@@ -108,6 +117,9 @@ public enum KeyMap {
         HelpEntry("? F1 h", "this help (Esc closes)", .help),
         HelpEntry("+ -", "batch size up / down (powers of two, 1…1024)", .batchUp),
         HelpEntry("b", "type a batch size", .batchPrompt),
+        HelpEntry("< >", "learning rate ÷2 / ×2 (training panel)", .rateUp),
+        HelpEntry("l", "type a learning rate (training)", .learningRatePrompt),
+        HelpEntry("o", "optimizer: sgd-momentum ↔ adamw (training)", .optimizer),
         HelpEntry("i", "precision: fp32 ↔ int8", .precision, feature: .int8),
         HelpEntry("p", "pruning: off → 50% → 75% → 90%", .pruning, feature: .pruning),
         HelpEntry("t", "threads: 1 → … → cores", .threads),
@@ -134,7 +146,7 @@ public enum KeyMap {
 
     /// Footer hints, most useful first; the footer shows as many as fit.
     public static let footerHints: [(key: String, label: String)] = [
-        ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("space", "pause"),
+        ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("</>", "lr"), ("o", "optim"), ("space", "pause"),
         ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
     ]

@@ -73,7 +73,11 @@ enum TrainingPanel {
         }
         let format: @Sendable (Double) -> String
         if accuracy { format = { Format.percent($0, decimals: 1) } } else { format = { Format.compact($0) } }
-        return BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        var chart = BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        // Every learning-rate or optimizer change the user made, as a dotted vertical line.
+        chart.markers = ctx.snapshot.training?.markers?.map(\.time) ?? []
+        chart.markerStyle = st.monochrome ? Style(fg: .text, [.dim]) : st.series(.seriesThroughput, emphasis: false)
+        return chart
     }
 
     /// Accuracy as a fraction: values above 1 (or a "%" unit) are percentages.

@@ -86,6 +86,9 @@ public struct BrailleChart: Sendable {
     public var title: String?
     /// A bottom row with "-60s … now".
     public var showTimeAxis: Bool
+    /// Times of events (a hyperparameter change) drawn as dotted vertical lines under the series.
+    public var markers: [Double] = []
+    public var markerStyle = Style(fg: .inactive)
 
     public init(series: [ChartSeries], window: Double?, endTime: Double, yRange: ClosedRange<Double>? = nil,
                 includeZero: Bool = false, title: String? = nil, showTimeAxis: Bool = true,
@@ -144,6 +147,10 @@ public struct BrailleChart: Sendable {
         // Points are bucketed per dot column (first, last, lowest, highest row), then each
         // column is a vertical run and consecutive columns are joined by a line: the same dots
         // as joining every point, at a cost that does not grow with points per column.
+        for m in markers where m >= t0 && m <= t1 {
+            let x = Int(((m - t0) / span * Double(W - 1)).rounded())
+            for y in stride(from: 0, to: H, by: 2) { r.set(x: x, y: y, style: markerStyle) }
+        }
         var firstY = [Int](repeating: -1, count: W), lastY = firstY, minY = firstY, maxY = firstY
         for s in series {
             for k in 0..<W { firstY[k] = -1 }

@@ -61,14 +61,15 @@ public final class DataParallel: @unchecked Sendable {
     static func errorText(_ code: Int32) -> String {
         var buf = [CChar](repeating: 0, count: 512)
         cmpi_error_string(code, &buf, Int32(buf.count))
-        return String(cString: buf) + " (MPI error \(code))"
+        let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text + " (MPI error \(code))"
     }
 
     /// Every `checkInterval` steps: gathers each rank's weight checksum and mean step time
     /// since the last check; returns an error when the weights differ between ranks (or the
     /// gather failed: a rank died).
-    func checkWeights(_ params: [Parameter], step: Int, force: Bool = false) -> EngineError? {
-        guard force || step % checkInterval == 0 else { return nil }
+    public func checkWeights(_ params: [Parameter], step: Int, force: Bool = false) -> EngineError? {
+        guard step % checkInterval == 0 || (force && step != lastCheckStep) else { return nil }
         let now = monotonicNanos()
         let ms = lastCheckNanos == 0 ? 0 : Double(now - lastCheckNanos) / 1e6 / Double(max(1, step - lastCheckStep))
         lastCheckNanos = now; lastCheckStep = step
@@ -97,8 +98,9 @@ public final class DataParallel: @unchecked Sendable {
         return s
     }
 
-    /// What rank 0 shows: per-rank step times and the allreduce time.
-    func stats() -> DistributedStats {
+    /// Per-rank wall ms per step between the last two weight checks, and this rank's mean
+    /// allreduce ms per step over the run.
+    public func stats() -> DistributedStats {
         DistributedStats(ranks: ranks, rankStepMs: rankStepMs, allreduceMs: sync.meanMs)
     }
 }
@@ -121,11 +123,8 @@ final class MPIGradientSync: GradientSync {
 
     deinit { bucket.deallocate() }
 
-    /// Mean allreduce time per step since the last call, ms.
-    var meanMs: Double {
-        defer { nanos = 0; calls = 0 }
-        return calls > 0 ? Double(nanos) / 1e6 / Double(calls) : 0
-    }
+    /// Mean allreduce time per step over the run so far, ms.
+    var meanMs: Double { calls > 0 ? Double(nanos) / 1e6 / Double(calls) : 0 }
 
     func allreduce(_ params: [Parameter], scale: Float, stats: inout (Double, Double)) throws {
         let t0 = monotonicNanos()

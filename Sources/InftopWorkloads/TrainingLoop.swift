@@ -238,6 +238,11 @@ public final class TrainingLoop: @unchecked Sendable {
         }
         var failure: EngineError? = nil
         if case .failed(let f) = ending { failure = f }
+        // Every rank ends on the same step: the weights are checked equal once more there.
+        if failure == nil, let d = distributed, let err = d.checkWeights(model.parameters, step: step, force: true) {
+            failure = err
+            ending = .failed(err)
+        }
         state = failure.map { .failed("\($0)") } ?? .finished
         publishSnapshot(now: clock.now())
         let endedBecause: String? = switch ending {

@@ -101,12 +101,17 @@ struct TrainCommand: ParsableCommand {
             // One rank failed (a peer died, weights diverged): say so here and end every rank.
             exitWithErrorLine("train", "rank \(parallel.rank) of \(parallel.ranks): \(error)", status: 1, then: { parallel.abort(code: 1) })
         }
+        let mpiStats = parallel?.stats()
         parallel?.finish()
         if quiet { return }
         if asJSON {
-            emit(Self.jsonTable(report, isa: isa, lastLoss: lastLoss.value, ranks: ranks, hyper: loop.hyperparameters))
+            emit(Self.jsonTable(report, isa: isa, lastLoss: lastLoss.value, ranks: ranks, hyper: loop.hyperparameters, mpi: mpiStats))
         } else {
             if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
+            if let m = mpiStats {
+                emit("\(m.ranks) ranks: ms per step by rank " + m.rankStepMs.map { Self.fixed($0, 2) }.joined(separator: " / ")
+                     + " (between the last two weight checks); allreduce \(Self.fixed(m.allreduceMs, 3)) ms per step on rank 0")
+            }
             for line in Self.textTable(report) { emit(line) }
         }
         if let error = report.error { exitWithErrorLine("train", "\(error)", status: 1) }
@@ -199,7 +204,8 @@ struct TrainCommand: ParsableCommand {
         return object(f)
     }
 
-    static func jsonTable(_ r: TrainingReport, isa: KernelISA, lastLoss: Double? = nil, ranks: Int = 1, hyper: Hyperparameters? = nil) -> String {
+    static func jsonTable(_ r: TrainingReport, isa: KernelISA, lastLoss: Double? = nil, ranks: Int = 1, hyper: Hyperparameters? = nil,
+                          mpi: DistributedStats? = nil) -> String {
         let rows = r.layers.map { l in
             object([("name", string(l.name)),
                     ("forward_ms", l.forward.map { num($0.meanMs, 4) } ?? "null"),
@@ -223,6 +229,10 @@ struct TrainCommand: ParsableCommand {
             f.append(("schedule", string(h.schedule.rawValue)))
         }
         if ranks > 1 { f.append(("ranks", "\(ranks)")) }
+        if let m = mpi {
+            f.append(("rank_step_ms", "[" + m.rankStepMs.map { num($0, 3) }.joined(separator: ",") + "]"))
+            f.append(("allreduce_ms", num(m.allreduceMs, 4)))
+        }
         if let why = r.endedBecause { f.append(("ended", string(why))) }
         return object(f)
     }

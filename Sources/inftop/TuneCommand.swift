@@ -120,7 +120,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     static func rungText(_ rung: Rung) -> [String] {
-        ["rung \(rung.index) (\(TrainCommand.fixed(rung.budgetSeconds, 2)) s each): \(rung.results.count) trials, \(rung.kept) go on"]
+        ["rung \(rung.index) (\(TrainCommand.fixed(rung.budgetSeconds, 2)) s each): \(rung.results.count) trial\(rung.results.count == 1 ? "" : "s"), \(rung.kept) go on"]
             + rung.results.enumerated().map { i, r in
                 "  \(i < rung.kept ? "▲" : " ") \(describe(r.config))  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
                     + (r.outcome.timeToTarget.map { "  target at \(TrainCommand.fixed($0, 2)) s" } ?? "")

@@ -57,6 +57,12 @@ public struct TrainingConfig: Sendable, Equatable {
     public var telemetry = true
     /// false: no loader thread, the training thread converts each batch itself (for comparing).
     public var prefetch = true
+    /// Batches the loader prepares ahead (1…7; the loader's pool holds one more, the batch in use).
+    public var prefetchDepth = 2
+    /// Convert the whole training set to fp32 once at start instead of each batch as it is made.
+    public var cachePreprocessed = false
+    /// Training-time augmentation (random crop with 2 px zero padding + horizontal flip); nil = none.
+    public var augmentation: Augmentation? = nil
     /// Evaluation batch; nil picks 1000 for the MLP and 100 for the CNN (its im2col scratch
     /// grows with the batch).
     public var evalBatchSize: Int? = nil
@@ -93,6 +99,7 @@ public struct TrainingConfig: Sendable, Equatable {
         if let wd = weightDecay, !(wd >= 0 && wd.isFinite) {
             throw EngineError.invalid(what: "--weight-decay \(wd)", reason: "must be a finite number ≥ 0")
         }
+        if !(1...7).contains(prefetchDepth) { throw EngineError.invalid(what: "--prefetch-depth \(prefetchDepth)", reason: "must be 1…7") }
         if let m = maxSteps, m < 1 { throw EngineError.invalid(what: "--max-steps \(m)", reason: "must be ≥ 1") }
         if let t = target, !(t > 0 && t <= 1) { throw EngineError.invalid(what: "--target \(t)", reason: "must be an accuracy in (0, 1]") }
         if evalsPerEpoch < 1 || evalsPerEpoch > 1000 {

@@ -11,9 +11,9 @@ struct StepBatch {
     let endsEpoch: Bool
 }
 
-/// The training loop's data side: the shuffled loader (its prefetch thread), the batch size in
-/// force, the batch handed out last (given back at the next call), and this rank's shard of
-/// each global batch.
+/// The training loop's data side: the shuffled loader (its prefetch thread, depth, cached or
+/// on-the-fly preprocessing, augmentation), the batch size in force, the batch handed out last
+/// (given back at the next call), and this rank's shard of each global batch.
 ///
 /// Every rank runs the same loader with the same seed, so all see the same global batch at the
 /// same step; rank r of R trains on rows ⌊r·n/R⌋ ..< ⌊(r+1)·n/R⌋ of it (copied into `shard`,
@@ -28,8 +28,12 @@ final class TrainingData {
     private let shard: Tensor?
     private let sampleSize: Int
 
-    init(dataset: ImageDataset, sampleShape: [Int], batchSize: Int, seed: UInt64, prefetch: Bool, rank: Int = 0, ranks: Int = 1) {
-        loader = BatchLoader(dataset: dataset, sampleShape: sampleShape, batchSize: batchSize, seed: seed, prefetch: prefetch)
+    /// The data side of `config` (its loader thread, prefetch depth, cached preprocessing and
+    /// augmentation) on `dataset`.
+    init(dataset: ImageDataset, sampleShape: [Int], batchSize: Int, config: TrainingConfig, rank: Int = 0, ranks: Int = 1) {
+        loader = BatchLoader(dataset: dataset, sampleShape: sampleShape, batchSize: batchSize, seed: config.seed,
+                             buffers: config.prefetchDepth + 1, prefetch: config.prefetch,
+                             augmentation: config.augmentation, cachePreprocessed: config.cachePreprocessed)
         self.batchSize = batchSize
         self.rank = rank; self.ranks = ranks
         sampleSize = sampleShape.reduce(1, *)

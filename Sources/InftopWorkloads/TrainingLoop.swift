@@ -174,8 +174,8 @@ public final class TrainingLoop: @unchecked Sendable {
         startNanos = clock.now()
         segmentStart = startNanos
         applyKnobs(force: true)
-        let data = TrainingData(dataset: train, sampleShape: model.descriptor.sampleShape!, batchSize: batchSize, seed: config.seed,
-                                prefetch: config.prefetch, rank: distributed?.rank ?? 0, ranks: distributed?.ranks ?? 1)
+        let data = TrainingData(dataset: train, sampleShape: model.descriptor.sampleShape!, batchSize: batchSize, config: config,
+                                rank: distributed?.rank ?? 0, ranks: distributed?.ranks ?? 1)
         defer { data.close() }
         var summaries: [EpochSummary] = []
         var ending: Ending? = nil

@@ -38,7 +38,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
     @Option(name: .customLong("test-limit"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
-    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
+    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread; --loader-threads 0).") var noPrefetch = false
+    @Option(name: .customLong("loader-threads"), parsing: .unconditional, help: "Loader threads: 0 (the training thread converts each batch) or 1.") var loaderThreads = "1"
+    @Option(name: .customLong("prefetch-depth"), parsing: .unconditional, help: "Batches the loader prepares ahead (1…7).") var prefetchDepth = "2"
+    @Flag(name: .customLong("cache-preprocessed"), help: "Convert the training set to fp32 once at start (188 MB) instead of per batch.") var cachePreprocessed = false
+    @Flag(help: "Training-time augmentation: random crop with 2 px zero padding + horizontal flip.") var augment = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
     @OptionGroup var isaOption: ISAOption
     @OptionGroup var exports: ExportFlags
@@ -85,7 +89,9 @@ struct TrainCommand: ParsableCommand {
         if !asJSON && !quiet {
             emit("training \(config.model) (\(loop.model.parameterCount) parameters) on \(train.count) images, batch \(knobValues.batchSize), "
                  + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue), "
-                 + "isa \(knobValues.isa.rawValue), schedule \(config.schedule.rawValue)" + (ranks > 1 ? ", \(ranks) MPI ranks (global batch)" : ""))
+                 + "isa \(knobValues.isa.rawValue), schedule \(config.schedule.rawValue), loader threads \(config.prefetch ? 1 : 0)"
+                 + (config.prefetch ? " depth \(config.prefetchDepth)" : "") + (config.cachePreprocessed ? ", cached preprocessing" : "")
+                 + (config.augmentation != nil ? ", augmentation" : "") + (ranks > 1 ? ", \(ranks) MPI ranks (global batch)" : ""))
         }
         let isa = knobValues.isa
         loop.onEpoch = { s in if !quiet { emit(asJSON ? Self.jsonLine(s, isa: isa) : Self.textLine(s, of: total)) } }
@@ -105,7 +111,7 @@ struct TrainCommand: ParsableCommand {
         parallel?.finish()
         if quiet { return }
         if asJSON {
-            emit(Self.jsonTable(report, isa: isa, lastLoss: lastLoss.value, ranks: ranks, hyper: loop.hyperparameters, mpi: mpiStats))
+            emit(Self.jsonTable(report, isa: isa, lastLoss: lastLoss.value, ranks: ranks, hyper: loop.hyperparameters, mpi: mpiStats, data: config))
         } else {
             if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
             if let m = mpiStats {
@@ -164,7 +170,14 @@ struct TrainCommand: ParsableCommand {
         }
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
-        c.prefetch = !noPrefetch
+        let lt = try int("loader-threads", loaderThreads)
+        guard lt == 0 || lt == 1 else {
+            throw EngineError.invalid(what: "--loader-threads \(lt)", reason: "must be 0 or 1 (a second loader thread is not built)")
+        }
+        c.prefetch = !noPrefetch && lt == 1
+        c.prefetchDepth = try int("prefetch-depth", prefetchDepth)
+        c.cachePreprocessed = cachePreprocessed
+        c.augmentation = augment ? Augmentation() : nil
         return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isaOption.resolved("train")))
     }
 
@@ -205,7 +218,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     static func jsonTable(_ r: TrainingReport, isa: KernelISA, lastLoss: Double? = nil, ranks: Int = 1, hyper: Hyperparameters? = nil,
-                          mpi: DistributedStats? = nil) -> String {
+                          mpi: DistributedStats? = nil, data: TrainingConfig? = nil) -> String {
         let rows = r.layers.map { l in
             object([("name", string(l.name)),
                     ("forward_ms", l.forward.map { num($0.meanMs, 4) } ?? "null"),
@@ -229,6 +242,12 @@ struct TrainCommand: ParsableCommand {
             f.append(("schedule", string(h.schedule.rawValue)))
         }
         if ranks > 1 { f.append(("ranks", "\(ranks)")) }
+        if let c = data {
+            f.append(("loader_threads", c.prefetch ? "1" : "0"))
+            f.append(("prefetch_depth", "\(c.prefetchDepth)"))
+            f.append(("cache_preprocessed", c.cachePreprocessed ? "true" : "false"))
+            f.append(("augment", c.augmentation != nil ? "true" : "false"))
+        }
         if let m = mpi {
             f.append(("rank_step_ms", "[" + m.rankStepMs.map { num($0, 3) }.joined(separator: ",") + "]"))
             f.append(("allreduce_ms", num(m.allreduceMs, 4)))

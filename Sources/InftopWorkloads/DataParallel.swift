@@ -69,7 +69,8 @@ public final class DataParallel: @unchecked Sendable {
     /// since the last check; returns an error when the weights differ between ranks (or the
     /// gather failed: a rank died).
     public func checkWeights(_ params: [Parameter], step: Int, force: Bool = false) -> EngineError? {
-        guard step % checkInterval == 0 || (force && step != lastCheckStep) else { return nil }
+        // Forced (the last step): unless this step was just checked.
+        guard force ? step != lastCheckStep : step % checkInterval == 0 else { return nil }
         let now = monotonicNanos()
         let ms = lastCheckNanos == 0 ? 0 : Double(now - lastCheckNanos) / 1e6 / Double(max(1, step - lastCheckStep))
         lastCheckNanos = now; lastCheckStep = step

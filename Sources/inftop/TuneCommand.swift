@@ -113,7 +113,8 @@ struct TuneCommand: ParsableCommand {
 
     static func rungJSON(_ rung: Rung) -> String {
         let rows = rung.results.enumerated().map { i, r in
-            TrainCommand.object(Self.fields(r.config, r.outcome) + [("kept", i < rung.kept ? "true" : "false")])
+            TrainCommand.object(Self.fields(r.config, r.outcome) + [("kept", i < rung.kept ? "true" : "false"),
+                                                                    ("carried", rung.carried.contains(r.trial) ? "true" : "false")])
         }
         return TrainCommand.object([("rung", "\(rung.index)"), ("budget_seconds", TrainCommand.num(rung.budgetSeconds, 3)),
                                     ("trials", "[" + rows.joined(separator: ",") + "]"), ("kept", "\(rung.kept)")])
@@ -125,6 +126,7 @@ struct TuneCommand: ParsableCommand {
                 "  \(i < rung.kept ? "▲" : " ") \(describe(r.config))  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
                     + (r.outcome.timeToTarget.map { "  target at \(TrainCommand.fixed($0, 2)) s" } ?? "")
                     + "  \(r.outcome.steps) steps  \(TrainCommand.fixed(r.outcome.wallSeconds, 2)) s"
+                    + (rung.carried.contains(r.trial) ? " (reached the target before: not run again)" : "")
             }
     }
 

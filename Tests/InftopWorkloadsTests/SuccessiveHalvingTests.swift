@@ -53,5 +53,7 @@ final class SuccessiveHalvingTests: XCTestCase {
         XCTAssertEqual(rungs[1].results.map(\.trial), [3, 1])
         XCTAssertEqual(calls, 4, "trials that reached the target are not trained again")
         XCTAssertEqual(SuccessiveHalving.ranking(rungs).map(\.trial), [3, 1, 0, 2])
+        XCTAssertEqual(rungs[1].carried, [3, 1])
+        XCTAssertEqual(SuccessiveHalving.ranking(rungs)[0].totalWallSeconds, 1, accuracy: 1e-9, "its one run (12 s over 3 rungs × 4 trials)")
     }
 }

@@ -42,7 +42,11 @@ enum TrainingPanel {
         // Charts below.
         let area = inner.inset(top: 2)
         guard area.height >= 2 else { return }
-        let loss = chart(ctx, raw: t.series("train_loss"), test: t.series("test_loss"), title: "loss", accuracy: false)
+        var loss = chart(ctx, raw: t.series("train_loss"), test: t.series("test_loss"), title: "loss", accuracy: false)
+        // The learning rate in force (the schedule's curve and the user's changes) under the loss chart's time axis.
+        if let lr = t.series("lr") {
+            loss.axisLine = ChartSeries(times: lr.times, values: lr.values, style: st.series(.seriesThroughput, emphasis: false))
+        }
         let acc = chart(ctx, raw: t.series("train_acc"), test: t.series("test_acc"), title: "accuracy", accuracy: true)
         if area.width >= 90 {
             let (a, b) = area.splitLeft(area.width / 2)

@@ -89,6 +89,9 @@ public struct BrailleChart: Sendable {
     /// Times of events (a hyperparameter change) drawn as dotted vertical lines under the series.
     public var markers: [Double] = []
     public var markerStyle = Style(fg: .inactive)
+    /// A series drawn in the time-axis row as blocks (▁…▄, from zero) under the labels, on the
+    /// same time scale: the learning-rate schedule under the loss chart. Not drawn when flat.
+    public var axisLine: ChartSeries?
 
     public init(series: [ChartSeries], window: Double?, endTime: Double, yRange: ClosedRange<Double>? = nil,
                 includeZero: Bool = false, title: String? = nil, showTimeAxis: Bool = true,
@@ -226,6 +229,7 @@ public struct BrailleChart: Sendable {
         }
         if axisRows == 1 {
             let y = rect.y + plotHeight
+            if let line = axisLine { drawAxisLine(line, into: &canvas, plot: plot, y: y) }
             let spanText = "-" + BrailleChart.formatSpan(endTime - startTime)
             canvas.text(spanText, x: plot.x, y: y, style: labelStyle)
             canvas.textRight("now", rightX: plot.maxX, y: y, style: labelStyle)
@@ -233,6 +237,26 @@ public struct BrailleChart: Sendable {
                 let half = "-" + BrailleChart.formatSpan((endTime - startTime) / 2)
                 canvas.text(half, x: plot.x + (plot.width - half.count) / 2, y: y, style: labelStyle)
             }
+        }
+    }
+
+    /// `line`'s value at each column's time (its last point at or before it), as ▁…▄ from zero.
+    func drawAxisLine(_ line: ChartSeries, into canvas: inout Canvas, plot: Rect, y: Int) {
+        let n = min(line.times.count, line.values.count)
+        guard n > 0, plot.width > 1 else { return }
+        let t0 = startTime, span = max(endTime - t0, 1e-9)
+        var column = [Double](repeating: .nan, count: plot.width)
+        for x in 0..<plot.width {
+            let t = t0 + span * Double(x) / Double(plot.width - 1)
+            let i = BrailleChart.firstIndex(line.times, atOrAfter: t, count: n)
+            let j = i < n && line.times[i] == t ? i : i - 1
+            if j >= 0 && line.times[0] <= t { column[x] = line.values[j] }
+        }
+        let finite = column.filter(\.isFinite)
+        guard let hi = finite.max(), let lo = finite.min(), hi > 0, hi - lo > hi * 1e-6 else { return }
+        let levels: [Character] = ["▁", "▂", "▃", "▄"]
+        for (x, v) in column.enumerated() where v.isFinite {
+            canvas.putTrusted(levels[min(3, max(0, Int((v / hi * 3).rounded())))], x: plot.x + x, y: y, style: line.style)
         }
     }
 

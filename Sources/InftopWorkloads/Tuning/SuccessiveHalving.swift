@@ -49,6 +49,8 @@ public struct Rung: Sendable {
     public var results: [(trial: Int, config: TrialConfig, outcome: TrialOutcome)]
     /// The first `kept` of `results` run at the next rung.
     public var kept: Int
+    /// Trials whose result here is the one they reached the target with at an earlier rung (not run again).
+    public var carried: Set<Int> = []
 }
 
 /// Successive halving (Jamieson & Talwalkar 2016; the synchronous form of ASHA): every trial
@@ -88,6 +90,7 @@ public struct SuccessiveHalving: Sendable {
         var finished: [Int: TrialOutcome] = [:]
         for r in 0..<Self.rungCount(trials.count) {
             var results: [(trial: Int, config: TrialConfig, outcome: TrialOutcome)] = []
+            let carried = Set(alive.filter { finished[$0] != nil })
             for i in alive {
                 let o = try finished[i] ?? objective(i, trials[i], budget, r)
                 if o.timeToTarget != nil { finished[i] = o }
@@ -99,7 +102,7 @@ public struct SuccessiveHalving: Sendable {
                     || (!TrialOutcome.isBetter(b.element.outcome, than: a.element.outcome) && a.offset < b.offset)
             }.map(\.element)
             let kept = results.count > 1 ? (results.count + 1) / 2 : 0
-            let rung = Rung(index: r, budgetSeconds: budget, results: results, kept: kept)
+            let rung = Rung(index: r, budgetSeconds: budget, results: results, kept: kept, carried: carried)
             rungs.append(rung)
             onRung(rung)
             alive = results.prefix(kept).map(\.trial)
@@ -113,7 +116,7 @@ public struct SuccessiveHalving: Sendable {
     /// its outcome there.
     public static func ranking(_ rungs: [Rung]) -> [(trial: Int, config: TrialConfig, outcome: TrialOutcome, rung: Int, totalWallSeconds: Double)] {
         var wall: [Int: Double] = [:]
-        for rung in rungs { for r in rung.results { wall[r.trial, default: 0] += r.outcome.wallSeconds } }
+        for rung in rungs { for r in rung.results where !rung.carried.contains(r.trial) { wall[r.trial, default: 0] += r.outcome.wallSeconds } }
         var seen = Set<Int>()
         var out: [(trial: Int, config: TrialConfig, outcome: TrialOutcome, rung: Int, totalWallSeconds: Double)] = []
         for rung in rungs.reversed() {

@@ -36,6 +36,11 @@ public final class DataParallel: @unchecked Sendable {
     /// Initialises MPI and joins MPI_COMM_WORLD.
     /// - Throws: `EngineError.invalid` when MPI_Init fails.
     public static func join(checkInterval: Int = 50) throws -> DataParallel {
+        // A rank waiting in a collective yields its core instead of spinning on it (unless the
+        // user set it): on a machine with no spare core the spinning rank takes the CPU the
+        // other rank needs to finish its step (docs/benchmarks.md: 111–156 samples/s spinning,
+        // 346–403 yielding, 2 ranks on 2 busy cores).
+        setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0)
         let rc = cmpi_init()
         guard rc == cmpi_success() else { throw EngineError.invalid(what: "MPI_Init", reason: errorText(rc)) }
         return DataParallel(rank: Int(cmpi_rank()), ranks: Int(cmpi_size()), checkInterval: checkInterval)

@@ -81,3 +81,37 @@ final class TrainingHyperparameterTests: XCTestCase {
         }
     }
 }
+
+/// The data-pipeline levers change what the steps see only where they should.
+final class TrainingDataLeverTests: XCTestCase {
+    func run(_ edit: (inout TrainingConfig) -> Void) throws -> [Float] {
+        let train = try separableDataset(640, seed: 31, name: "sep-train")
+        let test = try separableDataset(100, seed: 32, name: "sep-test")
+        var c = TrainingConfig(model: "mlp", epochs: 1, optimizer: .sgd, learningRate: 0.05, momentum: 0.9, seed: 3)
+        c.maxSteps = 20
+        edit(&c)
+        let loop = try TrainingLoop(config: c, train: train, test: test, knobs: Knobs(KnobValues(batchSize: 32)))
+        let losses = LossLog()
+        loop.onStep = { _, l in losses.add(l) }
+        _ = loop.run()
+        return losses.all
+    }
+
+    func testLoaderThreadsAndCachingGiveTheSameStepsAugmentationOtherReproducibleOnes() throws {
+        let base = try run { _ in }
+        XCTAssertEqual(base.count, 20)
+        XCTAssertEqual(try run { $0.prefetch = false }, base, "no loader thread: the same batches")
+        XCTAssertEqual(try run { $0.cachePreprocessed = true }, base, "cached fp32: the same batches")
+        XCTAssertEqual(try run { $0.prefetchDepth = 1 }, base)
+        let augmented = try run { $0.augmentation = Augmentation() }
+        XCTAssertNotEqual(augmented, base)
+        XCTAssertEqual(try run { $0.augmentation = Augmentation(); $0.prefetch = false }, augmented, "augmentation is seeded per sample")
+    }
+}
+
+final class LossLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Float] = []
+    func add(_ v: Float) { lock.lock(); items.append(v); lock.unlock() }
+    var all: [Float] { lock.lock(); defer { lock.unlock() }; return items }
+}

@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Open MPI (libopenmpi-dev): data-parallel training; the include path comes from its
+        // pkg-config file (Debian keeps mpi.h under /usr/lib/x86_64-linux-gnu/openmpi/include).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         // C kernels: cpuid/xgetbv and intrinsics Swift cannot emit; each function names its own
         // target ISA (__attribute__((target))), so the target needs no -m flags.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -39,7 +42,7 @@ let package = Package(
             swiftSettings: fast),
         .target(
             name: "InftopWorkloads",
-            dependencies: ["InftopEngine", "InftopTelemetry", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["InftopEngine", "InftopTelemetry", "CMPI", .product(name: "Histogram", package: "hdrhistogram-swift")],
             resources: [.copy("Resources/sentences.txt")],
             swiftSettings: fast),
         .target(

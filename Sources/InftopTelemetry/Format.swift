@@ -80,4 +80,11 @@ public enum Format {
         if a >= 0.01 || a == 0 { return fixed(v, 2) }
         return String(format: "%.1e", v)
     }
+
+    /// A rate such as a learning rate, to `digits` significant digits without trailing zeros
+    /// (C's %g): 0.05, 0.025, 0.0125, 0.001, 3.2e-05.
+    public static func significant(_ v: Double, digits: Int = 3) -> String {
+        guard v.isFinite else { return "–" }
+        return String(format: "%.\(max(1, digits))g", v)
+    }
 }

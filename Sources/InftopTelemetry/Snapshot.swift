@@ -105,11 +105,19 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     /// Series: "train_loss", "train_acc" (per step, smoothed by the widget), "test_loss",
     /// "test_acc" (per evaluation), "samples_per_sec".
     public var series: [SeriesSnapshot]
+    /// The optimizer settings in force (nil in records made before they were published).
+    public var hyperparameters: HyperparameterLabel?
+    /// Every hyperparameter change the user made, on the series' clock: markers on the charts.
+    public var markers: [ChartMarker]?
+    /// Data-parallel figures (nil when training runs in one process).
+    public var distributed: DistributedStats?
 
     public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
                 epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,
                 lastAccuracy: Double?, testLoss: Double?, testAccuracy: Double?, layers: [LayerStat],
-                stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot]) {
+                stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot],
+                hyperparameters: HyperparameterLabel? = nil, markers: [ChartMarker]? = nil, distributed: DistributedStats? = nil) {
+        self.hyperparameters = hyperparameters; self.markers = markers; self.distributed = distributed
         self.model = model; self.state = state; self.step = step; self.epoch = epoch
         self.epochProgress = epochProgress; self.epochETASeconds = epochETASeconds
         self.batchSize = batchSize; self.samplesPerSecond = samplesPerSecond; self.lastLoss = lastLoss
@@ -118,6 +126,47 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     }
 
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }
+}
+
+/// The training's optimizer settings, as the header names them.
+public struct HyperparameterLabel: Sendable, Equatable, Codable {
+    /// "sgd", "adamw".
+    public var optimizer: String
+    /// The rate in force (base × schedule).
+    public var learningRate: Double
+    /// The rate the schedule scales (what `<`/`>`/`l` set).
+    public var baseLearningRate: Double
+    /// "constant", "step", "cosine", "one-cycle".
+    public var schedule: String
+    public var momentum: Double
+    public var weightDecay: Double
+
+    public init(optimizer: String, learningRate: Double, baseLearningRate: Double, schedule: String, momentum: Double, weightDecay: Double) {
+        self.optimizer = optimizer; self.learningRate = learningRate; self.baseLearningRate = baseLearningRate
+        self.schedule = schedule; self.momentum = momentum; self.weightDecay = weightDecay
+    }
+}
+
+/// A moment worth a vertical mark on a chart (a hyperparameter change), with what changed.
+public struct ChartMarker: Sendable, Equatable, Codable {
+    /// Seconds on the series' clock.
+    public var time: Double
+    public var label: String
+
+    public init(time: Double, label: String) { self.time = time; self.label = label }
+}
+
+/// What a data-parallel training run (MPI) measured, from rank 0's side.
+public struct DistributedStats: Sendable, Equatable, Codable {
+    public var ranks: Int
+    /// Mean step time of each rank over the last publication interval, ms (index = rank).
+    public var rankStepMs: [Double]
+    /// Mean allreduce time per step on rank 0, ms.
+    public var allreduceMs: Double
+
+    public init(ranks: Int, rankStepMs: [Double], allreduceMs: Double) {
+        self.ranks = ranks; self.rankStepMs = rankStepMs; self.allreduceMs = allreduceMs
+    }
 }
 
 /// The execution plan a workload runs, as the header names it.

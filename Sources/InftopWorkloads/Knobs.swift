@@ -51,6 +51,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
     /// holds the hot set but not a pass over the cold inputs of either served model (5 000 of
     /// 10 000 test images' logits, 327 of 2 400 sentences' embeddings), so hits ≈ repeats.
     public var cacheBytes: Int
+    /// Training's base learning rate (`<`/`>` halve/double it, `l` types one; the schedule
+    /// scales it); nil = the run's `--lr`. > 0.
+    public var learningRate: Float?
+    /// Training's optimizer (`o`); nil = the run's `--optimizer`.
+    public var optimizer: OptimizerKind?
 
     public static let batchRange = 1...1024
     /// What `w` cycles through, ms.
@@ -66,13 +71,15 @@ public struct KnobValues: Sendable, Equatable, Codable {
                 model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto,
                 maxQueueDelayMs: Double = 2, servingWorkers: Int = 1, repeatPercent: Int = 0,
                 scenario: LoadScenario = .server, offeredRate: Double? = nil, p99BoundMs: Double? = nil,
-                cacheBytes: Int = 512 << 10) {
+                cacheBytes: Int = 512 << 10,
+                learningRate: Float? = nil, optimizer: OptimizerKind? = nil) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
         self.model = model; self.served = served; self.isa = isa
         self.maxQueueDelayMs = maxQueueDelayMs; self.servingWorkers = servingWorkers; self.repeatPercent = repeatPercent
         self.scenario = scenario; self.offeredRate = offeredRate; self.p99BoundMs = p99BoundMs; self.cacheBytes = cacheBytes
+        self.learningRate = learningRate; self.optimizer = optimizer
     }
 }
 
@@ -103,10 +110,12 @@ extension KnobValues {
         Self.take(\.offeredRate, &self, old, new)
         Self.take(\.p99BoundMs, &self, old, new)
         Self.take(\.cacheBytes, &self, old, new)
+        Self.take(\.learningRate, &self, old, new)
+        Self.take(\.optimizer, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 20
+    public static let appliedFieldCount = 22
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

@@ -7,6 +7,21 @@ public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
     case sgd
     /// `torch.optim.AdamW` (decoupled weight decay).
     case adamw
+
+    /// What `o` switches to.
+    public var next: OptimizerKind { self == .sgd ? .adamw : .sgd }
+
+    /// The rate a switch to this optimizer starts at when the run has not used it yet (SGD's
+    /// 0.05 would make AdamW diverge; AdamW's usual 1e-3 would stall SGD).
+    public var defaultLearningRate: Float { self == .sgd ? 0.05 : 0.001 }
+
+    /// Parses an `--optimizer` value; throws `EngineError.invalid` naming the flag and the known ones.
+    public static func parse(_ s: String, flag: String = "--optimizer") throws -> OptimizerKind {
+        guard let v = OptimizerKind(rawValue: s) else {
+            throw EngineError.invalid(what: "\(flag) \(s)", reason: "unknown; known: \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
 }
 
 /// What a training run is asked to do. Everything the user can change while it runs (batch
@@ -19,6 +34,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var optimizer: OptimizerKind = .sgd
     /// > 0.
     public var learningRate: Float = 0.05
+    /// How the rate moves over the run (the base rate is `learningRate`, or the knob's).
+    public var schedule: LRSchedule = .constant
     /// SGD momentum (0…<1); AdamW ignores it (its β1 is 0.9).
     public var momentum: Float = 0.9
     /// ≥ 0; nil means 0 for SGD and 0.01 for AdamW (PyTorch's defaults).
@@ -30,12 +47,22 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Test-set evaluations per epoch (≥ 1, the last at the epoch's end); more finds the time to
     /// target more precisely, as the PyTorch peers do with 10.
     public var evalsPerEpoch = 1
+    /// Stop after this many steps (≥ 1), whatever the epochs say; nil = no limit.
+    public var maxSteps: Int? = nil
+    /// Stop once this much training time (seconds, evaluation excluded) has passed; nil = no limit.
+    public var maxTrainingSeconds: Double? = nil
     /// Write the parameters here (safetensors, atomically) at each epoch end.
     public var checkpointPath: String? = nil
     /// false: no per-step clock reads, no spans, no per-step series (measuring is off).
     public var telemetry = true
     /// false: no loader thread, the training thread converts each batch itself (for comparing).
     public var prefetch = true
+    /// Batches the loader prepares ahead (1…7; the loader's pool holds one more, the batch in use).
+    public var prefetchDepth = 2
+    /// Convert the whole training set to fp32 once at start instead of each batch as it is made.
+    public var cachePreprocessed = false
+    /// Training-time augmentation (random crop with 2 px zero padding + horizontal flip); nil = none.
+    public var augmentation: Augmentation? = nil
     /// Evaluation batch; nil picks 1000 for the MLP and 100 for the CNN (its im2col scratch
     /// grows with the batch).
     public var evalBatchSize: Int? = nil
@@ -54,7 +81,10 @@ public struct TrainingConfig: Sendable, Equatable {
     }
 
     /// The weight decay in effect.
-    public var effectiveWeightDecay: Float { weightDecay ?? (optimizer == .adamw ? 0.01 : 0) }
+    public var effectiveWeightDecay: Float { weightDecay(for: optimizer) }
+
+    /// The weight decay `kind` runs with: `weightDecay` when given, else its PyTorch default.
+    public func weightDecay(for kind: OptimizerKind) -> Float { weightDecay ?? (kind == .adamw ? 0.01 : 0) }
 
     /// Throws `EngineError.invalid` naming the first bad value (as the CLI flag names it).
     public func validate() throws {
@@ -69,6 +99,8 @@ public struct TrainingConfig: Sendable, Equatable {
         if let wd = weightDecay, !(wd >= 0 && wd.isFinite) {
             throw EngineError.invalid(what: "--weight-decay \(wd)", reason: "must be a finite number ≥ 0")
         }
+        if !(1...7).contains(prefetchDepth) { throw EngineError.invalid(what: "--prefetch-depth \(prefetchDepth)", reason: "must be 1…7") }
+        if let m = maxSteps, m < 1 { throw EngineError.invalid(what: "--max-steps \(m)", reason: "must be ≥ 1") }
         if let t = target, !(t > 0 && t <= 1) { throw EngineError.invalid(what: "--target \(t)", reason: "must be an accuracy in (0, 1]") }
         if evalsPerEpoch < 1 || evalsPerEpoch > 1000 {
             throw EngineError.invalid(what: "--evals-per-epoch \(evalsPerEpoch)", reason: "must be 1…1000")

@@ -1,16 +1,28 @@
 import InftopEngine
 import InftopTelemetry
 
+/// The training loop's evaluation side: the test set in order, and the last evaluation.
+struct TrainingEvaluator {
+    let batches: SequentialBatches
+    let loss = SoftmaxCrossEntropy()
+    var testLoss: Double?
+    var testAccuracy: Double?
+
+    init(test: ImageDataset, batchSize: Int, sampleShape: [Int]) {
+        batches = SequentialBatches(dataset: test, batchSize: batchSize, sampleShape: sampleShape)
+    }
+}
+
 extension TrainingLoop {
     /// Loss and accuracy of the current weights on the whole test set (no dropout, no spans in
-    /// the training profiler); updates `testLoss`/`testAccuracy` and their series.
+    /// the training profiler); updates the evaluator and the test series.
     func evaluate() {
-        let (loss, accuracy) = Self.evaluate(model: model, batches: evalBatches, loss: evalLoss, compute: compute)
-        testLoss = loss
-        testAccuracy = accuracy
+        let (loss, accuracy) = Self.evaluate(model: model, batches: evaluator.batches, loss: evaluator.loss, compute: compute)
+        evaluator.testLoss = loss
+        evaluator.testAccuracy = accuracy
         let t = Double(clock.now() - startNanos) / 1e9
-        series.testLoss.append(time: t, value: loss)
-        series.testAcc.append(time: t, value: accuracy)
+        publisher.testLoss.append(time: t, value: loss)
+        publisher.testAcc.append(time: t, value: accuracy)
     }
 
     /// Mean loss and accuracy of `model` over every batch of `batches` (from its start).

@@ -5,15 +5,24 @@ import Synchronization
 /// Trains a `ModelZoo` model on an image dataset on its own thread, step by step:
 ///
 ///     data wait ("data") → forward (a span per layer) → loss ("loss") → backward (a span per
-///     layer, reverse order) → optimizer step + zero grad ("optimizer")
+///     layer, reverse order) → [gradient allreduce ("allreduce")] → optimizer step + zero grad
+///     ("optimizer")
 ///
 /// Each span is a lap of the loop's `StepProfiler`, so the spans of a step add up to its wall
-/// time. Knobs (batch size, threads, backend, pause) are read at step boundaries only. After
-/// each step the loss and accuracy go into series; a `TrainingSnapshot` is published at most
-/// every `snapshotIntervalNanos` (and at every epoch end and state change), never per step
-/// otherwise, since building one computes percentiles. The test set is evaluated
-/// `evalsPerEpoch` times per epoch and on `requestEvaluation()`; evaluation time is kept out of
-/// the training clock, as MLPerf's time-to-train does.
+/// time. The loop is the orchestration; each lever has one home:
+///
+///     data          TrainingData            loader, batch size, this rank's shard
+///     step          TrainingStep            forward/backward, optimizer, hyperparameters, allreduce
+///     evaluation    TrainingLoop+Evaluate   test-set passes and their series
+///     knobs         TrainingLoop+Knobs      what the user changed, applied at step boundaries
+///     publishing    TrainingLoop+Snapshot   series, snapshots, markers, weights for the replica
+///
+/// Knobs (batch size, threads, backend, learning rate, optimizer, pause) are read at step
+/// boundaries only. After each step the loss and accuracy go into series; a
+/// `TrainingSnapshot` is published at most every `snapshotIntervalNanos` (and at every epoch
+/// end and state change), never per step otherwise, since building one computes percentiles.
+/// The test set is evaluated `evalsPerEpoch` times per epoch and on `requestEvaluation()`;
+/// evaluation time is kept out of the training clock, as MLPerf's time-to-train does.
 ///
 /// Lifecycle: `init` builds everything (and throws on a bad config), `start()` launches the
 /// thread, `stop()` asks it to finish at the next step boundary and joins it, `wait()` joins
@@ -34,20 +43,21 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Called on the loop's thread after every test evaluation (before `onEpoch` when it ends an
     /// epoch) with the epoch number (1-based) and the evaluation. Set it before `start()`.
     public var onEvaluation: (@Sendable (Int, Evaluation) -> Void)?
+    /// Called on the loop's thread after every step with the step number (1-based) and its
+    /// batch's mean loss. Set it before `start()`.
+    public var onStep: (@Sendable (Int, Float) -> Void)?
 
     let profiler: StepProfiler
-    let optimizer: any Optimizer
-    let lossFunction = SoftmaxCrossEntropy()
-    let evalLoss = SoftmaxCrossEntropy()
-    let evalBatches: SequentialBatches
+    let dataSite: Int32
+    let stepper: TrainingStep
+    var evaluator: TrainingEvaluator
+    var publisher = TrainingPublisher()
+    /// The data-parallel run this loop is one rank of (nil: one process).
+    let distributed: DataParallel?
     let weights = WeightsMailbox()
     let monitor = Monitor()
     /// Where the loop reads the time (spans inside a step use the profiler's own clock).
     let clock: any NanoClock
-
-    // Profiler sites.
-    let dataSite: Int32, lossSite: Int32, optimizerSite: Int32
-    let layerSites: [Int32]
 
     // Cross-thread flags.
     let stopRequested = Atomic<Bool>(false)
@@ -59,35 +69,27 @@ public final class TrainingLoop: @unchecked Sendable {
     // Loop-thread state (read by the snapshot builder on the same thread).
     var state: WorkloadState = .starting
     var compute = Compute()
+    /// The training batch size in force (the data side's while it runs).
     var batchSize = 64
     var paused = false
-    /// The batch of the last step, given back to the loader at the next one.
-    var heldBatch: Batch?
     var knobsSeen = -1
     var step = 0
     var epoch = 0
     var samplesInEpoch = 0
+    var totalSamples = 0
     var lastLoss: Double?
     var lastAccuracy: Double?
-    var testLoss: Double?
-    var testAccuracy: Double?
     var startNanos: UInt64 = 0
     /// Training time before the current segment began (evaluations and pauses end segments).
     var trainingNanosBefore: UInt64 = 0
     var segmentStart: UInt64 = 0
-    var lastSnapshotNanos: UInt64 = 0
-    var lastWeightsNanos: UInt64 = 0
-    var rateMark: (nanos: UInt64, samples: Int) = (0, 0)
-    var totalSamples = 0
-    var samplesPerSecond = 0.0
-    var series: (trainLoss: SeriesRing, trainAcc: SeriesRing, testLoss: SeriesRing, testAcc: SeriesRing, rate: SeriesRing) = (
-        SeriesRing(name: "train_loss"), SeriesRing(name: "train_acc"), SeriesRing(name: "test_loss", capacity: 1024),
-        SeriesRing(name: "test_acc", capacity: 1024), SeriesRing(name: "samples_per_sec", unit: "samples/s"))
 
-    /// Builds the model, optimizer and profiler for `config` on `train`/`test`.
+    /// Builds the model, optimizer and profiler for `config` on `train`/`test`; with
+    /// `distributed`, this process is one rank of a data-parallel run.
     /// - Throws: `EngineError.invalid` for a bad config or data that does not fit the model.
     public init(config: TrainingConfig, train: ImageDataset, test: ImageDataset, knobs: Knobs,
-                snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot(), clock: any NanoClock = SystemClock()) throws {
+                snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot(), clock: any NanoClock = SystemClock(),
+                distributed: DataParallel? = nil) throws {
         try config.validate()
         let model = try ModelZoo.make(name: config.model, seed: config.seed)
         guard model.isTrainable, let sampleShape = model.descriptor.sampleShape else {
@@ -99,6 +101,9 @@ public final class TrainingLoop: @unchecked Sendable {
         if model.outputShape(batch: 1).last! < train.classes {
             throw EngineError.invalid(what: train.name, reason: "\(train.classes) classes, model '\(config.model)' has \(model.outputShape(batch: 1).last!) outputs")
         }
+        if let lr = knobs.values.learningRate, !(lr > 0 && lr.isFinite) {
+            throw EngineError.invalid(what: "learning rate \(lr)", reason: "must be a finite number > 0")
+        }
         self.config = config
         self.clock = clock
         self.model = model
@@ -106,17 +111,11 @@ public final class TrainingLoop: @unchecked Sendable {
         self.test = test
         self.knobs = knobs
         self.snapshots = snapshots
-        switch config.optimizer {
-        case .sgd: optimizer = SGD(learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.effectiveWeightDecay)
-        case .adamw: optimizer = AdamW(learningRate: config.learningRate, weightDecay: config.effectiveWeightDecay)
-        }
+        self.distributed = distributed
         profiler = StepProfiler(enabled: config.telemetry, track: "training")
         dataSite = profiler.site("data")
-        layerSites = model.registerSites(in: profiler)
-        lossSite = profiler.site("loss")
-        optimizerSite = profiler.site("optimizer")
-        evalBatches = SequentialBatches(dataset: test, batchSize: config.evalBatchSize ?? model.descriptor.evalBatchSize,
-                                        sampleShape: sampleShape)
+        stepper = TrainingStep(model: model, profiler: profiler, config: config, sync: distributed?.sync)
+        evaluator = TrainingEvaluator(test: test, batchSize: config.evalBatchSize ?? model.descriptor.evalBatchSize, sampleShape: sampleShape)
         snapshots.publish(makeSnapshot())
     }
 
@@ -164,103 +163,95 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Version of the newest published weights (0 before the first).
     public var weightsVersion: Int { weights.version }
 
+    /// The hyperparameters in force (read on the loop's thread, or after it ended).
+    public var hyperparameters: Hyperparameters { stepper.hyper }
+
+    /// How a run ends early (nil: keep going).
+    enum Ending { case stopped, targetReached, stepLimit, failed(EngineError) }
+
     /// Runs the whole training on the calling thread (what `start()` runs on its own thread).
     public func run() -> TrainingReport {
         startNanos = clock.now()
         segmentStart = startNanos
         applyKnobs(force: true)
-        let loader = BatchLoader(dataset: train, sampleShape: model.descriptor.sampleShape!, batchSize: batchSize, seed: config.seed, prefetch: config.prefetch)
-        defer {
-            if let b = heldBatch { loader.recycle(b); heldBatch = nil }
-            loader.stop()
-        }
+        let data = TrainingData(dataset: train, sampleShape: model.descriptor.sampleShape!, batchSize: batchSize, config: config,
+                                rank: distributed?.rank ?? 0, ranks: distributed?.ranks ?? 1)
+        defer { data.close() }
         var summaries: [EpochSummary] = []
-        var endedBecause: String? = nil
-        var failure: EngineError? = nil
+        var ending: Ending? = nil
         var timeToTarget: Double? = nil
         state = .running
 
         epochs: for e in 0..<config.epochs {
             epoch = e
             samplesInEpoch = 0
-            var epochLoss = 0.0, epochCorrect = 0, epochSteps = 0
-            var epochEvaluations: [Evaluation] = []
-            let epochStart = clock.now()
-            let epochTrainingBefore = trainingNanos(at: epochStart)
+            var tally = EpochTally(start: clock.now(), trainingBefore: trainingNanos(at: clock.now()))
             var nextEval = 1
             while true {
-                if stopRequested.load(ordering: .acquiring) { endedBecause = "stopped"; break epochs }
+                if stopRequested.load(ordering: .acquiring) { ending = .stopped; break epochs }
                 applyKnobs(force: false)
-                if paused && !pauseUntilResumed() { endedBecause = "stopped"; break epochs }
+                data.batchSize = batchSize
+                if paused && !pauseUntilResumed() { ending = .stopped; break epochs }
 
-                let (loss, correct, n, endsEpoch) = trainStep(loader)
-                if n == 0 { endedBecause = "stopped"; break epochs }
-                epochLoss += Double(loss) * Double(n)
-                epochCorrect += correct
-                epochSteps += 1
-                samplesInEpoch += n
-                totalSamples += n
-                lastLoss = Double(loss)
+                let result: (loss: Float, correct: Int, n: Int, endsEpoch: Bool)
+                do { guard let r = try trainStep(data) else { ending = .stopped; break epochs }; result = r } catch {
+                    ending = .failed((error as? EngineError) ?? .invalid(what: "training step", reason: "\(error)")); break epochs
+                }
+                tally.add(loss: result.loss, correct: result.correct, n: result.n)
+                samplesInEpoch += result.n
+                totalSamples += result.n
+                lastLoss = Double(result.loss)
                 profiler.tap.counter(.loss, lastLoss!)  // exports only; a load and a branch when off
-                lastAccuracy = Double(correct) / Double(n)
+                lastAccuracy = Double(result.correct) / Double(result.n)
                 afterStep()
+                onStep?(step, result.loss)
+                if let err = distributed?.checkWeights(model.parameters, step: step) { ending = .failed(err); break epochs }
+                let limited = (config.maxSteps.map { step >= $0 } ?? false)
+                    || (config.maxTrainingSeconds.map { Double(trainingNanos(at: clock.now())) / 1e9 >= $0 } ?? false)
 
                 // Evaluations: `evalsPerEpoch` evenly spaced by samples (the last at the epoch's
-                // end), plus any asked for.
-                let due = endsEpoch || samplesInEpoch * config.evalsPerEpoch >= nextEval * train.count
+                // end), plus any asked for, plus one when the step limit ends the run.
+                let due = result.endsEpoch || limited || samplesInEpoch * config.evalsPerEpoch >= nextEval * train.count
                 let asked = evaluationRequested.exchange(false, ordering: .acquiring)
                 guard due || asked else { continue }
                 if due { nextEval = samplesInEpoch * config.evalsPerEpoch / train.count + 1 }
-                let evalStart = clock.now()
-                let trainedSoFar = trainingNanos(at: evalStart)
-                evaluate()
-                let evalEnd = clock.now()
+                let point = evaluationPoint(epoch: e, tally: &tally, timeToTarget: &timeToTarget)
                 // Evaluation and what follows it here (checkpoint, callback, snapshot) is not
                 // training time: the clock restarts when the next step begins.
                 defer {
-                    trainingNanosBefore = trainedSoFar
+                    trainingNanosBefore = point.trainedSoFar
                     segmentStart = clock.now()
                 }
-
-                let epochTrainingNanos = trainedSoFar - epochTrainingBefore
-                var summary = EpochSummary(
-                    epoch: e + 1, epochFraction: Double(samplesInEpoch) / Double(train.count),
-                    trainLoss: epochLoss / Double(samplesInEpoch), trainAccuracy: Double(epochCorrect) / Double(samplesInEpoch),
-                    testLoss: testLoss ?? .nan, testAccuracy: testAccuracy ?? .nan,
-                    samplesPerSecond: epochTrainingNanos > 0 ? Double(samplesInEpoch) / (Double(epochTrainingNanos) / 1e9) : 0,
-                    seconds: Double(evalEnd - epochStart) / 1e9, trainingSeconds: Double(trainedSoFar) / 1e9,
-                    steps: epochSteps, timeToTarget: nil)
-                epochEvaluations.append(Evaluation(epochFraction: summary.epochFraction, trainingSeconds: summary.trainingSeconds,
-                                                   testLoss: summary.testLoss, testAccuracy: summary.testAccuracy))
-                summary.evaluations = epochEvaluations
-                onEvaluation?(e + 1, epochEvaluations[epochEvaluations.count - 1])
-                let reached = config.target.map { (testAccuracy ?? 0) >= $0 } ?? false
-                if reached && timeToTarget == nil {
-                    timeToTarget = summary.trainingSeconds
-                    summary.timeToTarget = timeToTarget
-                }
-                if endsEpoch || reached {
-                    if let path = config.checkpointPath {
-                        do { try writeCheckpoint(path: path, epoch: e + 1) } catch {
-                            failure = (error as? EngineError) ?? .io(path: path, reason: "\(error)")
-                            endedBecause = "\(failure!)"
-                            summaries.append(summary)
-                            onEpoch?(summary)
-                            break epochs
-                        }
+                if result.endsEpoch || point.reached || limited {
+                    if let failure = endEpoch(e, summary: point.summary) {
+                        summaries.append(point.summary)
+                        ending = .failed(failure)
+                        break epochs
                     }
-                    if weightsWanted.load(ordering: .relaxed) { weights.publish(model.parameters) }
-                    summaries.append(summary)
-                    onEpoch?(summary)
-                    publishSnapshot(now: clock.now())
-                    if reached { endedBecause = "target reached"; break epochs }
+                    summaries.append(point.summary)
+                    if point.reached { ending = .targetReached; break epochs }
+                    if limited { ending = .stepLimit; break epochs }
                     break
                 }
-                publishSnapshot(now: evalEnd)
+                publishSnapshot(now: point.evalEnd)
             }
+        }
+        var failure: EngineError? = nil
+        if case .failed(let f) = ending { failure = f }
+        // Every rank ends on the same step: the weights are checked equal once more there.
+        if failure == nil, let d = distributed, let err = d.checkWeights(model.parameters, step: step, force: true) {
+            failure = err
+            ending = .failed(err)
         }
         state = failure.map { .failed("\($0)") } ?? .finished
         publishSnapshot(now: clock.now())
+        let endedBecause: String? = switch ending {
+        case nil: nil
+        case .stopped: "stopped"
+        case .targetReached: "target reached"
+        case .stepLimit: config.maxSteps.map { step >= $0 } ?? false ? "step limit" : "time limit"
+        case .failed(let f): "\(f)"
+        }
         return TrainingReport(
             model: config.model, epochs: summaries, layers: config.telemetry ? profiler.layerStats(fresh: true) : [],
             stepStat: profiler.stepStat(fresh: true), profilerOverhead: profiler.overheadFraction, timeToTarget: timeToTarget,
@@ -271,100 +262,84 @@ public final class TrainingLoop: @unchecked Sendable {
     func trainingNanos(at now: UInt64) -> UInt64 { trainingNanosBefore + (now - segmentStart) }
 
     /// One step on the next batch. Returns the batch's mean loss, correct predictions, size
-    /// (0 when the loader stopped) and whether it ended the epoch.
+    /// (the global batch's under data parallelism) and whether it ended the epoch; nil when
+    /// the loader stopped. Throws when the allreduce fails (a rank died).
     @inline(__always)
-    func trainStep(_ loader: BatchLoader) -> (Float, Int, Int, Bool) {
-        let spans: SpanBuffer? = config.telemetry ? profiler.buffer : nil
+    func trainStep(_ data: TrainingData) throws -> (loss: Float, correct: Int, n: Int, endsEpoch: Bool)? {
         // The step's wall time is on the profiler's clock (the spans' own), whatever `clock` is.
         let t0: UInt64 = config.telemetry ? monotonicNanos() : 0
         profiler.beginStep()
-        // The previous step's batch goes back here, inside the data span: waking the loader
-        // thread can cost this thread its CPU on a busy machine, and that belongs to "data".
-        guard let batch = loader.next(batchSize: batchSize, recycling: heldBatch) else { heldBatch = nil; return (0, 0, 0, false) }
-        heldBatch = batch
+        stepper.schedule(progress: Double(totalSamples) / (Double(config.epochs) * Double(train.count)))
+        guard let batch = data.next() else { return nil }
         profiler.buffer.lap(site: dataSite, phase: .data)
-        let logits = model.forward(batch.x, training: true, spans: spans, sites: layerSites)
-        let (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
-        profiler.buffer.lap(site: lossSite, phase: .forward)
-        let dLogits = lossFunction.backward()
-        profiler.buffer.lap(site: lossSite, phase: .backward)
-        model.backward(dLogits, spans: spans, sites: layerSites)
-        optimizer.step(model.parameters)
-        zeroGradients(model.parameters)
-        profiler.buffer.lap(site: optimizerSite, phase: .optimizer)
-        let n = batch.count, ends = batch.endsEpoch
+        let (loss, correct) = try stepper.run(batch)
         if config.telemetry { profiler.endStep(wallNanos: monotonicNanos() - t0) }
         step += 1
-        return (loss, correct, n, ends)
+        return (loss, correct, batch.globalCount, batch.endsEpoch)
     }
 
-    /// Per-step bookkeeping after the step: series, and the rate-limited snapshot and weights.
-    /// With telemetry off this reads the clock only every 32 steps and keeps no per-step series.
-    @inline(__always)
-    func afterStep() {
-        if config.telemetry {
-            let now = clock.now()
-            let t = Double(now - startNanos) / 1e9
-            series.trainLoss.append(time: t, value: lastLoss!)
-            series.trainAcc.append(time: t, value: lastAccuracy!)
-            boundaryTick(now: now)
-        } else if step % 32 == 0 {
-            boundaryTick(now: clock.now())
+    /// Running sums of one epoch.
+    struct EpochTally {
+        let start: UInt64
+        let trainingBefore: UInt64
+        var loss = 0.0, correct = 0, steps = 0, samples = 0
+        var evaluations: [Evaluation] = []
+
+        init(start: UInt64, trainingBefore: UInt64) { self.start = start; self.trainingBefore = trainingBefore }
+
+        mutating func add(loss l: Float, correct c: Int, n: Int) {
+            loss += Double(l) * Double(n); correct += c; steps += 1; samples += n
         }
     }
 
-    /// Publishes a snapshot and the weights when their intervals have passed.
-    func boundaryTick(now: UInt64) {
-        if now - lastSnapshotNanos >= config.snapshotIntervalNanos { publishSnapshot(now: now) }
-        if weightsWanted.load(ordering: .relaxed) && now - lastWeightsNanos >= config.weightsIntervalNanos {
-            if weights.publish(model.parameters) { lastWeightsNanos = now }
+    /// Evaluates the test set and builds the summary of the epoch so far; sets the time to
+    /// target the first time an evaluation reaches it.
+    func evaluationPoint(epoch e: Int, tally: inout EpochTally, timeToTarget: inout Double?)
+        -> (summary: EpochSummary, trainedSoFar: UInt64, evalEnd: UInt64, reached: Bool) {
+        let evalStart = clock.now()
+        let trainedSoFar = trainingNanos(at: evalStart)
+        evaluate()
+        let evalEnd = clock.now()
+        let epochTrainingNanos = trainedSoFar - tally.trainingBefore
+        var summary = EpochSummary(
+            epoch: e + 1, epochFraction: Double(samplesInEpoch) / Double(train.count),
+            trainLoss: tally.loss / Double(tally.samples), trainAccuracy: Double(tally.correct) / Double(tally.samples),
+            testLoss: evaluator.testLoss ?? .nan, testAccuracy: evaluator.testAccuracy ?? .nan,
+            samplesPerSecond: epochTrainingNanos > 0 ? Double(samplesInEpoch) / (Double(epochTrainingNanos) / 1e9) : 0,
+            seconds: Double(evalEnd - tally.start) / 1e9, trainingSeconds: Double(trainedSoFar) / 1e9,
+            steps: tally.steps, timeToTarget: nil)
+        tally.evaluations.append(Evaluation(epochFraction: summary.epochFraction, trainingSeconds: summary.trainingSeconds,
+                                            testLoss: summary.testLoss, testAccuracy: summary.testAccuracy))
+        summary.evaluations = tally.evaluations
+        onEvaluation?(e + 1, tally.evaluations[tally.evaluations.count - 1])
+        let reached = config.target.map { (evaluator.testAccuracy ?? 0) >= $0 } ?? false
+        if reached && timeToTarget == nil {
+            timeToTarget = summary.trainingSeconds
+            summary.timeToTarget = timeToTarget
         }
+        return (summary, trainedSoFar, evalEnd, reached)
     }
 
-    /// Reads the knobs when they changed (or `force`): batch size, threads, backend, pause. A
-    /// change of batch size, threads or backend resets the profiler's statistics (the shapes or
-    /// kernels changed). The model knob is not the loop's business: its owner (DashboardSession)
-    /// stops this loop and starts one for the new model.
-    func applyKnobs(force: Bool) {
-        let seen = knobs.changeCount
-        guard force || seen != knobsSeen else { return }
-        knobsSeen = seen
-        let v = knobs.values
-        let newBatch = min(max(v.batchSize, KnobValues.batchRange.lowerBound), KnobValues.batchRange.upperBound)
-        let newCompute = Compute(backend: v.backend, threads: max(1, v.threads), isa: HostCPU.current.runnable(v.isa))
-        if !force && (newBatch != batchSize || newCompute != compute) { profiler.resetStatistics() }
-        batchSize = newBatch
-        compute = newCompute
-        model.setPlan(newCompute)
-        paused = v.trainingPaused
-    }
-
-    /// Sleeps while the knobs say paused (no CPU: a condition wait with 20 ms timeouts). Returns
-    /// false when a stop was asked for meanwhile. Paused time is not training time.
-    func pauseUntilResumed() -> Bool {
-        let pauseStart = clock.now()
-        trainingNanosBefore = trainingNanos(at: pauseStart)
-        state = .paused
-        publishSnapshot(now: pauseStart)
-        var stopped = false
-        while true {
-            if stopRequested.load(ordering: .acquiring) { stopped = true; break }
-            applyKnobs(force: false)
-            if !paused { break }
-            monitor.locked { _ = monitor.wait(nanos: 20_000_000) }
+    /// The end of an epoch (or of the run): checkpoint, weights for the replica, the callback,
+    /// a snapshot. Returns the failure when the checkpoint could not be written.
+    func endEpoch(_ e: Int, summary: EpochSummary) -> EngineError? {
+        if let path = config.checkpointPath, distributed?.rank ?? 0 == 0 {
+            do { try writeCheckpoint(path: path, epoch: e + 1) } catch {
+                onEpoch?(summary)
+                return (error as? EngineError) ?? .io(path: path, reason: "\(error)")
+            }
         }
-        state = .running
-        let now = clock.now()
-        segmentStart = now
-        publishSnapshot(now: now)
-        return !stopped
+        if weightsWanted.load(ordering: .relaxed) { weights.publish(model.parameters) }
+        onEpoch?(summary)
+        publishSnapshot(now: clock.now())
+        return nil
     }
 
     /// Writes the parameters to `path` (safetensors, atomically) with the run's metadata.
     func writeCheckpoint(path: String, epoch: Int) throws {
         var meta = ["format": "pt", "producer": "inftop", "model": config.model, "epoch": String(epoch),
-                    "optimizer": config.optimizer.rawValue, "seed": String(config.seed)]
-        if let acc = testAccuracy { meta["test_accuracy"] = String(acc) }
+                    "optimizer": stepper.hyper.optimizer.rawValue, "seed": String(config.seed)]
+        if let acc = evaluator.testAccuracy { meta["test_accuracy"] = String(acc) }
         try SafeTensorsWriter.write(path: path, tensors: model.namedParameters, metadata: meta)
     }
 }

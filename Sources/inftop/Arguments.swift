@@ -7,7 +7,7 @@ import Glibc
 /// address, and for the dashboard (the default command) the config file's settings become
 /// flags wherever the command line does not give them (flags win over the file).
 enum Arguments {
-    static let subcommands: Set<String> = ["dashboard", "train", "bench", "embed", "serve", "replay", "export", "help"]
+    static let subcommands: Set<String> = ["dashboard", "train", "tune", "bench", "embed", "serve", "replay", "export", "help"]
 
     /// Config key → dashboard flag (`no_color` is a flag without a value).
     static let dashboardFlags: [String: String] = [

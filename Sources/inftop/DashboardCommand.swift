@@ -23,6 +23,11 @@ struct DashboardCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Training batch size (1…1024); + and - change it live.") var batch = "64"
     @Option(parsing: .unconditional, help: "Compute threads for training (1…cores); t changes it live.") var threads = "1"
     @Option(help: "GEMM backend: blas, simd or reference; k changes it live.") var backend = "blas"
+    @Option(parsing: .unconditional, help: "Training learning rate (> 0; default 0.05 for sgd, 0.001 for adamw); < > halve/double it live, l types one.") var lr: String?
+    @Option(help: "Training optimizer: sgd (momentum 0.9) or adamw; o switches it live.") var optimizer = "sgd"
+    @Option(help: "Learning-rate schedule over the run: constant, step, cosine or one-cycle.") var schedule = "constant"
+    @Option(parsing: .unconditional, help: "SGD momentum (0…<1).") var momentum = "0.9"
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (default 0 for sgd, 0.01 for adamw).") var weightDecay: String?
     @Option(parsing: .unconditional, help: "Epochs to train before training stops (serving goes on).") var epochs = "1000"
     @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
     @Option(name: .customLong("snapshot-after"), parsing: .unconditional,
@@ -47,6 +52,15 @@ struct DashboardCommand: ParsableCommand {
         guard DashboardSession.modelNames.contains(model) else {
             fail("--model \(model): unknown; known models: \(DashboardSession.modelNames.joined(separator: ", "))")
         }
+        let opt: OptimizerKind, sched: LRSchedule
+        do { opt = try OptimizerKind.parse(optimizer); sched = try LRSchedule.parse(schedule) } catch { fail("\(error)") }
+        let rate = lr.map { Float($0) } ?? opt.defaultLearningRate
+        guard let rate, rate > 0, rate.isFinite, rate <= 10 else { fail("--lr \(lr ?? ""): must be a number > 0 and ≤ 10") }
+        guard let mu = Float(momentum), mu >= 0, mu < 1 else { fail("--momentum \(momentum): must be in 0…<1") }
+        let wd: Float? = weightDecay.map { s in
+            guard let v = Float(s), v >= 0, v.isFinite else { fail("--weight-decay \(s): must be a finite number ≥ 0") }
+            return v
+        }
         let frames = try frameCountOption()
         if writeConfig { try writeConfigFile(); return }
 
@@ -63,11 +77,16 @@ struct DashboardCommand: ParsableCommand {
         } else {
             unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
         }
-        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa))
+        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa, learningRate: rate, optimizer: opt))
         let session: DashboardSession
         do {
             session = try DashboardSession(train: train, test: test, knobs: knobs,
-                                           baseConfig: TrainingConfig(model: model, epochs: e, seed: s),
+                                           baseConfig: {
+                                               var c = TrainingConfig(model: model, epochs: e, optimizer: opt, learningRate: rate,
+                                                                      momentum: mu, weightDecay: wd, seed: s)
+                                               c.schedule = sched
+                                               return c
+                                           }(),
                                            encoder: encoder, encoderUnavailable: unavailable)
         } catch { fail("\(error)") }
         let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })

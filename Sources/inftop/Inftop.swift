@@ -8,7 +8,7 @@ struct Inftop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inftop",
         abstract: "top for neural networks: live training and inference on the CPU.",
-        subcommands: [DashboardCommand.self, TrainCommand.self, BenchCommand.self, EmbedCommand.self, ServeCommand.self,
+        subcommands: [DashboardCommand.self, TrainCommand.self, TuneCommand.self, BenchCommand.self, EmbedCommand.self, ServeCommand.self,
                       ReplayCommand.self, ExportCommand.self, GenerateCommand.self, TokenizeCommand.self, ScoreCommand.self],
         defaultSubcommand: DashboardCommand.self)
 

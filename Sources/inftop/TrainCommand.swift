@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import InftopEngine
 import InftopExport
 import InftopTelemetry
@@ -23,6 +24,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate (> 0).") var lr = "0.05"
     @Option(help: "Optimizer: sgd or adamw.") var optimizer = "sgd"
     @Option(parsing: .unconditional, help: "SGD momentum (0…<1).") var momentum = "0.9"
+    @Option(help: "Learning-rate schedule: constant, step, cosine or one-cycle (over the whole run).") var schedule = "constant"
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Stop after this many steps (then evaluate once).") var maxSteps: String?
+    @Flag(help: "Data-parallel over MPI: launch as `mpirun -np R inftop train --distributed …`; each rank trains its shard of every global batch.") var distributed = false
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (default 0 for sgd, 0.01 for adamw).") var weightDecay: String?
     @Option(parsing: .unconditional, help: "Compute threads (1…256).") var threads = "1"
     @Option(help: "GEMM backend: blas, simd or reference.") var backend = "blas"
@@ -34,7 +38,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
     @Option(name: .customLong("test-limit"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
-    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread).") var noPrefetch = false
+    @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread; --loader-threads 0).") var noPrefetch = false
+    @Option(name: .customLong("loader-threads"), parsing: .unconditional, help: "Loader threads: 0 (the training thread converts each batch) or 1.") var loaderThreads = "1"
+    @Option(name: .customLong("prefetch-depth"), parsing: .unconditional, help: "Batches the loader prepares ahead (1…7).") var prefetchDepth = "2"
+    @Flag(name: .customLong("cache-preprocessed"), help: "Convert the training set to fp32 once at start (188 MB) instead of per batch.") var cachePreprocessed = false
+    @Flag(help: "Training-time augmentation: random crop with 2 px zero padding + horizontal flip.") var augment = false
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
     @OptionGroup var isaOption: ISAOption
     @OptionGroup var exports: ExportFlags
@@ -48,6 +56,13 @@ struct TrainCommand: ParsableCommand {
         } catch {
             fail("\(error)")
         }
+        // --distributed: this process is one rank; only rank 0 prints.
+        var parallel: DataParallel? = nil
+        if distributed {
+            guard DataParallel.launchedByMPI(environment: ProcessInfo.processInfo.environment) else { fail(DataParallel.launchHint) }
+            do { parallel = try DataParallel.join() } catch { fail("\(error)") }
+        }
+        let quiet = (parallel?.rank ?? 0) != 0
         var (train, test): (ImageDataset, ImageDataset)
         do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
         if let limit = trainLimit {
@@ -59,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             test = test.prefix(n)
         }
         let loop: TrainingLoop
-        do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues)) } catch { fail("\(error)") }
+        do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues), distributed: parallel) } catch { fail("\(error)") }
         // --trace / --metrics (issue 16): what the loop does, exported while it runs.
         if exports.record != nil { fail("--record is for the dashboard and inftop serve (they have ticks to record)") }
         let slot = loop.snapshots
@@ -70,23 +85,39 @@ struct TrainCommand: ParsableCommand {
         defer { for note in exporting.finish() { printNote(note, command: "train") } }
 
         let asJSON = json, total = config.epochs
-        if !asJSON {
+        let ranks = parallel?.ranks ?? 1
+        if !asJSON && !quiet {
             emit("training \(config.model) (\(loop.model.parameterCount) parameters) on \(train.count) images, batch \(knobValues.batchSize), "
                  + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue), "
-                 + "isa \(knobValues.isa.rawValue)")
+                 + "isa \(knobValues.isa.rawValue), schedule \(config.schedule.rawValue), loader threads \(config.prefetch ? 1 : 0)"
+                 + (config.prefetch ? " depth \(config.prefetchDepth)" : "") + (config.cachePreprocessed ? ", cached preprocessing" : "")
+                 + (config.augmentation != nil ? ", augmentation" : "") + (ranks > 1 ? ", \(ranks) MPI ranks (global batch)" : ""))
         }
         let isa = knobValues.isa
-        loop.onEpoch = { s in emit(asJSON ? Self.jsonLine(s, isa: isa) : Self.textLine(s, of: total)) }
-        if !asJSON && config.evalsPerEpoch > 1 {
+        loop.onEpoch = { s in if !quiet { emit(asJSON ? Self.jsonLine(s, isa: isa) : Self.textLine(s, of: total)) } }
+        let lastLoss = LastValue()
+        loop.onStep = { _, loss in lastLoss.value = Double(loss) }
+        if !asJSON && config.evalsPerEpoch > 1 && !quiet {
             // The epoch's line reports its last evaluation; the ones before it get a line each.
             loop.onEvaluation = { epoch, e in if e.epochFraction < 1 { emit(Self.evaluationLine(epoch: epoch, e)) } }
         }
         loop.start()
         guard let report = loop.wait() else { fail("training ended without a report") }
+        if let error = report.error, let parallel {
+            // One rank failed (a peer died, weights diverged): say so here and end every rank.
+            exitWithErrorLine("train", "rank \(parallel.rank) of \(parallel.ranks): \(error)", status: 1, then: { parallel.abort(code: 1) })
+        }
+        let mpiStats = parallel?.stats()
+        parallel?.finish()
+        if quiet { return }
         if asJSON {
-            emit(Self.jsonTable(report, isa: isa))
+            emit(Self.jsonTable(report, isa: isa, lastLoss: lastLoss.value, ranks: ranks, hyper: loop.hyperparameters, mpi: mpiStats, data: config))
         } else {
             if let ttt = report.timeToTarget { emit("reached the target in \(Self.fixed(ttt, 2)) s of training") }
+            if let m = mpiStats {
+                emit("\(m.ranks) ranks: ms per step by rank " + m.rankStepMs.map { Self.fixed($0, 2) }.joined(separator: " / ")
+                     + " (between the last two weight checks); allreduce \(Self.fixed(m.allreduceMs, 3)) ms per step on rank 0")
+            }
             for line in Self.textTable(report) { emit(line) }
         }
         if let error = report.error { exitWithErrorLine("train", "\(error)", status: 1) }
@@ -111,10 +142,11 @@ struct TrainCommand: ParsableCommand {
         let b = try int("batch", batch)
         guard KnobValues.batchRange.contains(b) else { throw EngineError.invalid(what: "--batch \(b)", reason: "must be 1…1024") }
         c.learningRate = try float("lr", lr)
-        guard let opt = OptimizerKind(rawValue: optimizer) else {
-            throw EngineError.invalid(what: "--optimizer \(optimizer)", reason: "unknown; known: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        guard c.learningRate > 0, c.learningRate.isFinite else { throw EngineError.invalid(what: "--lr \(lr)", reason: "must be a finite number > 0") }
+        let opt = try OptimizerKind.parse(optimizer)
         c.optimizer = opt
+        c.schedule = try LRSchedule.parse(schedule)
+        c.maxSteps = try maxSteps.map { try int("max-steps", $0) }
         c.momentum = try float("momentum", momentum)
         c.weightDecay = try weightDecay.map { try float("weight-decay", $0) }
         let t = try int("threads", threads)
@@ -138,7 +170,14 @@ struct TrainCommand: ParsableCommand {
         }
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
-        c.prefetch = !noPrefetch
+        let lt = try int("loader-threads", loaderThreads)
+        guard lt == 0 || lt == 1 else {
+            throw EngineError.invalid(what: "--loader-threads \(lt)", reason: "must be 0 or 1 (a second loader thread is not built)")
+        }
+        c.prefetch = !noPrefetch && lt == 1
+        c.prefetchDepth = try int("prefetch-depth", prefetchDepth)
+        c.cachePreprocessed = cachePreprocessed
+        c.augmentation = augment ? Augmentation() : nil
         return (c, KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isaOption.resolved("train")))
     }
 
@@ -178,7 +217,8 @@ struct TrainCommand: ParsableCommand {
         return object(f)
     }
 
-    static func jsonTable(_ r: TrainingReport, isa: KernelISA) -> String {
+    static func jsonTable(_ r: TrainingReport, isa: KernelISA, lastLoss: Double? = nil, ranks: Int = 1, hyper: Hyperparameters? = nil,
+                          mpi: DistributedStats? = nil, data: TrainingConfig? = nil) -> String {
         let rows = r.layers.map { l in
             object([("name", string(l.name)),
                     ("forward_ms", l.forward.map { num($0.meanMs, 4) } ?? "null"),
@@ -195,6 +235,23 @@ struct TrainCommand: ParsableCommand {
                                      ("profiler_overhead", num(r.profilerOverhead, 5)),
                                      ("steps", "\(r.totalSteps)"), ("isa", string(isa.rawValue))]
         f.append(("time_to_target", r.timeToTarget.map { num($0, 3) } ?? "null"))
+        if let l = lastLoss { f.append(("last_loss", num(l, 7))) }
+        if let h = hyper {
+            f.append(("optimizer", string(h.optimizer.rawValue)))
+            f.append(("lr", num(Double(h.learningRate), 7)))
+            f.append(("schedule", string(h.schedule.rawValue)))
+        }
+        if ranks > 1 { f.append(("ranks", "\(ranks)")) }
+        if let c = data {
+            f.append(("loader_threads", c.prefetch ? "1" : "0"))
+            f.append(("prefetch_depth", "\(c.prefetchDepth)"))
+            f.append(("cache_preprocessed", c.cachePreprocessed ? "true" : "false"))
+            f.append(("augment", c.augmentation != nil ? "true" : "false"))
+        }
+        if let m = mpi {
+            f.append(("rank_step_ms", "[" + m.rankStepMs.map { num($0, 3) }.joined(separator: ",") + "]"))
+            f.append(("allreduce_ms", num(m.allreduceMs, 4)))
+        }
         if let why = r.endedBecause { f.append(("ended", string(why))) }
         return object(f)
     }
@@ -247,6 +304,11 @@ struct TrainCommand: ParsableCommand {
 private func emit(_ line: String) {
     print(line)
     fflush(nil)  // all streams: Swift 6 rejects the `stdout` global as shared mutable state
+}
+
+/// The last value a callback saw (the loop's thread writes, the main thread reads after join).
+final class LastValue: @unchecked Sendable {
+    var value: Double?
 }
 
 /// One clear line on stderr, exit status 2.

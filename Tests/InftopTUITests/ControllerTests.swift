@@ -162,7 +162,7 @@ final class ControllerTests: XCTestCase {
     func testEveryKeyInTheHelpDoesSomethingVisible() {
         // No key of DESIGN.md's table may do nothing silently: each changes state, knobs or
         // shows a message.
-        for key in ["+", "-", "b", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z", ">", "<"] {
+        for key in ["+", "-", "b", "<", ">", "l", "o", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z"] {
             var ctl = DashboardController(config: DashboardConfig(modelNames: ["mlp", "cnn"], themeNames: ["a", "b"], maxThreads: 2))
             var kv = KnobValues()
             let (s0, k0) = (ctl.state, kv)
@@ -253,5 +253,64 @@ final class ControllerTests: XCTestCase {
         c.handle(.char("t"), knobs: &k, now: 10)
         XCTAssertNotNil(c.status(at: 13.9))
         XCTAssertNil(c.status(at: 14.1))
+    }
+}
+
+/// `<` `>` `l` `o`: the training panel's hyperparameter keys (panel-scoped dispatch).
+final class HyperparameterKeyTests: XCTestCase {
+    var c = DashboardController(config: DashboardConfig(modelNames: ["mlp"], maxThreads: 2))
+    var k = KnobValues(batchSize: 64, model: "mlp", learningRate: 0.05, optimizer: .sgd)
+    func press(_ keys: Key...) { for key in keys { c.handle(key, knobs: &k, now: 0) } }
+    var status: String? { c.status(at: 0)?.text }
+
+    func testAngleBracketsHalveAndDoubleTheLearningRateOnTheTrainingPanel() {
+        press(.char("<"))
+        XCTAssertEqual(k.learningRate, 0.025)
+        XCTAssertEqual(status, "learning rate 0.05 → 0.025 (next step)")
+        press(.char(">"), .char(">"))
+        XCTAssertEqual(k.learningRate, 0.1)
+        k.learningRate = 8
+        press(.char(">"))
+        XCTAssertEqual(k.learningRate, 8, "16 is above the range")
+        XCTAssertEqual(status, "learning rate is already 8 (range 1e-06…10)")
+    }
+
+    func testOnTheServingPanelTheyLeaveTheLearningRateAlone() {
+        press(.tab)   // Latency / Throughput: the serving workload
+        let before = k
+        press(.char(">"))
+        XCTAssertEqual(k, before)
+        XCTAssertNotNil(status)
+        press(.char("o"))
+        XCTAssertEqual(k, before)
+        XCTAssertEqual(status, "o acts on training — Tab to the Training panel")
+    }
+
+    func testLTypesALearningRateAndRejectsBadOnes() {
+        press(.char("l"))
+        XCTAssertEqual(c.state.prompt?.kind, .learningRate)
+        for ch in "1e-3" { press(.char(ch)) }
+        press(.enter)
+        XCTAssertEqual(k.learningRate, 0.001)
+        press(.char("l"), .char("x"))
+        XCTAssertEqual(status, "learning rate: a number such as 0.01 or 1e-3")
+        press(.char("-"), .char("2"), .enter)
+        XCTAssertEqual(k.learningRate, 0.001, "negative: refused")
+        XCTAssertEqual(status, "learning rate must be a number > 0 and ≤ 10.0 (e.g. 0.01)")
+        XCTAssertTrue(c.status(at: 0)?.isError ?? false)
+    }
+
+    func testOCyclesTheOptimizerAndEachKeepsItsOwnRate() {
+        press(.char(">"))                       // sgd at 0.1
+        press(.char("o"))
+        XCTAssertEqual(k.optimizer, .adamw)
+        XCTAssertEqual(k.learningRate, 0.001, "AdamW's default on the first switch")
+        XCTAssertEqual(status, "optimizer sgd → adamw, lr 0.001 (next step; momentum carried over)")
+        press(.char("<"))                       // adamw at 0.0005
+        press(.char("o"))
+        XCTAssertEqual(k.optimizer, .sgd)
+        XCTAssertEqual(k.learningRate, 0.1, "SGD's own rate again")
+        press(.char("o"))
+        XCTAssertEqual(k.learningRate, 0.0005)
     }
 }

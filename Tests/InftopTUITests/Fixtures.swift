@@ -46,6 +46,8 @@ enum Fixtures {
     static var training: TrainingSnapshot {
         let loss = curve(from: 150, to: uptime, every: 2) { t, i in 0.35 + 0.55 * exp(-(t - 150) / 200) + wiggle(i, 0.06) }
         let acc = curve(from: 150, to: uptime, every: 2) { t, i in 0.88 - 0.2 * exp(-(t - 150) / 200) + wiggle(i, 0.02) }
+        // The rate in force: 0.05, halved by the user 40 s before the right edge.
+        let lr = curve(from: 150, to: uptime, every: 2) { t, _ in t < uptime - 40 ? 0.05 : 0.025 }
         let testLoss = curve(from: 180, to: uptime, every: 60) { t, _ in 0.40 + 0.5 * exp(-(t - 150) / 220) }
         let testAcc = curve(from: 180, to: uptime, every: 60) { t, _ in 0.865 - 0.19 * exp(-(t - 150) / 220) }
         let sps = curve(from: 150, to: uptime, every: 2) { _, i in 18_400 + wiggle(i, 900) }
@@ -55,7 +57,11 @@ enum Fixtures {
             testLoss: testLoss.values.last, testAccuracy: testAcc.values.last, layers: trainingLayers,
             stepStat: phase(1.08, p99: 1.9), profilerOverhead: 0.012,
             series: [series("train_loss", loss), series("train_acc", acc), series("test_loss", testLoss),
-                     series("test_acc", testAcc), series("samples_per_sec", unit: "1/s", sps)])
+                     series("test_acc", testAcc), series("samples_per_sec", unit: "1/s", sps), series("lr", lr)],
+            hyperparameters: HyperparameterLabel(optimizer: "sgd", learningRate: 0.025, baseLearningRate: 0.025, schedule: "constant",
+                                                 momentum: 0.9, weightDecay: 0),
+            // The user halved the rate 40 s before the right edge: a dotted line on both charts.
+            markers: [ChartMarker(time: uptime - 40, label: "lr 0.025")])
     }
 
     static var inference: InferenceSnapshot {

@@ -29,6 +29,7 @@ final class ServingKeysTests: XCTestCase {
     func testRateKeysActOnTheServingPanelOnly() {
         press(.char(">"))
         XCTAssertNil(k.offeredRate, "with Training focused, > is the learning rate's key")
+        XCTAssertNotNil(k.learningRate)
         press(.tab)  // Latency
         c.noteOfferedRate(1000)
         press(.char(">")); XCTAssertEqual(k.offeredRate, 2000)

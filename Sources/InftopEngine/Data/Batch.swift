@@ -52,6 +52,18 @@ public final class Batch: @unchecked Sendable {
         dataset.gather(indices: indices, n: n, x: x.data, labels: labels)
     }
 
+    /// Fills the batch with samples `indices[0..<n]` copied from `cache` (`[count, sampleSize]`
+    /// fp32, already converted) and their labels from `dataset`.
+    func fill(cache: UnsafePointer<Float>, labels dataset: ImageDataset, indices: UnsafePointer<Int32>, n: Int) {
+        resize(n)
+        let size = dataset.sampleSize
+        for b in 0..<n {
+            let i = Int(indices[b])
+            (x.data + b * size).update(from: cache + i * size, count: size)
+        }
+        dataset.gatherLabels(indices: indices, n: n, labels: labels)
+    }
+
     /// Fills the batch with samples `start..<start+n` of `dataset`, in order.
     func fill(_ dataset: ImageDataset, start: Int, n: Int) {
         resize(n)

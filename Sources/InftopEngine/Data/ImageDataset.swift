@@ -101,6 +101,16 @@ public final class ImageDataset: @unchecked Sendable {
         }
     }
 
+    /// Writes the labels of samples `indices[0..<n]` (the pixels come from elsewhere, e.g. a
+    /// converted cache).
+    public func gatherLabels(indices: UnsafePointer<Int32>, n: Int, labels out: UnsafeMutablePointer<Int32>) {
+        for b in 0..<n {
+            let i = Int(indices[b])
+            precondition(i >= 0 && i < count, "ImageDataset '\(name)': sample \(i) out of 0..<\(count)")
+            out[b] = Int32(labels[i])
+        }
+    }
+
     /// Writes samples `start..<start+n` (in order) like `gather`.
     public func gather(start: Int, n: Int, x: UnsafeMutablePointer<Float>, labels out: UnsafeMutablePointer<Int32>) {
         precondition(start >= 0 && n >= 0 && start + n <= count, "ImageDataset '\(name)': range \(start)..<\(start + n) out of 0..<\(count)")

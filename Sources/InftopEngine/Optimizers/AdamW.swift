@@ -14,7 +14,7 @@ import Glibc
 public final class AdamW: Optimizer {
     public var learningRate: Float
     public var beta1: Float, beta2: Float, eps: Float, weightDecay: Float
-    private var state = OptimizerStateStore()
+    var state = OptimizerStateStore()
 
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0.01) {
         precondition(learningRate >= 0 && eps >= 0 && weightDecay >= 0, "AdamW: negative learningRate / eps / weightDecay")

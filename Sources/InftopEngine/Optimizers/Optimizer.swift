@@ -45,6 +45,20 @@ struct OptimizerStateStore {
         return (tensors, 0)
     }
 
+    /// The state of `param`, if it has any (without counting a step).
+    func existing(for param: Parameter) -> (tensors: [Tensor], steps: Int)? {
+        slots[ObjectIdentifier(param)].map { ($0.tensors, $0.steps) }
+    }
+
+    /// Every parameter with state, with its tensors and step count.
+    var all: [(param: Parameter, tensors: [Tensor], steps: Int)] { Array(slots.values) }
+
+    /// Installs `tensors` as `param`'s state, as if it had taken `steps` steps (a hand-over
+    /// from another optimizer, `OptimizerHandover`).
+    mutating func install(_ tensors: [Tensor], steps: Int, for param: Parameter) {
+        slots[ObjectIdentifier(param)] = (param, tensors, steps)
+    }
+
     /// Forgets all state (the next step starts fresh, as a new optimizer would).
     mutating func reset() { slots.removeAll() }
 

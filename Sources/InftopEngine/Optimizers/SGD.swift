@@ -9,7 +9,7 @@ public final class SGD: Optimizer {
     public var learningRate: Float
     public var momentum: Float
     public var weightDecay: Float
-    private var state = OptimizerStateStore()
+    var state = OptimizerStateStore()
 
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
         precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,

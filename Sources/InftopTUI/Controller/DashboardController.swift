@@ -112,6 +112,22 @@ public struct DashboardController: Sendable {
             }
         case .batchPrompt:
             state.prompt = Prompt(kind: .batch, text: "")
+        case .rateDown, .rateUp:
+            // Panel-scoped: the workload whose panel was focused last.
+            if state.workload == .training { scaleLearningRate(command == .rateUp ? 2 : 0.5, knobs: &knobs, now: now) }
+            else { changeServingRate(up: command == .rateUp, knobs: &knobs, now: now) }
+        case .learningRatePrompt:
+            guard trainingFocused(key, now: now) else { return }
+            state.prompt = Prompt(kind: .learningRate, text: "")
+        case .optimizer:
+            guard trainingFocused(key, now: now) else { return }
+            let current = knobs.optimizer ?? .sgd
+            let next = current.next
+            state.learningRates[current.rawValue] = learningRate(knobs)
+            let lr = state.learningRates[next.rawValue] ?? next.defaultLearningRate
+            knobs.optimizer = next
+            knobs.learningRate = lr
+            setStatus("optimizer \(current.rawValue) → \(next.rawValue), lr \(Format.significant(Double(lr))) (next step; momentum carried over)", now: now)
         case .precision:
             guard built(.int8, key: key, now: now) else { return }
             knobs.precision = knobs.precision == .fp32 ? .int8 : .fp32
@@ -217,18 +233,6 @@ public struct DashboardController: Sendable {
             let i = steps.lastIndex { $0 <= knobs.repeatPercent } ?? 0
             knobs.repeatPercent = steps[(i + 1) % steps.count]
             setStatus("load repeats → \(knobs.repeatPercent)% from a hot set\(knobs.responseCache ? "" : " (c turns the cache on)")", now: now)
-        case .halve, .double:
-            guard state.workload == .inference else {
-                setStatus("\(key): learning rate — Tab to the Latency panel for the serving rate", now: now); return
-            }
-            guard let rate = state.offeredRate ?? knobs.offeredRate else {
-                setStatus("\(key): no serving rate known yet", now: now); return
-            }
-            let r = KnobValues.rateRange
-            let next = min(max(command == .double ? rate * 2 : rate / 2, r.lowerBound), r.upperBound)
-            knobs.offeredRate = next
-            state.offeredRate = next
-            setStatus("Poisson rate → \(Format.compact(next))/s (Server scenario)", now: now)
         case .trace:
             state.traceRequest = state.workload
         case .abCompare:
@@ -303,6 +307,13 @@ public struct DashboardController: Sendable {
                 } else {
                     setStatus("batch must be \(r.lowerBound)…\(r.upperBound)", error: true, now: now)
                 }
+            case .learningRate:
+                let r = DashboardController.learningRateRange
+                if let v = Float(p.text.strippingSpaces()), v.isFinite, r.contains(v) {
+                    setLearningRate(v, knobs: &knobs, now: now)
+                } else {
+                    setStatus("learning rate must be a number > 0 and ≤ \(r.upperBound) (e.g. 0.01)", error: true, now: now)
+                }
             case .filter:
                 state.layerFilter = p.text.strippingSpaces()
                 state.layerSelection = 0; state.layerScroll = 0
@@ -315,6 +326,9 @@ public struct DashboardController: Sendable {
             guard let a = c.unicodeScalars.first, a.value >= 0x20 else { return }
             if p.kind == .batch && !c.isNumber {
                 setStatus("batch size: digits only", error: true, now: now); return
+            }
+            if p.kind == .learningRate && !(c.isNumber || c == "." || c == "e" || c == "E" || c == "-" || c == "+") {
+                setStatus("learning rate: a number such as 0.01 or 1e-3", error: true, now: now); return
             }
             if p.text.count < 32 { p.text.append(c) }
             state.prompt = p
@@ -347,6 +361,48 @@ public struct DashboardController: Sendable {
         if state.workload == .training { old = knobs.batchSize; knobs.batchSize = n }
         else { old = knobs.inferenceBatchSize; knobs.inferenceBatchSize = n }
         setStatus("\(batchName) batch \(old) → \(n) (next step)", now: now)
+    }
+
+    /// Learning rates `<`/`>`/`l` may set.
+    public static let learningRateRange: ClosedRange<Float> = 1e-6...10
+
+    /// The base learning rate the knobs ask for (nil there: the optimizer's default, which is
+    /// what the dashboard starts with unless `--lr` says otherwise — it then sets the knob).
+    func learningRate(_ knobs: KnobValues) -> Float { knobs.learningRate ?? (knobs.optimizer ?? .sgd).defaultLearningRate }
+
+    mutating func scaleLearningRate(_ factor: Float, knobs: inout KnobValues, now: Double) {
+        let current = learningRate(knobs), target = current * factor
+        let r = DashboardController.learningRateRange
+        guard r.contains(target) else {
+            setStatus("learning rate is already \(Format.significant(Double(current))) (range \(Format.significant(Double(r.lowerBound)))…\(Format.significant(Double(r.upperBound))))", now: now)
+            return
+        }
+        setLearningRate(target, knobs: &knobs, now: now)
+    }
+
+    mutating func setLearningRate(_ lr: Float, knobs: inout KnobValues, now: Double) {
+        let old = learningRate(knobs)
+        knobs.learningRate = lr
+        setStatus("learning rate \(Format.significant(Double(old))) → \(Format.significant(Double(lr))) (next step)", now: now)
+    }
+
+    /// `<`/`>` on the serving panel: the load generator's Poisson rate (the serving side's).
+    mutating func changeServingRate(up: Bool, knobs: inout KnobValues, now: Double) {
+        guard let rate = state.offeredRate ?? knobs.offeredRate else {
+            setStatus("\(up ? ">" : "<"): no serving rate known yet", now: now); return
+        }
+        let r = KnobValues.rateRange
+        let next = min(max(up ? rate * 2 : rate / 2, r.lowerBound), r.upperBound)
+        knobs.offeredRate = next
+        state.offeredRate = next
+        setStatus("Poisson rate → \(Format.compact(next))/s (Server scenario)", now: now)
+    }
+
+    /// Training-only keys say so when another workload's panel has the focus.
+    mutating func trainingFocused(_ key: Key, now: Double) -> Bool {
+        if state.workload == .training { return true }
+        setStatus("\(key) acts on training — Tab to the Training panel", now: now)
+        return false
     }
 
     mutating func built(_ f: DashboardFeature, key: Key, now: Double) -> Bool {

@@ -41,13 +41,19 @@ public enum LayerSortKey: Int, CaseIterable, Sendable {
 
 /// A one-line input on the footer.
 public struct Prompt: Equatable, Sendable {
-    public enum Kind: Sendable { case batch, filter }
+    public enum Kind: Sendable { case batch, filter, learningRate }
     public var kind: Kind
     public var text: String
 
     public init(kind: Kind, text: String) { self.kind = kind; self.text = text }
 
-    public var label: String { kind == .batch ? "batch size (1…1024): " : "filter layers: " }
+    public var label: String {
+        switch kind {
+        case .batch: "batch size (1…1024): "
+        case .filter: "filter layers: "
+        case .learningRate: "learning rate (> 0, ≤ \(DashboardController.learningRateRange.upperBound)): "
+        }
+    }
     public var hint: String { "Enter apply · Esc cancel" }
 }
 
@@ -92,6 +98,9 @@ public struct DashboardState: Equatable, Sendable {
     public var abBaseline: ABBaseline?
     /// The Poisson rate the serving side offers, as of the last frame (`<`/`>` halve/double it).
     public var offeredRate: Double?
+    /// The base learning rate each optimizer ran at last (`o` returns to it; the first switch
+    /// to one starts at its `defaultLearningRate`).
+    public var learningRates: [String: Float] = [:]
     /// Facts from the last frame, noted by the app (`noteLayers`): rows of the layer table
     /// after the filter, and how many fit.
     public var layerRowCount = 0

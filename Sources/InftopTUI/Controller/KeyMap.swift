@@ -2,13 +2,18 @@
 public enum Command: String, CaseIterable, Sendable {
     case quit, help
     case batchUp, batchDown, batchPrompt
+    /// `<` / `>`: panel-scoped — the learning rate ÷2 / ×2 on the training panel, the Poisson
+    /// rate on the serving panel.
+    case rateDown, rateUp
+    /// `l`: type a learning rate; `o`: next optimizer (training).
+    case learningRatePrompt, optimizer
     case precision, pruning, threads, backend, isa, cache, distillation
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
     case windowOut, windowIn, windowReset
     case model, servedModel, loadScenario, abCompare, theme, trace
-    case queueDelay, workers, repeats, halve, double
+    case queueDelay, workers, repeats
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -69,6 +74,10 @@ public enum KeyMap {
         case .char("+"): return .batchUp
         case .char("-"): return .batchDown
         case .char("b"): return .batchPrompt
+        case .char("<"): return .rateDown
+        case .char(">"): return .rateUp
+        case .char("l"): return .learningRatePrompt
+        case .char("o"): return .optimizer
         case .char("i"): return .precision
         case .char("p"): return .pruning
         case .char("t"): return .threads
@@ -93,8 +102,6 @@ public enum KeyMap {
         case .char("w"): return .queueDelay
         case .char("a"): return .workers
         case .char("z"): return .repeats
-        case .char("<"): return .halve
-        case .char(">"): return .double
         case .char("x"): return .abCompare
         case .char("T"): return .theme
         case .char("X"): return .trace
@@ -114,6 +121,9 @@ public enum KeyMap {
         HelpEntry("? F1 h", "this help (Esc closes)", .help),
         HelpEntry("+ -", "batch size up / down (powers of two, 1…1024)", .batchUp),
         HelpEntry("b", "type a batch size", .batchPrompt),
+        HelpEntry("< >", "learning rate ÷2 / ×2 (training) · Poisson rate (serving)", .rateUp),
+        HelpEntry("l", "type a learning rate (training)", .learningRatePrompt),
+        HelpEntry("o", "optimizer: sgd-momentum ↔ adamw (training)", .optimizer),
         HelpEntry("i", "precision: fp32 ↔ int8", .precision, feature: .int8),
         HelpEntry("p", "pruning: off → 50% → 75% → 90%", .pruning, feature: .pruning),
         HelpEntry("t", "threads: 1 → … → cores", .threads),
@@ -131,7 +141,6 @@ public enum KeyMap {
         HelpEntry("=", "reset the time window", .windowReset),
         HelpEntry("m", "switch the trained model", .model),
         HelpEntry("v", "served model: trained ↔ encoder", .servedModel),
-        HelpEntry("< >", "serving: Poisson rate ÷2 / ×2 (training: learning rate)", .double),
         HelpEntry("w", "max queue delay: 0 → 1 → 2 → 5 → 10 ms", .queueDelay),
         HelpEntry("a", "serving workers: 1 → … → cores", .workers),
         HelpEntry("z", "load repeats: 0 → 25 → 50 → 90 %", .repeats),
@@ -144,7 +153,7 @@ public enum KeyMap {
 
     /// Footer hints, most useful first; the footer shows as many as fit.
     public static let footerHints: [(key: String, label: String)] = [
-        ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("space", "pause"),
+        ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("</>", "lr"), ("o", "optim"), ("space", "pause"),
         ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"),
         ("L", "scenario"), ("w", "delay"), ("a", "workers"), ("c", "cache"), ("z", "repeats"), ("x", "A/B"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),

@@ -66,10 +66,16 @@ enum HeaderPanel {
             k.write(label, st.label, into: &canvas)
             k.write(value, st.bold, into: &canvas)
         }
+        // "lr 0.05 sgd constant": the rate in force (the schedule's), optimizer and schedule.
+        func hyperparameterField() {
+            guard let h = snap.training?.hyperparameters else { return }
+            field("lr ", "\(Format.significant(h.learningRate)) \(h.optimizer) \(h.schedule)")
+        }
         if let kv = knobs {
             field("batch ", batchText(kv.batchSize, applied: snap.training?.batchSize), first: true)
             k.write(" · serve ", st.label, into: &canvas)
             k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
+            hyperparameterField()
             field("", kv.precision.rawValue)
             if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning)) }
             // How the cores are shared: training's threads, serving's workers × one thread each.
@@ -83,6 +89,7 @@ enum HeaderPanel {
             field("batch ", snap.training.map { "\($0.batchSize)" } ?? "–", first: true)
             k.write(" · serve ", st.label, into: &canvas)
             k.write(snap.inference.map { "\($0.batchSize)" } ?? "–", st.bold, into: &canvas)
+            hyperparameterField()
         }
         field("window ", ctx.state.timeWindow.map { BrailleChart.formatSpan($0) } ?? "all")
         if let th = ctx.themeName { field("theme ", th) }

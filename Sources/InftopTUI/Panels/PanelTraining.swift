@@ -42,7 +42,11 @@ enum TrainingPanel {
         // Charts below.
         let area = inner.inset(top: 2)
         guard area.height >= 2 else { return }
-        let loss = chart(ctx, raw: t.series("train_loss"), test: t.series("test_loss"), title: "loss", accuracy: false)
+        var loss = chart(ctx, raw: t.series("train_loss"), test: t.series("test_loss"), title: "loss", accuracy: false)
+        // The learning rate in force (the schedule's curve and the user's changes) under the loss chart's time axis.
+        if let lr = t.series("lr") {
+            loss.axisLine = ChartSeries(times: lr.times, values: lr.values, style: st.series(.seriesThroughput, emphasis: false))
+        }
         let acc = chart(ctx, raw: t.series("train_acc"), test: t.series("test_acc"), title: "accuracy", accuracy: true)
         if area.width >= 90 {
             let (a, b) = area.splitLeft(area.width / 2)
@@ -73,7 +77,11 @@ enum TrainingPanel {
         }
         let format: @Sendable (Double) -> String
         if accuracy { format = { Format.percent($0, decimals: 1) } } else { format = { Format.compact($0) } }
-        return BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        var chart = BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        // Every learning-rate or optimizer change the user made, as a dotted vertical line.
+        chart.markers = ctx.snapshot.training?.markers?.map(\.time) ?? []
+        chart.markerStyle = st.monochrome ? Style(fg: .text, [.dim]) : st.series(.seriesThroughput, emphasis: false)
+        return chart
     }
 
     /// Accuracy as a fraction: values above 1 (or a "%" unit) are percentages.

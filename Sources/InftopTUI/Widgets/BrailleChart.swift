@@ -87,6 +87,12 @@ public struct BrailleChart: Sendable {
     public var title: String?
     /// A bottom row with "-60s … now".
     public var showTimeAxis: Bool
+    /// Times of events (a hyperparameter change) drawn as dotted vertical lines under the series.
+    public var markers: [Double] = []
+    public var markerStyle = Style(fg: .inactive)
+    /// A series drawn in the time-axis row as blocks (▁…▄, from zero) under the labels, on the
+    /// same time scale: the learning-rate schedule under the loss chart. Not drawn when flat.
+    public var axisLine: ChartSeries?
 
     public init(series: [ChartSeries], window: Double?, endTime: Double, yRange: ClosedRange<Double>? = nil,
                 includeZero: Bool = false, title: String? = nil, showTimeAxis: Bool = true,
@@ -145,6 +151,10 @@ public struct BrailleChart: Sendable {
         // Points are bucketed per dot column (first, last, lowest, highest row), then each
         // column is a vertical run and consecutive columns are joined by a line: the same dots
         // as joining every point, at a cost that does not grow with points per column.
+        for m in markers where m >= t0 && m <= t1 {
+            let x = Int(((m - t0) / span * Double(W - 1)).rounded())
+            for y in stride(from: 0, to: H, by: 2) { r.set(x: x, y: y, style: markerStyle) }
+        }
         var firstY = [Int](repeating: -1, count: W), lastY = firstY, minY = firstY, maxY = firstY
         for s in series {
             for k in 0..<W { firstY[k] = -1 }
@@ -220,6 +230,7 @@ public struct BrailleChart: Sendable {
         }
         if axisRows == 1 {
             let y = rect.y + plotHeight
+            if let line = axisLine { drawAxisLine(line, into: &canvas, plot: plot, y: y) }
             let spanText = "-" + BrailleChart.formatSpan(endTime - startTime)
             canvas.text(spanText, x: plot.x, y: y, style: labelStyle)
             canvas.textRight("now", rightX: plot.maxX, y: y, style: labelStyle)
@@ -227,6 +238,26 @@ public struct BrailleChart: Sendable {
                 let half = "-" + BrailleChart.formatSpan((endTime - startTime) / 2)
                 canvas.text(half, x: plot.x + (plot.width - half.count) / 2, y: y, style: labelStyle)
             }
+        }
+    }
+
+    /// `line`'s value at each column's time (its last point at or before it), as ▁…▄ from zero.
+    func drawAxisLine(_ line: ChartSeries, into canvas: inout Canvas, plot: Rect, y: Int) {
+        let n = min(line.times.count, line.values.count)
+        guard n > 0, plot.width > 1 else { return }
+        let t0 = startTime, span = max(endTime - t0, 1e-9)
+        var column = [Double](repeating: .nan, count: plot.width)
+        for x in 0..<plot.width {
+            let t = t0 + span * Double(x) / Double(plot.width - 1)
+            let i = BrailleChart.firstIndex(line.times, atOrAfter: t, count: n)
+            let j = i < n && line.times[i] == t ? i : i - 1
+            if j >= 0 && line.times[0] <= t { column[x] = line.values[j] }
+        }
+        let finite = column.filter(\.isFinite)
+        guard let hi = finite.max(), let lo = finite.min(), hi > 0, hi - lo > hi * 1e-6 else { return }
+        let levels: [Character] = ["▁", "▂", "▃", "▄"]
+        for (x, v) in column.enumerated() where v.isFinite {
+            canvas.putTrusted(levels[min(3, max(0, Int((v / hi * 3).rounded())))], x: plot.x + x, y: y, style: line.style)
         }
     }
 

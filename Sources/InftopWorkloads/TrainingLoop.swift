@@ -290,6 +290,7 @@ public final class TrainingLoop: @unchecked Sendable {
         profiler.buffer.lap(site: lossSite, phase: .backward)
         model.backward(dLogits, spans: spans, sites: layerSites)
         optimizer.step(model.parameters)
+        model.applyMasks()  // pruned weights stay exactly zero while fine-tuning (no-op unpruned)
         zeroGradients(model.parameters)
         profiler.buffer.lap(site: optimizerSite, phase: .optimizer)
         let n = batch.count, ends = batch.endsEpoch

@@ -126,6 +126,33 @@ final class PruningTests: XCTestCase {
         }
     }
 
+    /// Structured pruning: the shrunk model's outputs equal the full model's with those units
+    /// zeroed by masks; the matrices really are smaller; the removed units had the smallest norms.
+    func testStructuredShrinkMatchesUnitsZeroed() throws {
+        for (name, widths, input) in [("mlp", [128, 64], [784]), ("cnn", [16, 32, 64], [1, 28, 28])] {
+            let model = try ModelZoo.make(name: name, seed: 5)
+            let norms = model.unitImportance(ofNode: 0)
+            model.pruneStructured(fraction: 0.5)
+            let kept = model.structuredKeep(fraction: 0.5)
+            let removed = Set(0..<norms.count).subtracting(kept[0].kept)
+            XCTAssertEqual(removed.count, norms.count / 2)
+            XCTAssertLessThanOrEqual(removed.map { norms[$0] }.max()!, kept[0].kept.map { norms[$0] }.min()!)
+            XCTAssertEqual(model.liveUnits().map { $0.kept.count }, widths)
+            let small = try model.shrunk()
+            XCTAssertEqual(Array(small.prunableWeights.map { $0.value.shape[0] }.dropLast()), widths, name)
+            XCTAssertLessThan(small.parameterCount, model.parameterCount / 2, name)
+            for b in [1, 3] {
+                let x = Tensor([b] + input, values: values(b * input.reduce(1, *), seed: UInt64(b + 9), scale: 1, shift: 0))
+                for plan in [Compute(backend: .reference), Compute(backend: .simd)] {
+                    model.setPlan(plan)
+                    small.setPlan(plan)
+                    let full = model.forward(x).toArray()
+                    LayerCheck.assertClose(small.forward(x).toArray(), full, atol: 2e-5, "\(name) shrunk vs zeroed, batch \(b), \(plan.backend)")
+                }
+            }
+        }
+    }
+
     // MARK: helpers
 
     func run(_ tier: SparseGemm.Tier, _ m: Int, _ x: [Float], _ w: SparseWeights, _ b: [Float]) -> [Float] {

@@ -68,10 +68,16 @@ extension Model {
         applyMasks()
     }
 
-    /// Sets the masks from tensors (a checkpoint's `*.weight.mask`), by weight name, and applies them.
+    /// Sets the masks from tensors by parameter name (a checkpoint's `<parameter>.mask`), and applies them.
     public func setMasks(_ byName: [String: Tensor]) {
-        masks = prunableWeights.compactMap { p in byName[p.name].map { PruneMask(parameter: p, mask: $0) } }
+        masks = parameters.compactMap { p in byName[p.name].map { PruneMask(parameter: p, mask: $0) } }
         applyMasks()
+    }
+
+    /// Parameters by name followed by the masks as `<parameter>.mask` (what a checkpoint of a
+    /// pruned model holds, so fine-tuning can resume with them).
+    public var checkpointTensors: [(name: String, tensor: Tensor)] {
+        namedParameters + masks.map { ($0.parameter.name + ".mask", $0.mask) }
     }
 
     /// Multiplies every masked weight by its mask, so pruned weights are exactly zero (call after

@@ -366,6 +366,6 @@ public final class TrainingLoop: @unchecked Sendable {
         var meta = ["format": "pt", "producer": "inftop", "model": config.model, "epoch": String(epoch),
                     "optimizer": config.optimizer.rawValue, "seed": String(config.seed)]
         if let acc = testAccuracy { meta["test_accuracy"] = String(acc) }
-        try SafeTensorsWriter.write(path: path, tensors: model.namedParameters, metadata: meta)
+        try SafeTensorsWriter.write(path: path, tensors: model.checkpointTensors, metadata: meta)  // masks too, when pruned
     }
 }

@@ -50,10 +50,7 @@ extension Model {
         case .perLayer:
             for p in weights {
                 let m = maskFor(p)
-                let n = p.value.count, zeroCount = Int((sparsity * Double(n)).rounded())
-                let v = p.value.data
-                let order = (0..<n).sorted { a, b in abs(v[a]) != abs(v[b]) ? abs(v[a]) < abs(v[b]) : a < b }
-                for i in order.prefix(zeroCount) { m.data[i] = 0 }
+                for i in Self.smallestMagnitudes(p.value.data, count: p.value.count, sparsity: sparsity) { m.data[i] = 0 }
                 newMasks.append(PruneMask(parameter: p, mask: m))
             }
         case .global:
@@ -66,6 +63,12 @@ extension Model {
         }
         masks = newMasks
         applyMasks()
+    }
+
+    /// Indices of the `round(sparsity · count)` smallest |v[i]|, ties broken by index.
+    public static func smallestMagnitudes(_ v: UnsafePointer<Float>, count n: Int, sparsity: Double) -> ArraySlice<Int> {
+        let order = (0..<n).sorted { a, b in abs(v[a]) != abs(v[b]) ? abs(v[a]) < abs(v[b]) : a < b }
+        return order.prefix(Int((sparsity * Double(n)).rounded()))
     }
 
     /// Sets the masks from tensors by parameter name (a checkpoint's `<parameter>.mask`), and applies them.

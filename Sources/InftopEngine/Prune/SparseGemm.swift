@@ -82,3 +82,24 @@ public enum SparseGemm {
         return SparseChoice(batches: batches, denseMs: dense, sparseMs: csr)
     }
 }
+
+extension SparseGemm {
+    /// The crossover of one weight `[n, k]` at `batch`: its magnitude-pruned copies at each of
+    /// `grid`'s sparsities timed dense and CSR (`measure`); the lowest sparsity from which CSR
+    /// stays faster (nil: dense at every sparsity measured), and every point.
+    public static func crossover(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, n: Int, k: Int, batch: Int,
+                                 compute: Compute, grid: [Double] = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95])
+        -> (sparsity: Double?, points: [(sparsity: Double, denseMs: Double, sparseMs: Double)]) {
+        let w = Tensor([n, k], name: "sparse.crossover.w")
+        var points: [(sparsity: Double, denseMs: Double, sparseMs: Double)] = []
+        for s in grid {
+            w.data.update(from: weight, count: n * k)
+            for i in Model.smallestMagnitudes(weight, count: n * k, sparsity: s) { w.data[i] = 0 }
+            let c = measure(weight: w.data, sparse: SparseWeights(w.data, n: n, k: k), bias: bias, batches: [batch], compute: compute,
+                            minSeconds: 0.05)
+            points.append((s, c.denseMs[0], c.sparseMs[0]))
+        }
+        let first = points.indices.first { j in points[j...].allSatisfy { $0.sparseMs < $0.denseMs } }
+        return (first.map { points[$0].sparsity }, points)
+    }
+}

@@ -4,12 +4,12 @@ import InftopEngine
 
 /// Unstructured pruning: exact sparsity (per layer and global), the CSR kernel against its
 /// reference twin and against a dense product over shapes with 1, primes and the kernel's
-/// 8- and 32-row remainders, the sparse plan's forward against the dense one, and masks keeping
+/// 8-, 32- and 64-row remainders, the sparse plan's forward against the dense one, and masks keeping
 /// pruned weights exactly zero through SGD-momentum and AdamW steps.
 final class PruningTests: XCTestCase {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 7, 13), (1, 97, 31), (2, 5, 9), (7, 13, 1), (8, 16, 8), (9, 31, 97), (31, 3, 40),
-        (32, 10, 128), (33, 17, 64), (40, 11, 23), (64, 128, 256), (97, 13, 7),
+        (32, 10, 128), (33, 17, 64), (40, 11, 23), (64, 128, 256), (97, 13, 7), (71, 9, 50), (130, 5, 17),
     ]
 
     func testMagnitudePruningHitsTheSparsityExactly() throws {

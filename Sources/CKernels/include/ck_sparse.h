@@ -12,7 +12,7 @@
 
 /// AVX2 + FMA. m < 8: per input row, 8-wide gathers of X along each weight row. m ≥ 8: X is
 /// transposed into `xt` ([k, mp], mp = m rounded up to 8; the caller's scratch of k·mp floats)
-/// and every nonzero is one broadcast-FMA over 32 (then 8) consecutive batch rows.
+/// and every nonzero is one broadcast-FMA over 64 (then 32, then 8) consecutive batch rows.
 /// `bias` may be NULL; Y rows have stride ldy ≥ n, X rows stride ldx ≥ k.
 void ck_csr_gemm_avx2(long m, long n, long k, const float *x, long ldx,
                       const int32_t *rowptr, const int32_t *cols, const float *vals,

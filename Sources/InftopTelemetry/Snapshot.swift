@@ -143,6 +143,18 @@ public struct NodeMemory: Sendable, Equatable, Codable {
     }
 }
 
+/// How one node of a served model runs its weights: the fraction that is zero and the format
+/// (dense, or csr where its pruned plan measured CSR faster); nil for weight-free nodes.
+public struct NodePlan: Sendable, Equatable, Codable {
+    public var name: String
+    public var sparsity: Double?
+    public var format: WeightFormat?
+
+    public init(name: String, sparsity: Double?, format: WeightFormat?) {
+        self.name = name; self.sparsity = sparsity; self.format = format
+    }
+}
+
 /// What the inference service did, published after a batch.
 public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var model: String
@@ -165,6 +177,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var plan: PlanLabel?
     /// Per node: weights and activation bytes, in node order.
     public var nodeMemory: [NodeMemory]
+    /// Per node: sparsity and format (nil in records written before pruning existed).
+    public var nodePlans: [NodePlan]?
     /// Requests offered per second by the load generator, and dropped because the queue was full.
     public var offeredPerSecond: Double
     public var dropped: Int
@@ -180,13 +194,14 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 profilerOverhead: Double, series: [SeriesSnapshot], servedAccuracy: Double? = nil,
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
-                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = []) {
+                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [], nodePlans: [NodePlan]? = nil) {
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead
         self.series = series; self.servedAccuracy = servedAccuracy; self.offeredPerSecond = offeredPerSecond
         self.dropped = dropped; self.weightsVersion = weightsVersion
         self.accuracyLabel = accuracyLabel; self.summary = summary; self.plan = plan; self.nodeMemory = nodeMemory
+        self.nodePlans = nodePlans
     }
 
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }

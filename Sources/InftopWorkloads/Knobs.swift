@@ -18,8 +18,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
     /// Inference batch size, 1…1024 (follows the same key by default).
     public var inferenceBatchSize: Int
     public var precision: Precision
-    /// Fraction of weights pruned, 0…0.9.
+    /// Fraction of weights pruned, 0…0.9 (`p`): of the served model's weight-bearing nodes and,
+    /// for mlp/cnn, of the trained model's (fine-tuning goes on with the masks).
     public var pruning: Double
+    /// How `pruning` prunes (`P`); nil (records written before it existed) = unstructured.
+    public var pruneMode: PruneMode?
     public var threads: Int
     public var backend: KernelBackend
     /// Kernel ISA tier (`I`, `--isa`): auto = the widest the CPU has; workloads map it through
@@ -40,12 +43,16 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto) {
+                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto, pruneMode: PruneMode? = nil) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
         self.model = model; self.served = served; self.isa = isa
+        self.pruneMode = pruneMode
     }
+
+    /// The pruning mode in force (`pruneMode`, unstructured when unset).
+    public var effectivePruneMode: PruneMode { pruneMode ?? .unstructured }
 }
 
 extension KnobValues {
@@ -68,10 +75,11 @@ extension KnobValues {
         Self.take(\.model, &self, old, new)
         Self.take(\.served, &self, old, new)
         Self.take(\.isa, &self, old, new)
+        Self.take(\.pruneMode, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 13
+    public static let appliedFieldCount = 14
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

@@ -337,6 +337,7 @@ public final class TrainingLoop: @unchecked Sendable {
         batchSize = newBatch
         compute = newCompute
         model.setPlan(newCompute)
+        model.followPruning(sparsity: v.pruning, mode: v.effectivePruneMode)  // p / P: prune, fine-tune with masks
         paused = v.trainingPaused
     }
 

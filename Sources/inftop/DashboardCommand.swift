@@ -94,6 +94,8 @@ struct DashboardCommand: ParsableCommand {
                 var o = DashboardOptions(intervalMs: intervalMs, theme: theme, noColor: noColor, maxThreads: cores)
                 // i: the served model's precision (training stays fp32; Int8Gemm in every weight-bearing node).
                 o.builtFeatures.insert(.int8)
+                // p / P: the served model's sparsity (CSR where measured faster) and, for mlp/cnn, the trained one's masks.
+                o.builtFeatures.insert(.pruning)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
                 return o

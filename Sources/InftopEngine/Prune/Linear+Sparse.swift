@@ -18,10 +18,16 @@ extension Linear: PlanPreparing {
         let version = weight.value.version
         let w = Tensor([outFeatures, inFeatures], name: name + ".weight.snapshot")
         w.copy(from: weight.value)
+        // Weights not (yet) pruned to the plan's sparsity (a replica whose pruned weights are on
+        // their way): measure on a copy pruned to it, and build the real CSR form at first use.
+        var zeros = 0
+        for i in 0..<w.count where w.data[i] == 0 { zeros += 1 }
+        let representative = Double(zeros) / Double(w.count) < plan.sparsity - 0.005
+        if representative { for i in Model.smallestMagnitudes(w.data, count: w.count, sparsity: plan.sparsity) { w.data[i] = 0 } }
         let csr = SparseWeights(w.data, n: outFeatures, k: inFeatures)
         let choice = SparseGemm.measure(weight: w.data, sparse: csr, bias: bias.value.data,
                                         batches: SparseWeightCache.measuredBatches, compute: plan)
-        return PreparedSparse(csr: csr, version: version, choice: choice)
+        return PreparedSparse(csr: csr, version: representative ? -1 : version, choice: choice)
     }
 
     public func adopt(_ prepared: any Sendable, for plan: Compute) {

@@ -95,6 +95,26 @@ extension Model {
         }
     }
 
+    /// Follows the pruning knob at a step boundary: when (sparsity, mode) differs from the value
+    /// it acted on last, prunes to it (unstructured or structured masks; 0 removes the masks).
+    /// Returns true when it pruned. Pruning done directly (`pruneMagnitude`) does not count.
+    @discardableResult
+    public func followPruning(sparsity: Double, mode: PruneMode) -> Bool {
+        guard sparsity != followedPruning.sparsity || mode != followedPruning.mode else { return false }
+        followedPruning = (sparsity, mode)
+        switch mode {
+        case .unstructured: pruneMagnitude(sparsity: sparsity)
+        case .structured: pruneStructured(fraction: sparsity)
+        }
+        return true
+    }
+
+    /// Per node: name, fraction of its weight that is zero and its format at `batch` (nil for
+    /// weight-free nodes), for the layer table. Scans the weights: call when they changed.
+    public func nodePlans(batch: Int) -> [NodePlan] {
+        nodes.indices.map { NodePlan(name: nodes[$0].name, sparsity: weightSparsity(ofNode: $0), format: weightFormat(ofNode: $0, batch: batch)) }
+    }
+
     /// Fraction of node i's weight that is zero now (nil for nodes without a prunable weight).
     public func weightSparsity(ofNode i: Int) -> Double? {
         let node = nodes[i]

@@ -2,7 +2,7 @@
 public enum Command: String, CaseIterable, Sendable {
     case quit, help
     case batchUp, batchDown, batchPrompt
-    case precision, pruning, threads, backend, isa, cache, distillation
+    case precision, pruning, pruneMode, threads, backend, isa, cache, distillation
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
@@ -70,6 +70,7 @@ public enum KeyMap {
         case .char("b"): return .batchPrompt
         case .char("i"): return .precision
         case .char("p"): return .pruning
+        case .char("P"): return .pruneMode
         case .char("t"): return .threads
         case .char("k"): return .backend
         case .char("I"): return .isa
@@ -110,6 +111,7 @@ public enum KeyMap {
         HelpEntry("b", "type a batch size", .batchPrompt),
         HelpEntry("i", "precision: fp32 ↔ int8", .precision, feature: .int8),
         HelpEntry("p", "pruning: off → 50% → 75% → 90%", .pruning, feature: .pruning),
+        HelpEntry("P", "pruning: unstructured ↔ structured", .pruneMode, feature: .pruning),
         HelpEntry("t", "threads: 1 → … → cores", .threads),
         HelpEntry("k", "kernel backend: blas → simd → reference", .backend),
         HelpEntry("I", "kernel ISA: avx2 ↔ avx512 (the tiers this CPU has)", .isa),

@@ -71,7 +71,7 @@ enum HeaderPanel {
             k.write(" · serve ", st.label, into: &canvas)
             k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
             field("", kv.precision.rawValue)
-            if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning)) }
+            if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning) + (kv.effectivePruneMode == .structured ? " struct" : " unstr")) }
             field("threads ", ctx.maxThreads.map { "\(kv.threads)/\($0)" } ?? "\(kv.threads)")
             field("backend ", kv.backend.rawValue)
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)

@@ -44,6 +44,7 @@ public final class InferenceService: @unchecked Sendable {
     private var state: WorkloadState = .starting
     private var batcher: Batcher
     private var compute = Compute()
+    private var nodePlansCache: (key: NodePlansKey, plans: [NodePlan])?
 
     /// - Parameters:
     ///   - task: the model and its request inputs.
@@ -116,7 +117,9 @@ public final class InferenceService: @unchecked Sendable {
         let v = knobs.values
         let wanted: WorkloadState = v.inferencePaused ? .paused : .running
         if wanted != state { state = wanted; publishIfDue(force: true) }
-        let c = Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision)
+        // Pruned (p): Linears run CSR where they measure it faster; structured pruning's zeroed
+        // units are skipped the same way (the replica keeps the trained model's shapes).
+        let c = Compute(backend: v.backend, threads: 1, isa: HostCPU.current.runnable(v.isa), precision: v.precision, sparsity: v.pruning)
         let size = max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound))
         if size != batcher.maxBatch || c != compute {
             batcher.maxBatch = size
@@ -158,6 +161,16 @@ public final class InferenceService: @unchecked Sendable {
         snapshots.publish(makeSnapshot())
     }
 
+    /// The served model's per-node sparsity and format, recomputed only when the weights, the
+    /// plan or the batch changed (it scans the weights).
+    private func nodePlans() -> [NodePlan] {
+        let key = NodePlansKey(weights: weightsVersion, plan: task.model.currentPlan, batch: batcher.maxBatch, preparing: task.model.isPreparingPlan)
+        if let c = nodePlansCache, c.key == key { return c.plans }
+        let plans = task.model.nodePlans(batch: batcher.maxBatch)
+        nodePlansCache = (key, plans)
+        return plans
+    }
+
     private func makeSnapshot() -> InferenceSnapshot {
         let model = task.model
         return InferenceSnapshot(
@@ -170,6 +183,14 @@ public final class InferenceService: @unchecked Sendable {
             servedAccuracy: scored > 0 ? scoreSum / Double(scored) : nil, accuracyLabel: task.accuracyLabel,
             offeredPerSecond: generator.ratePerSecond, dropped: queue.dropped, weightsVersion: weightsVersion,
             summary: model.descriptor.summary, plan: PlanLabel(backend: compute.backend, isa: compute.isa, precision: compute.precision, threads: compute.threads),
-            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) })
+            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
+            nodePlans: nodePlans())
     }
+}
+
+private struct NodePlansKey: Equatable {
+    let weights: Int
+    let plan: Compute
+    let batch: Int
+    let preparing: Bool
 }

@@ -56,4 +56,48 @@ extension BenchCommand {
             for b in batches { for line in PruneBenchmark.crossoverLines(model: dense, batch: b, compute: compute) { print(line); fflush(nil) } }
         }
     }
+
+    /// `bench --model DIR --prune 0,0.5 --prune-mode structured --batch 1,8`: a BERT encoder with
+    /// that fraction of every layer's heads and FFN channels removed at load (BertPruning):
+    /// latency per batch and the mean cosine of its embeddings of the first 256 bundled sentences
+    /// to the unpruned model's (no fine-tuning).
+    func runEncoderPruneBench(model: String?, sparsitiesText: String, modeText: String, batches: [Int], seq: Int, threads: Int,
+                              backend: String, json: Bool) throws {
+        guard modeText == PruneMode.structured.rawValue else {
+            try Self.fail("--prune on a BERT folder needs --prune-mode structured (heads and FFN channels); unstructured CSR is built for mlp|cnn only")
+        }
+        guard let gemm = KernelBackend(rawValue: backend) else {
+            try Self.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
+        }
+        let sparsities: [Double]
+        do { sparsities = try BenchInput.sparsities(sparsitiesText) } catch let e as BenchInputError { try Self.fail(e.description) }
+        let compute = Compute(backend: gemm, threads: threads, isa: isaOption.resolved("bench"))
+        let directory: String, reference: [[Float]], texts: [String]
+        do {
+            directory = try ModelLocator.resolve(model)
+            texts = Array(try SentenceCorpus.bundled().prefix(256))
+            reference = try SentenceEncoder.load(directory: directory).embed(texts, compute: compute)
+        } catch let e as EngineError {
+            try Self.fail("\(e)")
+        }
+        if !json { print("encoder \(directory): structured pruning of heads and FFN channels; seq \(seq), \(threads) thread(s), \(backend)") }
+        for s in sparsities {
+            let encoder: SentenceEncoder
+            do { encoder = try SentenceEncoder.load(directory: directory, pruneUnits: s) } catch let e as EngineError { try Self.fail("\(e)") }
+            let got = encoder.embed(texts, compute: compute)
+            let cosine = zip(reference, got).reduce(0.0) { sum, pair in sum + Double(zip(pair.0, pair.1).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                / Double(texts.count)
+            let weightBytes = encoder.model.weightBytes
+            _ = try ModelBenchmark(encoder: encoder).run(batches: batches, seq: seq, compute: compute) { r in
+                let line = String(format: "{\"model\":%@,\"prune_mode\":\"structured\",\"sparsity\":%.4f,\"batch\":%d,\"seq\":%d,\"threads\":%d,"
+                                  + "\"backend\":\"%@\",\"isa\":\"%@\",\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"sentences_per_sec\":%.1f,"
+                                  + "\"cosine_to_fp32\":%.5f,\"weight_bytes\":%d,\"runs\":%d}",
+                                  JSONText.quote(r.model), s, r.batch, seq, threads, backend, compute.isa.rawValue, r.p50Ms, r.p90Ms, r.p99Ms,
+                                  r.sentencesPerSec, cosine, weightBytes, r.runs)
+                print(json ? line : String(format: "removed %3.0f%%  batch %3d  p50 %8.2f ms  p90 %8.2f ms  %7.1f sent/s  cosine to fp32 %.4f  weights %.1f MB",
+                                           s * 100, r.batch, r.p50Ms, r.p90Ms, r.sentencesPerSec, cosine, Double(weightBytes) / 1e6))
+                fflush(nil)
+            }
+        }
+    }
 }

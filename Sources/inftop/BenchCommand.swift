@@ -109,7 +109,10 @@ struct BenchCommand: ParsableCommand {
             let fp32Backend = backend == "simd,blas" ? "blas" : backend
             if let prune {
                 guard ModelZoo.names.contains(model) else {
-                    try Self.fail("--prune on '\(model.isEmpty ? "the installed MiniLM" : model)': pruning is built for --model \(ModelZoo.names.joined(separator: "|")) only so far")
+                    if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }
+                    try runEncoderPruneBench(model: model.isEmpty ? nil : model, sparsitiesText: prune, modeText: pruneMode, batches: batches,
+                                             seq: s, threads: t[0], backend: fp32Backend, json: json)
+                    return
                 }
                 try runPruneBench(model: model, weights: weights, sparsitiesText: prune, modeText: pruneMode, batches: batches,
                                   threads: t[0], backend: fp32Backend, json: json)

@@ -105,11 +105,15 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     /// Series: "train_loss", "train_acc" (per step, smoothed by the widget), "test_loss",
     /// "test_acc" (per evaluation), "samples_per_sec".
     public var series: [SeriesSnapshot]
+    /// Times (seconds, the series' clock) at which the model was pruned or its pruning changed
+    /// (`p` / `P`): marked on the training charts. Nil in records written before pruning existed.
+    public var pruneMarkers: [Double]?
 
     public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
                 epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,
                 lastAccuracy: Double?, testLoss: Double?, testAccuracy: Double?, layers: [LayerStat],
-                stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot]) {
+                stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot], pruneMarkers: [Double]? = nil) {
+        self.pruneMarkers = pruneMarkers
         self.model = model; self.state = state; self.step = step; self.epoch = epoch
         self.epochProgress = epochProgress; self.epochETASeconds = epochETASeconds
         self.batchSize = batchSize; self.samplesPerSecond = samplesPerSecond; self.lastLoss = lastLoss

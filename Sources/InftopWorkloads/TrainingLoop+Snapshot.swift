@@ -31,6 +31,6 @@ extension TrainingLoop {
             layers: config.telemetry ? profiler.layerStats(fresh: fresh) : [], stepStat: profiler.stepStat(fresh: fresh),
             profilerOverhead: profiler.overheadFraction,
             series: [series.trainLoss.snapshot(), series.trainAcc.snapshot(), series.testLoss.snapshot(),
-                     series.testAcc.snapshot(), series.rate.snapshot()])
+                     series.testAcc.snapshot(), series.rate.snapshot()], pruneMarkers: pruneMarkers.isEmpty ? nil : pruneMarkers)
     }
 }

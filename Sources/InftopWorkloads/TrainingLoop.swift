@@ -72,6 +72,8 @@ public final class TrainingLoop: @unchecked Sendable {
     var testLoss: Double?
     var testAccuracy: Double?
     var startNanos: UInt64 = 0
+    /// When `p` / `P` pruned the model (seconds since start), for the charts' markers.
+    var pruneMarkers: [Double] = []
     /// Training time before the current segment began (evaluations and pauses end segments).
     var trainingNanosBefore: UInt64 = 0
     var segmentStart: UInt64 = 0
@@ -337,7 +339,7 @@ public final class TrainingLoop: @unchecked Sendable {
         batchSize = newBatch
         compute = newCompute
         model.setPlan(newCompute)
-        model.followPruning(sparsity: v.pruning, mode: v.effectivePruneMode)  // p / P: prune, fine-tune with masks
+        if model.followPruning(sparsity: v.pruning, mode: v.effectivePruneMode) { pruneMarkers.append(Double(clock.now() - startNanos) / 1e9) }  // p / P
         paused = v.trainingPaused
     }
 

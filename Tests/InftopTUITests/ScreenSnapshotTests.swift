@@ -79,7 +79,7 @@ final class ScreenSnapshotTests: XCTestCase {
     }
 
     /// `p` at 90% on the served mlp: the header says so, the served layers show each node's
-    /// format and sparsity, the memory panel the CSR bytes.
+    /// format and sparsity, the memory panel the CSR bytes, the training charts when it happened.
     func testPrunedServedModelShowsFormatSparsityAndSparseBytes() {
         var snap = Fixtures.snapshot
         snap.inference?.nodePlans = [
@@ -90,6 +90,7 @@ final class ScreenSnapshotTests: XCTestCase {
         var owners = snap.memory.bytesByOwner
         owners[MemoryOwner.weightsSparse.rawValue] = 188_964   // 23 475 nonzeros · 8 + 3 rows pointers
         snap.memory = MemorySnapshot(bytesByOwner: owners, residentBytes: snap.memory.residentBytes, peakResidentBytes: snap.memory.peakResidentBytes)
+        snap.training?.pruneMarkers = [Fixtures.uptime - 25]   // pruned 25 s ago: a dotted line on both charts
         var knobs = Fixtures.knobs
         knobs.pruning = 0.9
         var state = DashboardState()
@@ -100,6 +101,7 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertTrue(r.text.contains("csr 90%"))
         XCTAssertTrue(r.text.contains("dense 90%"))
         XCTAssertTrue(r.text.contains("weights spa"), "the memory legend names the CSR bytes")
+        XCTAssertGreaterThan(r.text.filter { $0 == "┆" }.count, 8, "the pruning marker on the training charts")
         // The training table (unpruned fixture) has no format column.
         XCTAssertFalse(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("csr 90%"))
     }

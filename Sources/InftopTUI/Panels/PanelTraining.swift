@@ -57,8 +57,8 @@ enum TrainingPanel {
         }
     }
 
-    /// A chart of a raw training series (dim), its TensorBoard smoothing (bright) and the test
-    /// series (second colour).
+    /// A chart of a raw training series (dim), its TensorBoard smoothing (bright), the test
+    /// series (second colour) and a dotted line where the model was pruned.
     static func chart(_ ctx: RenderContext, raw: SeriesSnapshot?, test: SeriesSnapshot?, title: String, accuracy: Bool) -> BrailleChart {
         let st = ctx.styles
         var series: [ChartSeries] = []
@@ -73,7 +73,9 @@ enum TrainingPanel {
         }
         let format: @Sendable (Double) -> String
         if accuracy { format = { Format.percent($0, decimals: 1) } } else { format = { Format.compact($0) } }
-        return BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        var chart = BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
+        chart.markers = ctx.snapshot.training?.pruneMarkers ?? []  // when p / P pruned the trained model
+        return chart
     }
 
     /// Accuracy as a fraction: values above 1 (or a "%" unit) are percentages.

@@ -86,6 +86,8 @@ public struct BrailleChart: Sendable {
     public var title: String?
     /// A bottom row with "-60s … now".
     public var showTimeAxis: Bool
+    /// Times marked with a dotted vertical line on the plot's empty cells (events: pruning).
+    public var markers: [Double] = []
 
     public init(series: [ChartSeries], window: Double?, endTime: Double, yRange: ClosedRange<Double>? = nil,
                 includeZero: Bool = false, title: String? = nil, showTimeAxis: Bool = true,
@@ -212,6 +214,15 @@ public struct BrailleChart: Sendable {
                 let i = cy * raster.width + cx
                 guard raster.bits[i] != 0 else { continue }
                 canvas.putTrusted(raster.character(x: cx, y: cy), x: plot.x + cx, y: plot.y + cy, style: raster.styles[i] ?? styles.text)
+            }
+        }
+        if !markers.isEmpty, plot.width > 1 {
+            let t0 = startTime, span = max(endTime - t0, 1e-9)
+            for t in markers where t >= t0 && t <= endTime {
+                let x = plot.x + Int(((t - t0) / span * Double(plot.width - 1)).rounded())
+                for cy in 0..<raster.height where raster.bits[cy * raster.width + (x - plot.x)] == 0 {
+                    canvas.putTrusted("┆", x: x, y: plot.y + cy, style: styles.key)
+                }
             }
         }
         if let t = title, plot.width > t.count + 2 {

@@ -121,7 +121,9 @@ public struct DashboardController: Sendable {
             let levels = DashboardController.pruningLevels
             let i = levels.lastIndex { $0 <= knobs.pruning + 1e-9 } ?? 0
             knobs.pruning = levels[(i + 1) % levels.count]
-            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning)) \(knobs.effectivePruneMode.rawValue) (next step; mlp/cnn fine-tune with the masks)", now: now)
+            let where_ = knobs.served == .encoder ? "the trained model; the served encoder is pruned only by inftop bench --prune"
+                                                  : "next step; the trained model fine-tunes with the masks"
+            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning)) \(knobs.effectivePruneMode.rawValue) (\(where_))", now: now)
         case .pruneMode:
             guard built(.pruning, key: key, now: now) else { return }
             knobs.pruneMode = knobs.effectivePruneMode == .unstructured ? .structured : .unstructured

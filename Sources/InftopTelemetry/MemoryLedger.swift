@@ -5,12 +5,13 @@ import Glibc
 
 /// Who owns an allocation, as the Memory panel shows it (DESIGN.md "Memory, as the user sees it").
 public enum MemoryOwner: Int, CaseIterable, Sendable, CustomStringConvertible {
-    case weightsFP32, weightsINT8, gradients, optimizerState, activations, caches, data, other
+    case weightsFP32, weightsINT8, weightsSparse, gradients, optimizerState, activations, caches, data, other
 
     public var description: String {
         switch self {
         case .weightsFP32: "weights fp32"
         case .weightsINT8: "weights int8"
+        case .weightsSparse: "weights sparse"
         case .gradients: "gradients"
         case .optimizerState: "optimizer"
         case .activations: "activations"

@@ -111,13 +111,18 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     public var markers: [ChartMarker]?
     /// Data-parallel figures (nil when training runs in one process).
     public var distributed: DistributedStats?
+    /// Times (seconds, the series' clock) at which the model was pruned or its pruning changed
+    /// (`p` / `P`): marked on the training charts. Nil in records written before pruning existed.
+    public var pruneMarkers: [Double]?
 
     public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
                 epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,
                 lastAccuracy: Double?, testLoss: Double?, testAccuracy: Double?, layers: [LayerStat],
                 stepStat: PhaseStat?, profilerOverhead: Double, series: [SeriesSnapshot],
-                hyperparameters: HyperparameterLabel? = nil, markers: [ChartMarker]? = nil, distributed: DistributedStats? = nil) {
+                hyperparameters: HyperparameterLabel? = nil, markers: [ChartMarker]? = nil, distributed: DistributedStats? = nil,
+                pruneMarkers: [Double]? = nil) {
         self.hyperparameters = hyperparameters; self.markers = markers; self.distributed = distributed
+        self.pruneMarkers = pruneMarkers
         self.model = model; self.state = state; self.step = step; self.epoch = epoch
         self.epochProgress = epochProgress; self.epochETASeconds = epochETASeconds
         self.batchSize = batchSize; self.samplesPerSecond = samplesPerSecond; self.lastLoss = lastLoss
@@ -192,6 +197,18 @@ public struct NodeMemory: Sendable, Equatable, Codable {
     }
 }
 
+/// How one node of a served model runs its weights: the fraction that is zero and the format
+/// (dense, or csr where its pruned plan measured CSR faster); nil for weight-free nodes.
+public struct NodePlan: Sendable, Equatable, Codable {
+    public var name: String
+    public var sparsity: Double?
+    public var format: WeightFormat?
+
+    public init(name: String, sparsity: Double?, format: WeightFormat?) {
+        self.name = name; self.sparsity = sparsity; self.format = format
+    }
+}
+
 /// What the inference service did, published after a batch.
 public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var model: String
@@ -214,6 +231,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var plan: PlanLabel?
     /// Per node: weights and activation bytes, in node order.
     public var nodeMemory: [NodeMemory]
+    /// Per node: sparsity and format (nil in records written before pruning existed).
+    public var nodePlans: [NodePlan]?
     /// Requests offered per second by the load generator, and dropped because the queue was full.
     public var offeredPerSecond: Double
     public var dropped: Int
@@ -234,7 +253,7 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 profilerOverhead: Double, series: [SeriesSnapshot], servedAccuracy: Double? = nil,
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
-                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [],
+                summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [], nodePlans: [NodePlan]? = nil,
                 floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil) {
         self.floor = floor; self.tradeoff = tradeoff
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
@@ -243,6 +262,7 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
         self.series = series; self.servedAccuracy = servedAccuracy; self.offeredPerSecond = offeredPerSecond
         self.dropped = dropped; self.weightsVersion = weightsVersion
         self.accuracyLabel = accuracyLabel; self.summary = summary; self.plan = plan; self.nodeMemory = nodeMemory
+        self.nodePlans = nodePlans
     }
 
     public func series(_ name: String) -> SeriesSnapshot? { series.first { $0.name == name } }

@@ -18,8 +18,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
     /// Inference batch size, 1…1024 (follows the same key by default).
     public var inferenceBatchSize: Int
     public var precision: Precision
-    /// Fraction of weights pruned, 0…0.9.
+    /// Fraction of weights pruned, 0…0.9 (`p`): of the served model's weight-bearing nodes and,
+    /// for mlp/cnn, of the trained model's (fine-tuning goes on with the masks).
     public var pruning: Double
+    /// How `pruning` prunes (`P`); nil (records written before it existed) = unstructured.
+    public var pruneMode: PruneMode?
     public var threads: Int
     public var backend: KernelBackend
     /// Kernel ISA tier (`I`, `--isa`): auto = the widest the CPU has; workloads map it through
@@ -68,7 +71,7 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public init(batchSize: Int = 64, inferenceBatchSize: Int = 8, precision: Precision = .fp32, pruning: Double = 0,
                 threads: Int = 1, backend: KernelBackend = .blas, responseCache: Bool = false,
                 distillation: Bool = false, trainingPaused: Bool = false, inferencePaused: Bool = false,
-                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto,
+                model: String = "mlp", served: ServedModel = .trained, isa: KernelISA = .auto, pruneMode: PruneMode? = nil,
                 maxQueueDelayMs: Double = 2, servingWorkers: Int = 1, repeatPercent: Int = 0,
                 scenario: LoadScenario = .server, offeredRate: Double? = nil, p99BoundMs: Double? = nil,
                 cacheBytes: Int = 512 << 10,
@@ -80,7 +83,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
         self.maxQueueDelayMs = maxQueueDelayMs; self.servingWorkers = servingWorkers; self.repeatPercent = repeatPercent
         self.scenario = scenario; self.offeredRate = offeredRate; self.p99BoundMs = p99BoundMs; self.cacheBytes = cacheBytes
         self.learningRate = learningRate; self.optimizer = optimizer
+        self.pruneMode = pruneMode
     }
+
+    /// The pruning mode in force (`pruneMode`, unstructured when unset).
+    public var effectivePruneMode: PruneMode { pruneMode ?? .unstructured }
 }
 
 extension KnobValues {
@@ -112,10 +119,11 @@ extension KnobValues {
         Self.take(\.cacheBytes, &self, old, new)
         Self.take(\.learningRate, &self, old, new)
         Self.take(\.optimizer, &self, old, new)
+        Self.take(\.pruneMode, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 22
+    public static let appliedFieldCount = 23
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

@@ -86,6 +86,7 @@ extension TrainingLoop {
             hyperparameters: HyperparameterLabel(optimizer: h.optimizer.rawValue, learningRate: Double(h.learningRate),
                                                  baseLearningRate: Double(h.baseLearningRate), schedule: h.schedule.rawValue,
                                                  momentum: Double(h.momentum), weightDecay: Double(h.weightDecay)),
-            markers: publisher.markers, distributed: distributed?.stats())
+            markers: publisher.markers, distributed: distributed?.stats(),
+            pruneMarkers: pruneMarkers.isEmpty ? nil : pruneMarkers)
     }
 }

@@ -80,6 +80,8 @@ public final class TrainingLoop: @unchecked Sendable {
     var lastLoss: Double?
     var lastAccuracy: Double?
     var startNanos: UInt64 = 0
+    /// When `p` / `P` pruned the model (seconds since start), for the charts' markers.
+    var pruneMarkers: [Double] = []
     /// Training time before the current segment began (evaluations and pauses end segments).
     var trainingNanosBefore: UInt64 = 0
     var segmentStart: UInt64 = 0
@@ -340,6 +342,6 @@ public final class TrainingLoop: @unchecked Sendable {
         var meta = ["format": "pt", "producer": "inftop", "model": config.model, "epoch": String(epoch),
                     "optimizer": stepper.hyper.optimizer.rawValue, "seed": String(config.seed)]
         if let acc = evaluator.testAccuracy { meta["test_accuracy"] = String(acc) }
-        try SafeTensorsWriter.write(path: path, tensors: model.namedParameters, metadata: meta)
+        try SafeTensorsWriter.write(path: path, tensors: model.checkpointTensors, metadata: meta)  // masks too, when pruned
     }
 }

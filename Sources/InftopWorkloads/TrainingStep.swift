@@ -91,6 +91,7 @@ final class TrainingStep {
     @inline(__always)
     func update() {
         optimizer.step(model.parameters)
+        model.applyMasks()  // pruned weights stay exactly zero while fine-tuning (no-op unpruned)
         zeroGradients(model.parameters)
     }
 

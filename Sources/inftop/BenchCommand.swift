@@ -55,6 +55,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("weights"), help: ArgumentHelp("Checkpoint (from inftop train --checkpoint) for --model mlp|cnn.", valueName: "file"))
     var weights: String?
 
+    @Option(name: .customLong("prune"), help: ArgumentHelp("Sparsities for --model mlp|cnn, comma-separated, each in [0, 1) (e.g. 0,0.5,0.75,0.9).", valueName: "list"))
+    var prune: String?
+
+    @Option(name: .customLong("prune-mode"), help: ArgumentHelp("With --prune: unstructured (magnitude, CSR where faster) or structured (units by L2 norm, matrices shrink).", valueName: "mode"))
+    var pruneMode: String = "unstructured"
+
+    @Flag(name: .customLong("crossover"), help: "With --prune (unstructured): also time each Linear dense vs CSR over sparsities 0.5…0.95 at each batch and report where CSR starts to win.")
+    var crossover = false
+
     @Flag(name: .customLong("json"), help: "One JSON object per line instead of a table.")
     var json = false
 
@@ -105,6 +114,17 @@ struct BenchCommand: ParsableCommand {
             }
             guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
             let fp32Backend = backend == "simd,blas" ? "blas" : backend
+            if let prune {
+                guard ModelZoo.names.contains(model) else {
+                    if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }
+                    try runEncoderPruneBench(model: model.isEmpty ? nil : model, sparsitiesText: prune, modeText: pruneMode, batches: batches,
+                                             seq: s, threads: t[0], backend: fp32Backend, json: json)
+                    return
+                }
+                try runPruneBench(model: model, weights: weights, sparsitiesText: prune, modeText: pruneMode, batches: batches,
+                                  threads: t[0], backend: fp32Backend, json: json)
+                return
+            }
             if ModelZoo.names.contains(model) {
                 try runClassifierBench(model: model, weights: weights, batches: batches, threads: t[0], backend: fp32Backend,
                                        precisions: precisions, json: json)

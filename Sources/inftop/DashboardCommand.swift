@@ -115,6 +115,8 @@ struct DashboardCommand: ParsableCommand {
                 o.builtFeatures.insert(.int8)
                 // c: the serving workers' LRU response cache (ResponseCache).
                 o.builtFeatures.insert(.responseCache)
+                // p / P: the served model's sparsity (CSR where measured faster) and, for mlp/cnn, the trained one's masks.
+                o.builtFeatures.insert(.pruning)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
                 return o

@@ -35,6 +35,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(parsing: .unconditional, help: "Random seed (weights and shuffling).") var seed = "0"
     @Option(help: "Write the parameters here (safetensors) at each epoch end.") var checkpoint: String?
+    @Option(help: "Start from this checkpoint (inftop train --checkpoint) instead of fresh weights.") var weights: String?
+    @Option(parsing: .unconditional, help: "Prune the --weights model to this sparsity in [0, 1) (unstructured: of each layer's weights; structured: of each hidden layer's units), then fine-tune with the masks.") var prune: String?
+    @Option(name: .customLong("prune-mode"), help: "unstructured (smallest-magnitude weights) or structured (whole units by L2 norm).") var pruneMode = "unstructured"
+    @Option(name: .customLong("finetune-epochs"), parsing: .unconditional, help: "With --prune: fine-tuning epochs after pruning (0 = none; replaces --epochs).") var finetuneEpochs: String?
     @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images only.") var trainLimit: String?
     @Option(name: .customLong("test-limit"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
@@ -48,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var exports: ExportFlags
 
     func run() throws {
-        let config: TrainingConfig
+        var config: TrainingConfig
         let knobValues: KnobValues
         do {
             (config, knobValues) = try parse()
@@ -73,8 +77,48 @@ struct TrainCommand: ParsableCommand {
             guard let n = Int(limit), n >= 1 else { fail("--test-limit \(limit): must be an integer ≥ 1") }
             test = test.prefix(n)
         }
+        let pruning = try parsePruning()
+        if let pruning { config.epochs = max(1, pruning.epochs) }
         let loop: TrainingLoop
         do { loop = try TrainingLoop(config: config, train: train, test: test, knobs: Knobs(knobValues), distributed: parallel) } catch { fail("\(error)") }
+        if let path = weights {
+            do { try Checkpoint.load(path: path, into: loop.model) } catch { fail("--weights \(error)") }
+        }
+        if let pruning {
+            // Accuracy before pruning, right after, then (the epoch lines) after each fine-tune epoch.
+            let plan = Compute(backend: knobValues.backend, threads: knobValues.threads, isa: knobValues.isa)
+            let eval = SequentialBatches(dataset: test, batchSize: loop.model.descriptor.evalBatchSize, sampleShape: loop.model.descriptor.sampleShape!)
+            let before = TrainingLoop.evaluate(model: loop.model, batches: eval, compute: plan).accuracy
+            switch pruning.mode {
+            case .unstructured: loop.model.pruneMagnitude(sparsity: pruning.sparsity)
+            case .structured: loop.model.pruneStructured(fraction: pruning.sparsity)
+            }
+            let after = TrainingLoop.evaluate(model: loop.model, batches: eval, compute: plan).accuracy
+            let zeros = loop.model.prunableWeights.reduce(0) { n, p in n + p.value.toArray().filter { $0 == 0 }.count }
+            let total = loop.model.prunableWeights.reduce(0) { $0 + $1.value.count }
+            let fields: [(String, String)] = [
+                ("pruned", Self.string(pruning.mode.rawValue)), ("sparsity", Self.num(pruning.sparsity, 4)),
+                ("accuracy_before", Self.num(before, 5)), ("accuracy_after", Self.num(after, 5)),
+                ("zero_weights", "\(zeros)"), ("weights", "\(total)"),
+                ("live_units", "[" + loop.model.liveUnits().map { "\($0.kept.count)" }.joined(separator: ",") + "]"),
+                ("finetune_epochs", "\(pruning.epochs)"),
+            ]
+            if json {
+                emit(Self.object(fields))
+            } else {
+                emit("pruned \(pruning.mode.rawValue) to \(Self.fixed(pruning.sparsity * 100, 1))%: test accuracy \(Self.fixed(before, 4)) → \(Self.fixed(after, 4)) "
+                     + "(\(zeros) of \(total) weights zero); fine-tuning \(pruning.epochs) epoch(s) with the masks")
+            }
+            if pruning.epochs == 0 {
+                if let path = checkpoint {
+                    do {
+                        try SafeTensorsWriter.write(path: path, tensors: loop.model.checkpointTensors,
+                                                    metadata: ["format": "pt", "producer": "inftop", "model": config.model, "test_accuracy": String(after)])
+                    } catch { fail("--checkpoint \(error)") }
+                }
+                return
+            }
+        }
         // --trace / --metrics (issue 16): what the loop does, exported while it runs.
         if exports.record != nil { fail("--record is for the dashboard and inftop serve (they have ticks to record)") }
         let slot = loop.snapshots
@@ -121,6 +165,22 @@ struct TrainCommand: ParsableCommand {
             for line in Self.textTable(report) { emit(line) }
         }
         if let error = report.error { exitWithErrorLine("train", "\(error)", status: 1) }
+    }
+
+    /// `--prune`, `--prune-mode`, `--finetune-epochs` (nil without `--prune`).
+    private func parsePruning() throws -> (sparsity: Double, mode: PruneMode, epochs: Int)? {
+        guard let text = prune else {
+            if finetuneEpochs != nil { fail("--finetune-epochs needs --prune") }
+            return nil
+        }
+        guard let s = Double(text), s >= 0, s < 1 else { fail("--prune \(text): sparsity must be a number in [0, 1)") }
+        guard let mode = PruneMode(rawValue: pruneMode) else {
+            fail("--prune-mode \(pruneMode): unknown; known: \(PruneMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard weights != nil else { fail("--prune needs --weights CKPT (the trained model to prune)") }
+        let epochs = finetuneEpochs.map { Int($0) } ?? Int(self.epochs)
+        guard let e = epochs, e >= 0 else { fail("--finetune-epochs \(finetuneEpochs ?? ""): must be an integer ≥ 0") }
+        return (s, mode, e)
     }
 
     /// Parses and range-checks the flags into a config and the initial knob values.

@@ -186,11 +186,7 @@ final class Int8GemmTests: XCTestCase {
     }
 
     func values(_ count: Int, seed: UInt64, scale: Float, shift: Float) -> [Float] {
-        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        return (0..<count).map { _ in
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17
-            return Float(s >> 40) / Float(1 << 24) * scale + shift
-        }
+        LayerCheck.values(count, seed: seed, scale: scale, shift: shift)
     }
 
     func transpose(_ a: [Float], rows: Int, cols: Int) -> [Float] {

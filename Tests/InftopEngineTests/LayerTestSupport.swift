@@ -10,6 +10,15 @@ enum LayerCheck {
                                       Compute(backend: .simd, threads: 1), Compute(backend: .simd, threads: 2)]
         + (CPUFeatures.host.hasAVX512 ? [Compute(backend: .simd, threads: 1, isa: .avx2), Compute(backend: .simd, threads: 2, isa: .avx2)] : [])
 
+    /// `count` values in [shift, shift + scale) from a xorshift stream (the same on every run).
+    static func values(_ count: Int, seed: UInt64, scale: Float, shift: Float) -> [Float] {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return Float(s >> 40) / Float(1 << 24) * scale + shift
+        }
+    }
+
     static func tensor(_ shape: [Int], seed: UInt64, lo: Float = -1, hi: Float = 1) -> Tensor {
         var rng = SeededRandom(seed: seed)
         let t = Tensor(shape)

@@ -6,8 +6,8 @@ import XCTest
 /// Full screens rendered from fixed snapshots on the virtual terminal, compared with files.
 final class ScreenSnapshotTests: XCTestCase {
     func render(width: Int, height: Int, state: DashboardState = DashboardState(), snapshot: DashboardSnapshot = Fixtures.snapshot,
-                status: StatusMessage? = nil) -> (text: String, canvas: Canvas) {
-        let ctx = RenderContext(snapshot: snapshot, knobs: Fixtures.knobs, state: state, styles: StyleSheet(),
+                status: StatusMessage? = nil, knobs: KnobValues = Fixtures.knobs) -> (text: String, canvas: Canvas) {
+        let ctx = RenderContext(snapshot: snapshot, knobs: knobs, state: state, styles: StyleSheet(),
                                 status: status, uiCPUFraction: 0.008, refreshHz: 10, themeName: "default", maxThreads: 2)
         var canvas = Canvas(width: 0, height: 0)
         DashboardRenderer.render(ctx, into: &canvas, width: width, height: height)
@@ -46,7 +46,7 @@ final class ScreenSnapshotTests: XCTestCase {
         state.helpVisible = true
         let r = render(width: 120, height: 40, state: state)
         assertSnapshot(r.text, named: "screen-help-120x40")
-        for keys in ["q F10 Ctrl-C", "? F1 h", "+ -", "b", "i", "p", "t", "k", "c", "d", "space", "Z f", "Tab S-Tab",
+        for keys in ["q F10 Ctrl-C", "? F1 h", "+ -", "b", "i", "p", "P", "t", "k", "c", "d", "space", "Z f", "Tab S-Tab",
                      "e", "s r", "/", "[ ]", "=", "m", "L", "x", "T", "w", "a", "z", "< >"] {
             XCTAssertTrue(r.text.contains("┃ " + keys + " "), "help lacks \(keys)")
         }
@@ -77,6 +77,34 @@ final class ScreenSnapshotTests: XCTestCase {
         }
         let order = names.filter { ["fc1", "fc2", "optimizer", "fc3"].contains($0) }
         XCTAssertEqual(order, ["fc1", "fc2", "optimizer", "fc3"])
+    }
+
+    /// `p` at 90% on the served mlp: the header says so, the served layers show each node's
+    /// format and sparsity, the memory panel the CSR bytes, the training charts when it happened.
+    func testPrunedServedModelShowsFormatSparsityAndSparseBytes() {
+        var snap = Fixtures.snapshot
+        snap.inference?.nodePlans = [
+            NodePlan(name: "fc1", sparsity: 0.9, format: .csr), NodePlan(name: "relu1", sparsity: nil, format: nil),
+            NodePlan(name: "fc2", sparsity: 0.9, format: .csr), NodePlan(name: "relu2", sparsity: nil, format: nil),
+            NodePlan(name: "fc3", sparsity: 0.9, format: .dense),
+        ]
+        var owners = snap.memory.bytesByOwner
+        owners[MemoryOwner.weightsSparse.rawValue] = 188_964   // 23 475 nonzeros · 8 + 3 rows pointers
+        snap.memory = MemorySnapshot(bytesByOwner: owners, residentBytes: snap.memory.residentBytes, peakResidentBytes: snap.memory.peakResidentBytes)
+        snap.training?.pruneMarkers = [Fixtures.uptime - 25]   // pruned 25 s ago: a dotted line on both charts
+        var knobs = Fixtures.knobs
+        knobs.pruning = 0.9
+        var state = DashboardState()
+        state.workload = .inference
+        let r = render(width: 120, height: 40, state: state, snapshot: snap, knobs: knobs)
+        assertSnapshot(r.text, named: "screen-pruned-120x40")
+        XCTAssertTrue(r.text.contains("prune 90% unstr"))
+        XCTAssertTrue(r.text.contains("csr 90%"))
+        XCTAssertTrue(r.text.contains("dense 90%"))
+        XCTAssertTrue(r.text.contains("weights spa"), "the memory legend names the CSR bytes")
+        XCTAssertGreaterThan(r.text.filter { $0 == "┆" }.count, 8, "the pruning marker on the training charts")
+        // The training table (unpruned fixture) has no format column.
+        XCTAssertFalse(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("csr 90%"))
     }
 
     func testNoWorkloadsYetShowsPlaceholders() {

@@ -17,5 +17,6 @@ uint64_t ck_xcr0(void);
 
 #include "ck_gemm512.h"
 #include "ck_spin.h"
+#include "ck_sparse.h"
 
 #endif

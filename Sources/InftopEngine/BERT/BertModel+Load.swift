@@ -5,7 +5,9 @@ extension BertModel {
     /// HF names, with or without a "bert." prefix) and, when present, `1_Pooling/config.json`
     /// (mean pooling otherwise). Throws `EngineError.missing` for an absent file and
     /// `EngineError.badFile` naming the file and tensor for a missing or mis-shaped weight.
-    public static func load(directory: String) throws -> Model {
+    /// `pruneUnits` > 0 removes that fraction of every layer's attention heads and FFN channels
+    /// at load (`BertPruning`): the projections' matrices shrink.
+    public static func load(directory: String, pruneUnits: Double = 0) throws -> Model {
         let config = try BertConfig.load(path: directory + "/config.json")
         let pooling = try loadPooling(directory: directory)
         let weightsPath = directory + "/model.safetensors"
@@ -16,11 +18,13 @@ extension BertModel {
                                           ?? "a BERT model folder needs model.safetensors")
         }
         let file = try SafeTensorsFile(path: weightsPath)
-        return try load(file: file, config: config, pooling: pooling, source: directory)
+        return try load(file: file, config: config, pooling: pooling, source: directory, pruneUnits: pruneUnits)
     }
 
     /// Builds the model from an opened safetensors file and a config.
-    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil) throws -> Model {
+    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil,
+                            pruneUnits: Double = 0) throws -> Model {
+        precondition(pruneUnits >= 0 && pruneUnits < 1, "BertModel.load: pruneUnits \(pruneUnits) outside [0, 1)")
         let prefix = file.info("bert.embeddings.word_embeddings.weight") != nil ? "bert." : ""
         let h = c.hiddenSize, f = c.intermediateSize
 
@@ -50,14 +54,23 @@ extension BertModel {
         var stream = "embeddings"
         for i in 0..<c.layers {
             let p = "encoder.layer.\(i).", n = "L\(i)."
-            // Fuse Wq|Wk|Wv once so the projection is one [M, H] × [H, 3H] GEMM.
-            let wqkv = WeightBuffer(name: n + "wqkv", shape: [3 * h, h])
-            let bqkv = WeightBuffer(name: n + "bqkv", shape: [3 * h])
+            // Structured pruning (pruneUnits > 0): the heads and FFN channels kept, by importance.
+            let wo = try weight(p + "attention.output.dense.weight", [h, h])
+            let wUp = try weight(p + "intermediate.dense.weight", [f, h]), wDown = try weight(p + "output.dense.weight", [h, f])
+            let heads = BertPruning.keptHeads(attentionOutput: wo, hidden: h, heads: c.heads, fraction: pruneUnits)
+            let channels = BertPruning.keptChannels(up: wUp, down: wDown, hidden: h, intermediate: f, fraction: pruneUnits)
+            let hk = heads.count * c.headSize
+            // Fuse Wq|Wk|Wv once so the projection is one [M, H] × [H, 3H] GEMM (kept heads' rows only).
+            let wqkv = WeightBuffer(name: n + "wqkv", shape: [3 * hk, h])
+            let bqkv = WeightBuffer(name: n + "bqkv", shape: [3 * hk])
             for (j, part) in ["query", "key", "value"].enumerated() {
                 let w = try weight(p + "attention.self.\(part).weight", [h, h])
                 let b = try weight(p + "attention.self.\(part).bias", [h])
-                wqkv.mutablePointer!.advanced(by: j * h * h).update(from: w.pointer, count: h * h)
-                bqkv.mutablePointer!.advanced(by: j * h).update(from: b.pointer, count: h)
+                for (slot, head) in heads.enumerated() {
+                    let rows = head * c.headSize, to = j * hk + slot * c.headSize
+                    wqkv.mutablePointer!.advanced(by: to * h).update(from: w.pointer + rows * h, count: c.headSize * h)
+                    bqkv.mutablePointer!.advanced(by: to).update(from: b.pointer + rows, count: c.headSize)
+                }
             }
             let (g1, b1n) = try norm(p + "attention.output.LayerNorm")
             let (g2, b2n) = try norm(p + "output.LayerNorm")
@@ -67,14 +80,15 @@ extension BertModel {
             // feature-major ([M, H] = (contextᵀ)ᵀ · Woᵀ).
             nodes += [
                 ProjectionNode(name: n + "qkv", weight: wqkv, layout: .featureMajorOut, output: acts.qkvT, ownsOutput: first),
-                BertAttentionNode(name: n + "attention", bias: bqkv, heads: c.heads, headSize: c.headSize, acts: acts, ownsOutput: first),
-                ProjectionNode(name: n + "attn_out", weight: try weight(p + "attention.output.dense.weight", [h, h]), layout: .featureMajorIn,
+                BertAttentionNode(name: n + "attention", bias: bqkv, heads: heads.count, headSize: c.headSize, acts: acts, ownsOutput: first),
+                ProjectionNode(name: n + "attn_out", weight: BertPruning.columns(wo, rows: h, keep: heads, group: c.headSize), layout: .featureMajorIn,
                                output: acts.proj, ownsOutput: first),
                 BertAddNormNode(name: n + "ln1", bias: try weight(p + "attention.output.dense.bias", [h]), gamma: g1, beta: b1n, eps: c.layerNormEps),
-                ProjectionNode(name: n + "ffn_up", weight: try weight(p + "intermediate.dense.weight", [f, h]), layout: .rowMajor,
+                ProjectionNode(name: n + "ffn_up", weight: BertPruning.rows(wUp, cols: h, keep: channels), layout: .rowMajor,
                                output: acts.ffn, ownsOutput: first),
-                BertBiasActivationNode(name: n + "gelu", bias: try weight(p + "intermediate.dense.bias", [f]), activation: c.activation),
-                ProjectionNode(name: n + "ffn_down", weight: try weight(p + "output.dense.weight", [h, f]), layout: .rowMajor,
+                BertBiasActivationNode(name: n + "gelu", bias: BertPruning.rows(try weight(p + "intermediate.dense.bias", [f]), cols: 1, keep: channels),
+                                       activation: c.activation),
+                ProjectionNode(name: n + "ffn_down", weight: BertPruning.columns(wDown, rows: h, keep: channels, group: 1), layout: .rowMajor,
                                output: acts.proj, ownsOutput: false),
                 BertAddNormNode(name: n + "ln2", bias: try weight(p + "output.dense.bias", [h]), gamma: g2, beta: b2n, eps: c.layerNormEps),
             ]

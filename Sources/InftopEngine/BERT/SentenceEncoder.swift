@@ -23,8 +23,9 @@ public final class SentenceEncoder: @unchecked Sendable {
 
     /// Loads `directory` (config.json, model.safetensors, vocab.txt, optional tokenizer_config.json,
     /// sentence_bert_config.json, 1_Pooling/config.json). Throws `EngineError` with one clear line.
-    public static func load(directory: String) throws -> SentenceEncoder {
-        let model = try BertModel.load(directory: directory)
+    /// `pruneUnits`: the fraction of every layer's attention heads and FFN channels removed at load (BertPruning).
+    public static func load(directory: String, pruneUnits: Double = 0) throws -> SentenceEncoder {
+        let model = try BertModel.load(directory: directory, pruneUnits: pruneUnits)
         let config = try BertConfig.load(path: directory + "/config.json")
         let pooling = try BertModel.loadPooling(directory: directory)
         guard case .tokens(let maxLength, let vocabSize) = model.descriptor.input else { preconditionFailure("BertModel.load made a non-token model") }

@@ -28,6 +28,10 @@ public final class Model: @unchecked Sendable {
     /// Per-node plans, indexed like `nodes` (Model+Plans.swift).
     var plans: [Compute]
     var staging: StagedPlan?
+    /// Pruned weights and their masks (Model+Pruning.swift); empty when nothing is pruned.
+    public internal(set) var masks: [PruneMask] = []
+    /// The pruning knob's value `followPruning` last acted on.
+    var followedPruning: (sparsity: Double, mode: PruneMode) = (0, .unstructured)
     let context = ForwardContext()
     /// Values of the current forward (index as in `wiring`); reused, so a warm forward allocates nothing.
     private var values: [Tensor?]

@@ -33,6 +33,8 @@ public final class Linear: Layer {
 
     /// The weight's int8 form for inference at `precision == .int8` (rebuilt when the weight changes).
     let int8Weights = Int8WeightCache()
+    /// The weight's CSR form and measured crossover at `sparsity > 0` (Linear+Sparse.swift).
+    let sparseWeights = SparseWeightCache()
 
     public var parameters: [Parameter] { [weight, bias] }
 
@@ -64,6 +66,13 @@ public final class Linear: Layer {
             Int8Gemm.run(compute, m: batch, k: inFeatures, x: x.data, ldx: inFeatures,
                          weights: int8Weights.weights(for: weight.value, n: outFeatures, k: inFeatures),
                          bias: bias.value.data, y: y.data, ldy: outFeatures)
+            savedX = nil
+            return y
+        }
+        if compute.sparsity > 0 && !training, runsSparse(batch: batch) {
+            SparseGemm.run(SparseGemm.tier(compute.backend), m: batch, x: x.data, ldx: inFeatures,
+                           weights: sparseWeights.weights(for: weight.value, n: outFeatures, k: inFeatures),
+                           bias: bias.value.data, y: y.data, ldy: outFeatures, scratch: sparseWeights.scratch)
             savedX = nil
             return y
         }

@@ -14,26 +14,46 @@ public enum ModelZoo {
     /// The first layer skips its input gradient (nothing upstream needs it, as in autograd).
     /// - Throws: `EngineError.invalid` for an unknown name, listing the known ones.
     public static func make(name: String, seed: UInt64 = 0) throws -> Model {
+        try make(name: name, seed: seed, widths: defaultWidths(name))
+    }
+
+    /// The hidden widths of a zoo model: mlp [256, 128] (its two hidden layers), cnn [32, 64, 128]
+    /// (conv1's and conv2's channels, fc1's outputs).
+    public static func defaultWidths(_ name: String) throws -> [Int] {
+        switch name {
+        case "mlp": return [256, 128]
+        case "cnn": return [32, 64, 128]
+        default: throw unknown(name)
+        }
+    }
+
+    /// `make` with other hidden widths (a structurally pruned model: `Model.shrunk`). The
+    /// descriptor is the zoo model's (same input, output, name).
+    public static func make(name: String, seed: UInt64, widths: [Int]) throws -> Model {
         func s(_ i: UInt64) -> UInt64 { seed &+ i }
+        let count = try defaultWidths(name).count
+        guard widths.count == count, widths.allSatisfy({ $0 >= 1 }) else {
+            throw EngineError.invalid(what: "widths \(widths) of model '\(name)'", reason: "needs \(count) widths ≥ 1")
+        }
         switch name {
         case "mlp":
-            let fc1 = Linear(name: "fc1", inFeatures: 784, outFeatures: 256, seed: s(0))
+            let fc1 = Linear(name: "fc1", inFeatures: 784, outFeatures: widths[0], seed: s(0))
             fc1.computesInputGradient = false
             return Model(descriptor: try descriptor(name), nodes: [
                 fc1, ReLU(name: "relu1"),
-                Linear(name: "fc2", inFeatures: 256, outFeatures: 128, seed: s(2)), ReLU(name: "relu2"),
-                Linear(name: "fc3", inFeatures: 128, outFeatures: 10, seed: s(4)),
+                Linear(name: "fc2", inFeatures: widths[0], outFeatures: widths[1], seed: s(2)), ReLU(name: "relu2"),
+                Linear(name: "fc3", inFeatures: widths[1], outFeatures: 10, seed: s(4)),
             ])
         case "cnn":
-            let conv1 = Conv2d(name: "conv1", inChannels: 1, outChannels: 32, kernel: 5, padding: 2, seed: s(0))
+            let conv1 = Conv2d(name: "conv1", inChannels: 1, outChannels: widths[0], kernel: 5, padding: 2, seed: s(0))
             conv1.computesInputGradient = false
             return Model(descriptor: try descriptor(name), nodes: [
                 conv1, ReLU(name: "relu1"), MaxPool2d(name: "pool1", size: 2),
-                Conv2d(name: "conv2", inChannels: 32, outChannels: 64, kernel: 5, padding: 2, seed: s(3)),
+                Conv2d(name: "conv2", inChannels: widths[0], outChannels: widths[1], kernel: 5, padding: 2, seed: s(3)),
                 ReLU(name: "relu2"), MaxPool2d(name: "pool2", size: 2),
                 Flatten(name: "flatten"),
-                Linear(name: "fc1", inFeatures: 3136, outFeatures: 128, seed: s(7)), ReLU(name: "relu3"),
-                Linear(name: "fc2", inFeatures: 128, outFeatures: 10, seed: s(9)),
+                Linear(name: "fc1", inFeatures: widths[1] * 49, outFeatures: widths[2], seed: s(7)), ReLU(name: "relu3"),
+                Linear(name: "fc2", inFeatures: widths[2], outFeatures: 10, seed: s(9)),
             ])
         default:
             throw unknown(name)

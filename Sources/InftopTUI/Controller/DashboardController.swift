@@ -137,7 +137,13 @@ public struct DashboardController: Sendable {
             let levels = DashboardController.pruningLevels
             let i = levels.lastIndex { $0 <= knobs.pruning + 1e-9 } ?? 0
             knobs.pruning = levels[(i + 1) % levels.count]
-            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning))", now: now)
+            let where_ = knobs.served == .encoder ? "the trained model; the served encoder is pruned only by inftop bench --prune"
+                                                  : "next step; the trained model fine-tunes with the masks"
+            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning)) \(knobs.effectivePruneMode.rawValue) (\(where_))", now: now)
+        case .pruneMode:
+            guard built(.pruning, key: key, now: now) else { return }
+            knobs.pruneMode = knobs.effectivePruneMode == .unstructured ? .structured : .unstructured
+            setStatus("pruning mode → \(knobs.effectivePruneMode.rawValue)" + (knobs.pruning > 0 ? " at \(Format.percent(knobs.pruning)) (next step)" : " (p sets the sparsity)"), now: now)
         case .threads:
             knobs.threads = knobs.threads >= config.maxThreads ? 1 : max(1, knobs.threads + 1)
             setStatus("threads → \(knobs.threads) of \(config.maxThreads) (next step)", now: now)

@@ -7,7 +7,7 @@ public enum Command: String, CaseIterable, Sendable {
     case rateDown, rateUp
     /// `l`: type a learning rate; `o`: next optimizer (training).
     case learningRatePrompt, optimizer
-    case precision, pruning, threads, backend, isa, cache, distillation
+    case precision, pruning, pruneMode, threads, backend, isa, cache, distillation
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
@@ -80,6 +80,7 @@ public enum KeyMap {
         case .char("o"): return .optimizer
         case .char("i"): return .precision
         case .char("p"): return .pruning
+        case .char("P"): return .pruneMode
         case .char("t"): return .threads
         case .char("k"): return .backend
         case .char("I"): return .isa
@@ -126,6 +127,7 @@ public enum KeyMap {
         HelpEntry("o", "optimizer: sgd-momentum ↔ adamw (training)", .optimizer),
         HelpEntry("i", "precision: fp32 ↔ int8", .precision, feature: .int8),
         HelpEntry("p", "pruning: off → 50% → 75% → 90%", .pruning, feature: .pruning),
+        HelpEntry("P", "pruning: unstructured ↔ structured", .pruneMode, feature: .pruning),
         HelpEntry("t", "threads: 1 → … → cores", .threads),
         HelpEntry("k", "kernel backend: blas → simd → reference", .backend),
         HelpEntry("I", "kernel ISA: avx2 ↔ avx512 (the tiers this CPU has)", .isa),

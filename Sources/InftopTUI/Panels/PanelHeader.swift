@@ -77,7 +77,7 @@ enum HeaderPanel {
             k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
             hyperparameterField()
             field("", kv.precision.rawValue)
-            if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning)) }
+            if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning) + (kv.effectivePruneMode == .structured ? " struct" : " unstr")) }
             // How the cores are shared: training's threads, serving's workers × one thread each.
             field("cores ", "train \(kv.threads) · serve \(kv.servingWorkers)×1" + (ctx.maxThreads.map { " of \($0)" } ?? ""))
             field("backend ", kv.backend.rawValue)

@@ -1,7 +1,8 @@
 import InftopTelemetry
 
-/// The Layers table: per site forward/backward mean ms, (other ms,) forward p99 (and backward
-/// p99 when wide), and a share-of-step bar; sortable, filterable, scrollable.
+/// The Layers table: per site forward/backward mean ms, (the served model's format and sparsity
+/// per node once pruned,) (other ms,) forward p99 (and backward p99 when wide), and a
+/// share-of-step bar; sortable, filterable, scrollable.
 enum LayersPanel {
     /// The rows the table shows for `ctx` (source workload, sorted, filtered).
     static func rows(_ ctx: RenderContext) -> (WorkloadKind, [LayerStat]) {
@@ -39,6 +40,15 @@ enum LayersPanel {
         cols.append((TableColumn("name", width: nameWidth), .name, { .text($0.name, nil) }))
         cols.append((TableColumn("fwd ms", width: num, alignRight: true), .forward, { ms($0.forward?.meanMs) }))
         if hasBackward { cols.append((TableColumn("bwd ms", width: num, alignRight: true), .backward, { ms($0.backward?.meanMs) })) }
+        // A pruned served model: each weight-bearing node's format at the serving batch and sparsity.
+        let plans = kind == .inference ? (ctx.snapshot.inference?.nodePlans ?? []) : []
+        if plans.contains(where: { ($0.sparsity ?? 0) > 0 }) {
+            let byName = Dictionary(plans.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            cols.append((TableColumn("format", width: 9), nil, { l in
+                guard let p = byName[l.name], let f = p.format else { return .text("", nil) }
+                return .text("\(f.rawValue) \(Format.percent(p.sparsity ?? 0))", f == .csr ? st.good : st.dim)
+            }))
+        }
         var used = cols.reduce(0) { $0 + $1.0.width + 1 }
         let avail = inner.width - 1   // leave room for a scrollbar
         if hasOther && used + num + 1 + num + 1 + minShare <= avail {

@@ -8,6 +8,7 @@ enum MemoryPanel {
         switch o {
         case .weightsFP32: .gradient(.used, 1)
         case .weightsINT8: .gradient(.used, 0.5)
+        case .weightsSparse: .gradient(.used, 0.25)
         case .gradients: .gradient(.available, 1)
         case .optimizerState: .gradient(.available, 0.5)
         case .activations: .gradient(.cached, 1)
@@ -18,7 +19,7 @@ enum MemoryPanel {
     }
 
     /// Fill characters that tell owners apart without colour.
-    static let monoFills: [Character] = ["█", "▓", "▒", "░", "█", "▓", "▒", "░"]
+    static let monoFills: [Character] = ["█", "▓", "░", "▒", "░", "█", "▓", "▒", "░"]
 
     /// The bar's full width stands for 1, 2 or 5 × 10^k MiB, the first not below `bytes`.
     public static func niceScale(_ bytes: Int) -> Double {

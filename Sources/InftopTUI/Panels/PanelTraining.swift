@@ -61,8 +61,8 @@ enum TrainingPanel {
         }
     }
 
-    /// A chart of a raw training series (dim), its TensorBoard smoothing (bright) and the test
-    /// series (second colour).
+    /// A chart of a raw training series (dim), its TensorBoard smoothing (bright), the test
+    /// series (second colour) and a dotted line where the model was pruned.
     static func chart(_ ctx: RenderContext, raw: SeriesSnapshot?, test: SeriesSnapshot?, title: String, accuracy: Bool) -> BrailleChart {
         let st = ctx.styles
         var series: [ChartSeries] = []
@@ -79,7 +79,7 @@ enum TrainingPanel {
         if accuracy { format = { Format.percent($0, decimals: 1) } } else { format = { Format.compact($0) } }
         var chart = BrailleChart(series: series, window: ctx.state.timeWindow, endTime: ctx.endTime, title: title, format: format)
         // Every learning-rate or optimizer change the user made, as a dotted vertical line.
-        chart.markers = ctx.snapshot.training?.markers?.map(\.time) ?? []
+        chart.markers = (ctx.snapshot.training?.markers?.map(\.time) ?? []) + (ctx.snapshot.training?.pruneMarkers ?? [])  // and when p / P pruned
         chart.markerStyle = st.monochrome ? Style(fg: .text, [.dim]) : st.series(.seriesThroughput, emphasis: false)
         return chart
     }

@@ -60,6 +60,14 @@ public enum BenchInput {
         try names(text, option: option, kind: "precision")
     }
 
+    /// `"0,0.5,0.9"` → sparsities, each in [0, 1).
+    public static func sparsities(_ text: String, option: String = "--prune") throws -> [Double] {
+        unique(try items(text, option: option).map { item in
+            guard let v = Double(item), v >= 0, v < 1 else { throw BenchInputError("\(option): '\(item)' is not a sparsity in [0, 1)") }
+            return v
+        })
+    }
+
     /// `"1,2"` → thread counts in 1…`maxThreads`.
     public static func threads(_ text: String, option: String = "--threads") throws -> [Int] {
         unique(try items(text, option: option).map { item in

@@ -2,6 +2,18 @@ import InftopEngine
 import InftopTelemetry
 
 extension InferenceService {
+    /// Worker 0's per-node sparsity and format, recomputed only when the weights, the plan or
+    /// the batch changed (control thread).
+    func nodePlans(batch: Int, plan: Compute) -> [NodePlan] {
+        let model = task.model
+        let key = NodePlansKey(weights: cacheVersion.load(ordering: .acquiring), plan: model.currentPlan, batch: batch,
+                               preparing: model.isPreparingPlan)
+        if let c = nodePlansCache, c.key == key { return c.plans }
+        let plans = model.nodePlans(batch: batch)
+        nodePlansCache = (key, plans)
+        return plans
+    }
+
     /// The served model's figures as of now (control thread, and once in `init`): the rolling
     /// window for the panels, the since-change figures and verdict for the serving floor.
     func makeSnapshot() -> InferenceSnapshot {
@@ -41,6 +53,6 @@ extension InferenceService {
             summary: model.descriptor.summary,
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
             nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
-            floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true)))
+            nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true)))
     }
 }

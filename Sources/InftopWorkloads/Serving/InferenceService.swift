@@ -67,6 +67,7 @@ public final class InferenceService: @unchecked Sendable {
     private var lastPublish: UInt64 = 0
     /// Why the last worker-count change fell short (shown in the footer), nil when it did not.
     var note: String?
+    var nodePlansCache: (key: NodePlansKey, plans: [NodePlan])?
 
     /// - Parameters:
     ///   - makeTask: the task (model replica and inputs) of worker `i`; worker 0's is made here.
@@ -165,7 +166,10 @@ public final class InferenceService: @unchecked Sendable {
         var c = config.withLock { $0 }
         let next = Config(batch: max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound)),
                           delayNanos: UInt64(max(0, v.maxQueueDelayMs) * 1e6),
-                          compute: Compute(backend: v.backend, threads: threadsPerWorker, isa: HostCPU.current.runnable(v.isa), precision: v.precision),
+                          compute: Compute(backend: v.backend, threads: threadsPerWorker, isa: HostCPU.current.runnable(v.isa), precision: v.precision,
+                                           // Pruned (p): Linears run CSR where they measure it faster; structured
+                                           // pruning's zeroed units are skipped the same way (replicas keep the shapes).
+                                           sparsity: v.pruning),
                           cacheOn: v.responseCache, paused: v.inferencePaused, generation: c.generation)
         var restart = next.batch != c.batch || next.delayNanos != c.delayNanos || next.compute != c.compute || next.cacheOn != c.cacheOn
         if let a = applied {
@@ -254,4 +258,13 @@ public final class InferenceService: @unchecked Sendable {
         lastPublish = now
         snapshots.publish(makeSnapshot())
     }
+}
+
+/// What the served model's per-node plans depend on (they scan the weights: computed only
+/// when one of these changes).
+struct NodePlansKey: Equatable {
+    let weights: Int
+    let plan: Compute
+    let batch: Int
+    let preparing: Bool
 }

@@ -118,7 +118,9 @@ extension BenchCommand {
             }
             let corpus = TokenizedCorpus(texts: try SentenceCorpus.bundled(), tokenizer: first.tokenizer, length: seq)
             return (ServingBenchmark(model: URL(fileURLWithPath: dir).lastPathComponent) { i in
-                try TextServingTask(model: i == 0 ? first.model : try SentenceEncoder.load(directory: dir).model, corpus: corpus)
+                // Cosine to fp32 on every 16th sentence: each scored one costs a reference forward.
+                try TextServingTask(model: i == 0 ? first.model : try SentenceEncoder.load(directory: dir).model, corpus: corpus,
+                                    referenceStride: 16)
             }, first.model.descriptor)
         } catch let e as EngineError {
             try Self.fail("\(e)")

@@ -144,13 +144,14 @@ public final class LoadGenerator: @unchecked Sendable {
             if !wasServer { next = clock.now(); wasServer = true }
             let gap = state.withLock { s in Self.exponentialGap(&s.rng, rate: s.settings.ratePerSecond) }
             next &+= UInt64(gap * 1e9)
-            // Long gaps sleep (in slices, so stop and a scenario switch are seen); the last
-            // 200 µs yield rather than spin, keeping the generator's CPU small.
+            // Sleep until the arrival (in slices of ≤ 50 ms, so stop and a scenario switch are
+            // seen); never spin: at thousands of requests per second a yielding loop took a core
+            // from the server it measures. A late wake-up shows as the request's queueing time —
+            // its arrival stays the scheduled one, as for a client whose request was sent then.
             while !stopFlag.isSet {
                 let now = clock.now()
                 guard next > now else { break }
-                let wait = next - now
-                if wait > 200_000 { usleep(UInt32(min((wait - 100_000) / 1000, 50_000))) } else { sched_yield() }
+                usleep(UInt32(max(1, min((next - now) / 1000, 50_000))))
             }
             let at = next
             state.withLock { offer(&$0, count: 1, at: at) }

@@ -23,7 +23,7 @@ public protocol ServingTask: AnyObject {
     /// Copies row `b` of the last `serve`'s answers (`answerWidth` floats) into `out`.
     func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>)
     /// The last `serve`'s per-request scores in row order (1/0 for a correct class, the
-    /// cosine to fp32 for an embedding), written into `out` (resized).
+    /// cosine to fp32 for an embedding; NaN for a request not scored), written into `out`.
     func scores(into out: inout [Double])
 }
 
@@ -130,7 +130,14 @@ public final class TextServingTask: ServingTask {
     }
 
     /// - Throws: `EngineError.invalid` when the model does not take tokens or give embeddings.
-    public init(model: Model, corpus: TokenizedCorpus) throws {
+    /// Requests for sentence i are scored only when i is a multiple of this: each scored
+    /// sentence costs one more (unpadded, fp32) forward on its first visit, which at 128 tokens
+    /// would halve a benchmark's throughput. 1 scores every request.
+    public let referenceStride: Int
+
+    public init(model: Model, corpus: TokenizedCorpus, referenceStride: Int = 1) throws {
+        precondition(referenceStride >= 1, "TextServingTask: reference stride must be ≥ 1")
+        self.referenceStride = referenceStride
         guard case .tokens = model.descriptor.input, case .embedding(let d) = model.descriptor.output else {
             throw EngineError.invalid(what: "model '\(model.name)'", reason: "is not a text encoder (token input, embedding output)")
         }
@@ -160,6 +167,7 @@ public final class TextServingTask: ServingTask {
         out.removeAll(keepingCapacity: true)
         for (b, s) in lastSamples.enumerated() {
             let i = Int(s)
+            guard i % referenceStride == 0 else { out.append(.nan); continue }
             if !hasReference[i] {
                 let ref = model.forward(tokens: TokenBatch(sequences: [corpus.ids[i]], padId: corpus.padId),
                                         plan: Compute(backend: .blas, threads: 1, isa: model.currentPlan.isa, precision: .fp32))

@@ -114,7 +114,7 @@ final class ServingWorker: @unchecked Sendable {
 
     /// Answers the cache's hits among `popped` now; the misses join `pending`.
     private func answerHits() {
-        var hits = 0, scoreSum = 0.0
+        var hits = 0, scoreSum = 0.0, scoredHits = 0
         let cache = service.cache
         let done = service.clock.now()
         hitArrivals.removeAll(keepingCapacity: true)
@@ -122,7 +122,7 @@ final class ServingWorker: @unchecked Sendable {
             for r in popped {
                 if let s = cache.lookup(task.inputKey(r.sample) ^ keySalt, into: out.baseAddress!) {
                     hits += 1
-                    scoreSum += s
+                    if !s.isNaN { scoreSum += s; scoredHits += 1 }
                     hitArrivals.append(r.arrivalNanos)
                 } else {
                     pending.append(r)
@@ -134,7 +134,7 @@ final class ServingWorker: @unchecked Sendable {
             for a in hitArrivals { st.recordHit(arrival: a, done: done) }
             st.requests += hits
             st.scoreSum += scoreSum
-            st.scored += hits
+            st.scored += scoredHits
         }
         service.generator.didAnswer(hits)
     }
@@ -163,11 +163,11 @@ final class ServingWorker: @unchecked Sendable {
         service.generator.didAnswer(n)
         // After the answers are out: scores, then the cache (answers of the weights it holds).
         task.scores(into: &rowScores)
-        var sum = 0.0
-        for s in rowScores { sum += s }
+        var sum = 0.0, scored = 0
+        for s in rowScores where !s.isNaN { sum += s; scored += 1 }
         service.stats.withLock { st in
             st.scoreSum += sum
-            st.scored += rowScores.count
+            st.scored += scored
         }
         if service.config.withLock({ $0.cacheOn }) && weightsVersion >= service.cacheVersion.load(ordering: .acquiring) {
             answer.withUnsafeMutableBufferPointer { out in

@@ -42,7 +42,8 @@ final class AppLoopTests: XCTestCase {
 
     func testThemeKeyAppliesTheNextTheme() throws {
         let knobs = Knobs(Fixtures.knobs)
-        let term = VirtualTerminal(width: 120, height: 40, keys: [.char("T")])
+        // 160 columns: the header's knob line holds every field up to the theme's.
+        let term = VirtualTerminal(width: 160, height: 40, keys: [.char("T")])
         try makeApp(knobs).run(on: term)
         XCTAssertEqual(term.theme?.name, "light")
         XCTAssertTrue(term.lines[1].contains("theme light"))

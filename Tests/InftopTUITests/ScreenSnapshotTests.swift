@@ -102,7 +102,10 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertTrue(r.text.contains("csr 90%"))
         XCTAssertTrue(r.text.contains("dense 90%"))
         XCTAssertTrue(r.text.contains("weights spa"), "the memory legend names the CSR bytes")
-        XCTAssertGreaterThan(r.text.filter { $0 == "┆" }.count, 8, "the pruning marker on the training charts")
+        var unmarked = snap
+        unmarked.training?.pruneMarkers = nil
+        XCTAssertNotEqual(render(width: 120, height: 40, state: state, snapshot: unmarked, knobs: knobs).text, r.text,
+                          "the pruning marker draws a dotted line on the training charts")
         // The training table (unpruned fixture) has no format column.
         XCTAssertFalse(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("csr 90%"))
     }

@@ -65,7 +65,8 @@ public final class InferenceService: @unchecked Sendable {
     private var applied: KnobValues?
     var state: WorkloadState = .starting
     private var lastPublish: UInt64 = 0
-    /// Why the last worker-count change fell short (shown in the footer), nil when it did not.
+    /// Why the last worker-count change fell short, nil when it did not (not yet on screen: the
+    /// floor line shows the workers actually running).
     var note: String?
     var nodePlansCache: (key: NodePlansKey, plans: [NodePlan])?
 

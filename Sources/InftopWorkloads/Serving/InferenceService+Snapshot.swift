@@ -24,7 +24,13 @@ extension InferenceService {
         let bound = v.p99BoundMs ?? model.descriptor.latencyBoundMs
         let c = config.withLock { $0 }
         let counts = cache.counts
-        let (s, floor) = stats.withLock { st -> (ServingStats, ServingFloorSnapshot) in
+        // A copy under the lock (the histograms are copy-on-write: the copy shares their
+        // storage, a worker's next record copies it), percentiles outside it: walking the
+        // histograms under the lock would stall every worker's next batch.
+        let s = stats.withLock { $0 }
+        let floor: ServingFloorSnapshot
+        do {
+            let st = s
             let seconds = st.seconds(now: now)
             let total = st.window.cumulativeStat
             let verdict = rules.verdict(scenario: v.scenario, queries: st.answered, seconds: seconds, stat: total,
@@ -33,12 +39,11 @@ extension InferenceService {
                 ? CacheStat(entries: counts.entries, bytes: counts.bytes, capacityBytes: cache.capacityBytes, lookups: counts.lookups,
                             hits: counts.hits, hitMeanMs: st.hitMeanMs, missMeanMs: st.missMeanMs)
                 : nil
-            let floor = ServingFloorSnapshot(
+            floor = ServingFloorSnapshot(
                 scenario: v.scenario, verdict: verdict, workers: workers.count, threadsPerWorker: c.compute.threads,
                 maxQueueDelayMs: Double(c.delayNanos) / 1e6, repeatFraction: Double(v.repeatPercent) / 100, p99BoundMs: bound,
                 total: total, queueWait: st.queueStat, compute: st.computeStat,
                 itemsPerSecond: seconds > 0 ? Double(st.answered) / seconds : 0, cache: cacheStat)
-            return (st, floor)
         }
         let front = workers[0].layers.withLock { $0 }
         return InferenceSnapshot(
@@ -53,6 +58,6 @@ extension InferenceService {
             summary: model.descriptor.summary,
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
             nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
-            nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true)))
+            nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true, stats: s, total: floor.total)))
     }
 }

@@ -195,18 +195,19 @@ public final class InferenceService: @unchecked Sendable {
         }
     }
 
-    /// The configuration serving now as a trade-off point (nil before any answer).
-    func currentPoint(current: Bool) -> TradeoffPoint? {
+    /// The configuration serving now as a trade-off point (nil before any answer); `stats` and
+    /// `total` when the caller has them already.
+    func currentPoint(current: Bool, stats st: ServingStats? = nil, total: PhaseStat? = nil) -> TradeoffPoint? {
         guard let v = applied else { return nil }
         let c = config.withLock { $0 }
         let now = clock.now()
-        return stats.withLock { st -> TradeoffPoint? in
-            guard let total = st.window.cumulativeStat else { return nil }
-            let seconds = st.seconds(now: now)
-            return TradeoffPoint(label: Self.label(model: task.model.name, values: v, config: c, workers: workers.count),
-                                 p99Ms: total.p99Ms, accuracy: st.scored > 0 ? st.scoreSum / Double(st.scored) : nil,
-                                 itemsPerSecond: seconds > 0 ? Double(st.answered) / seconds : 0, queries: st.answered, current: current)
-        }
+        // A copy (copy-on-write histograms), the percentiles outside the lock.
+        let st = st ?? stats.withLock { $0 }
+        guard let total = total ?? st.window.cumulativeStat else { return nil }
+        let seconds = st.seconds(now: now)
+        return TradeoffPoint(label: Self.label(model: task.model.name, values: v, config: c, workers: workers.count),
+                             p99Ms: total.p99Ms, accuracy: st.scored > 0 ? st.scoreSum / Double(st.scored) : nil,
+                             itemsPerSecond: seconds > 0 ? Double(st.answered) / seconds : 0, queries: st.answered, current: current)
     }
 
     /// "mlp int8 b8 simd avx2 w2 d2ms cache server": what tells two configurations apart.

@@ -147,6 +147,14 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
             gauge("inference_batch_size", "", "Inference batch size.").set(to: Double(i.batchSize))
             if let a = i.servedAccuracy { gauge("served_accuracy", "", "Fraction of served answers that were right.").set(to: a) }
             if let c = i.cacheHitRate { gauge("cache_hit_ratio", "", "Response cache hits over lookups.").set(to: c) }
+            if let c = i.floor?.cache {
+                gauge("cache_lookups", "", "Response cache lookups since the configuration last changed.").set(to: Double(c.lookups))
+                gauge("cache_hits", "", "Response cache hits since the configuration last changed.").set(to: Double(c.hits))
+                gauge("cache_misses", "", "Response cache misses since the configuration last changed.").set(to: Double(c.lookups - c.hits))
+                gauge("cache_entries", "", "Answers held by the response cache.").set(to: Double(c.entries))
+                gauge("cache", "bytes", "Bytes held by the response cache (keys, answers, bookkeeping).").set(to: Double(c.bytes))
+            }
+            if let g = i.generation { refreshGeneration(g) }
             if let l = i.latency {
                 for (q, v) in [("0.5", l.p50Ms), ("0.9", l.p90Ms), ("0.99", l.p99Ms)] {
                     gauge("request_latency_window", "seconds", "Request latency percentiles over the dashboard's recent window.", [("quantile", q)])
@@ -157,10 +165,33 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
         if let k = knobs?.values { setInfo(k, model: s.training?.model ?? s.inference?.model ?? k.model) }
     }
 
+    /// The generator's gauges: tokens/s (decode, prefill), TTFT quantiles since the last knob
+    /// change, time per output token, the KV cache.
+    private func refreshGeneration(_ g: GenerationSnapshot) {
+        gauge("tokens_per_second", "", "Generator tokens per second: decode = generated per second of wall time (all streams), prefill = prompt tokens per second of prefill.",
+              [("phase", "decode")]).set(to: g.decodeTokensPerSecond)
+        gauge("tokens_per_second", "", "Generator tokens per second: decode = generated per second of wall time (all streams), prefill = prompt tokens per second of prefill.",
+              [("phase", "prefill")]).set(to: g.prefillTokensPerSecond)
+        if let t = g.ttft {
+            for (q, v) in [("0.5", t.p50Ms), ("0.9", t.p90Ms), ("0.99", t.p99Ms)] {
+                gauge("ttft", "seconds", "Time to first token (prompt taken to first token sampled), since the last knob change.", [("quantile", q)])
+                    .set(to: v / 1000)
+            }
+        }
+        if let tpot = g.timePerTokenMs { gauge("time_per_output_token", "seconds", "Mean decode step of one stream (recent window).").set(to: tpot / 1000) }
+        gauge("generated_tokens", "", "Tokens generated since the generator started.").set(to: Double(g.generatedTokens))
+        gauge("generations", "", "Answers finished since the generator started.").set(to: Double(g.completed))
+        gauge("kv_cache_positions", "", "Positions held in the KV caches of all streams.").set(to: Double(g.kvPositions))
+        gauge("kv_cache_capacity", "", "Positions the KV caches of all streams hold at most.").set(to: Double(g.kvCapacity))
+        gauge("kv_cache", "bytes", "Bytes of the preallocated KV caches.").set(to: Double(g.kvBytes))
+        gauge("kv_cache_enabled", "", "1 when the KV cache is on (K), 0 when every step recomputes the prefix.").set(to: g.kvCacheEnabled ? 1 : 0)
+    }
+
     private func setInfo(_ k: KnobValues, model: String) {
         let labels = [("model", model), ("batch", String(k.batchSize)), ("inference_batch", String(k.inferenceBatchSize)),
                       ("threads", String(k.threads)), ("backend", k.backend.rawValue), ("precision", k.precision.rawValue),
-                      ("pruning", "\(k.pruning)"), ("cache", String(k.responseCache)), ("distillation", String(k.distillation))]
+                      ("pruning", "\(k.pruning)"), ("cache", String(k.responseCache)), ("distillation", String(k.distillation)),
+                      ("served", k.served.rawValue), ("kv_cache", String(k.kvCache ?? true)), ("streams", String(k.generationStreams ?? 1))]
         let flat = labels.map { "\($0.0)=\($0.1)" }
         scrape.withLock { st in
             guard st.labels != flat else { return }

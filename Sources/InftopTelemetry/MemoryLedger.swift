@@ -6,6 +6,8 @@ import Glibc
 /// Who owns an allocation, as the Memory panel shows it (DESIGN.md "Memory, as the user sees it").
 public enum MemoryOwner: Int, CaseIterable, Sendable, CustomStringConvertible {
     case weightsFP32, weightsINT8, weightsSparse, gradients, optimizerState, activations, caches, data, other
+    /// A GGUF file's quantized weights (Q4/Q8/F16), memory-mapped: resident as the pages are read.
+    case weightsQuantized
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum MemoryOwner: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .caches: "caches"
         case .data: "dataset"
         case .other: "other"
+        case .weightsQuantized: "weights gguf"
         }
     }
 }

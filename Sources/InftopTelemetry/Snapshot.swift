@@ -247,6 +247,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var floor: ServingFloorSnapshot?
     /// Every configuration served this session (the current one last), for the trade-off view.
     public var tradeoff: [TradeoffPoint]?
+    /// The generative model's figures when it is what is served (nil for classifiers and encoders).
+    public var generation: GenerationSnapshot?
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
@@ -254,8 +256,8 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
                 summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [], nodePlans: [NodePlan]? = nil,
-                floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil) {
-        self.floor = floor; self.tradeoff = tradeoff
+                floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil, generation: GenerationSnapshot? = nil) {
+        self.floor = floor; self.tradeoff = tradeoff; self.generation = generation
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead

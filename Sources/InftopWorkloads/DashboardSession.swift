@@ -3,9 +3,10 @@ import InftopEngine
 import InftopTelemetry
 import Synchronization
 
-/// What `inftop` runs with no arguments: a training loop and, in the same process, an inference
-/// service serving either the latest trained weights or a pretrained text encoder to the
-/// built-in load generator.
+/// What `inftop` runs with no arguments: a training loop and, in the same process, a serving
+/// workload: an inference service serving the latest trained weights or a pretrained text
+/// encoder to the built-in load generator, or the generator answering the bundled prompts with
+/// the generative model.
 ///
 /// The UI thread calls `snapshot()` at its own pace; it only reads published snapshots and the
 /// memory counters, never waits for a step. A supervisor thread watches the `model` and
@@ -27,12 +28,18 @@ public final class DashboardSession: @unchecked Sendable {
     public let encoderUnavailable: String?
     /// Requests per second offered to the served model; nil = its descriptor's rate.
     public let servingRate: Double?
+    /// The GGUF file `v` serves as the generator (loaded when it is chosen), nil when none is
+    /// available, with `generatorUnavailable` saying why.
+    public let generatorPath: String?
+    public let generatorUnavailable: String?
+    /// How the generator runs (prompts, answer length, context, sampling).
+    public let generatorSettings: GenerationService.Settings
 
     private struct Running {
         var model: String
         var served: ServedModel
         var training: TrainingLoop
-        var serving: InferenceService
+        var serving: any ServedWorkload
     }
     private let running = Mutex<Running?>(nil)
     private let trainingSlot = SnapshotSlot<TrainingSnapshot>()
@@ -52,13 +59,18 @@ public final class DashboardSession: @unchecked Sendable {
     ///   does not fit).
     public init(train: ImageDataset, test: ImageDataset, knobs: Knobs, baseConfig: TrainingConfig,
                 encoder: SentenceEncoder? = nil, sentences: [String]? = nil, encoderUnavailable: String? = nil,
-                servingRate: Double? = nil) throws {
+                servingRate: Double? = nil, generatorPath: String? = nil, generatorUnavailable: String? = nil,
+                generatorSettings: GenerationService.Settings = GenerationService.Settings()) throws {
         self.train = train
         self.test = test
         self.knobs = knobs
         self.baseConfig = baseConfig
         self.encoder = encoder
         self.servingRate = servingRate
+        self.generatorPath = generatorPath
+        self.generatorUnavailable = generatorPath == nil ? (generatorUnavailable ?? "no generative model (pass --llm FILE)") : nil
+        self.generatorSettings = generatorSettings
+        if generatorPath == nil, knobs.values.served == .generator { knobs.update { $0.served = .trained } }
         if let encoder {
             corpus = TokenizedCorpus(texts: try sentences ?? SentenceCorpus.bundled(), tokenizer: encoder.tokenizer)
             self.encoderUnavailable = nil
@@ -112,8 +124,19 @@ public final class DashboardSession: @unchecked Sendable {
     /// The latest training loop (for tests and the headless paths).
     public var trainingLoop: TrainingLoop? { running.withLock { $0?.training } }
 
-    /// The latest serving workload (for tests and the headless paths).
-    public var inferenceService: InferenceService? { running.withLock { $0?.serving } }
+    /// The latest serving workload when it is an `InferenceService` (for tests and the headless paths).
+    public var inferenceService: InferenceService? { running.withLock { $0?.serving as? InferenceService } }
+
+    /// The latest serving workload when it is the generator.
+    public var generationService: GenerationService? { running.withLock { $0?.serving as? GenerationService } }
+
+    /// What `v` can switch to in this session.
+    public var availableServed: Set<ServedModel> {
+        var s: Set<ServedModel> = [.trained]
+        if encoder != nil { s.insert(.encoder) }
+        if generatorPath != nil { s.insert(.generator) }
+        return s
+    }
 
     private func launch(model: String, served: ServedModel) throws {
         var config = baseConfig
@@ -127,7 +150,7 @@ public final class DashboardSession: @unchecked Sendable {
 
     /// The serving workload for `served`: a replica of the trained model fed the loop's latest
     /// weights, or the encoder on the corpus.
-    private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> InferenceService {
+    private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> any ServedWorkload {
         switch served {
         case .trained:
             let test = self.test, name = loop.config.model
@@ -146,6 +169,13 @@ public final class DashboardSession: @unchecked Sendable {
                                         corpus: corpus)
                 },
                 knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory, snapshots: servingSlot)
+        case .generator:
+            guard let generatorPath else { throw EngineError.invalid(what: "v", reason: generatorUnavailable ?? "no generative model") }
+            // Loaded when chosen and dropped when left: its mapping and KV caches are not held
+            // while something else is served.
+            let lm = try LanguageModel(path: generatorPath, contextCapacity: generatorSettings.contextCapacity,
+                                       compute: Compute(backend: .simd, threads: 1))
+            return try GenerationService(model: lm, knobs: knobs, settings: generatorSettings, snapshots: servingSlot)
         }
     }
 
@@ -178,7 +208,7 @@ public final class DashboardSession: @unchecked Sendable {
 
     private func switchServed(to wanted: ServedModel, from current: ServedModel) {
         guard let loop = running.withLock({ $0?.training }) else { return }
-        let old = running.withLock { r -> InferenceService? in let o = r?.serving; return o }
+        let old = running.withLock { r -> (any ServedWorkload)? in let o = r?.serving; return o }
         old?.stop()
         do {
             let serve = try makeServing(served: wanted, loop: loop, seed: baseConfig.seed)

@@ -7,8 +7,16 @@ public enum ServedModel: String, CaseIterable, Sendable, Codable {
     case trained
     /// The pretrained text encoder (`--serve DIR`, by default the installed MiniLM).
     case encoder
+    /// The generative model (`--llm FILE`, by default the installed SmolLM2-135M-Instruct).
+    case generator
 
-    public var next: ServedModel { self == .trained ? .encoder : .trained }
+    /// The next of `available` after this one (`v`), in case order; this one when none other is.
+    public func next(among available: Set<ServedModel>) -> ServedModel {
+        let all = Self.allCases
+        let i = all.firstIndex(of: self)!
+        for k in 1...all.count where available.contains(all[(i + k) % all.count]) { return all[(i + k) % all.count] }
+        return self
+    }
 }
 
 /// What the user wants next. Workloads read a copy at each step boundary; the UI writes.
@@ -59,6 +67,11 @@ public struct KnobValues: Sendable, Equatable, Codable {
     public var learningRate: Float?
     /// Training's optimizer (`o`); nil = the run's `--optimizer`.
     public var optimizer: OptimizerKind?
+    /// The generator's KV cache (`K`); nil (records written before it existed) = on.
+    public var kvCache: Bool?
+    /// The generator's concurrent generations (`+`/`-` on the Latency panel while it is
+    /// served), 1…8; nil = 1.
+    public var generationStreams: Int?
 
     public static let batchRange = 1...1024
     /// What `w` cycles through, ms.
@@ -120,10 +133,12 @@ extension KnobValues {
         Self.take(\.learningRate, &self, old, new)
         Self.take(\.optimizer, &self, old, new)
         Self.take(\.pruneMode, &self, old, new)
+        Self.take(\.kvCache, &self, old, new)
+        Self.take(\.generationStreams, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 23
+    public static let appliedFieldCount = 25
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

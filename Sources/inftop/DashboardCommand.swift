@@ -16,6 +16,7 @@ struct DashboardCommand: ParsableCommand {
 
     @Option(help: "Model to train and serve: mlp or cnn (m switches live).") var model = "mlp"
     @Option(help: "Text encoder v serves: a BERT-family Hugging Face folder (default: the installed all-MiniLM-L6-v2).") var serve: String?
+    @Option(help: "Generative model v serves: a llama-family GGUF file (default: the installed SmolLM2-135M-Instruct Q4_1).") var llm: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(help: "Theme: a name from themes/ or $XDG_CONFIG_HOME/inftop/themes/, or a path (btop format).") var theme: String?
     @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).") var noColor = false
@@ -77,6 +78,18 @@ struct DashboardCommand: ParsableCommand {
         } else {
             unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
         }
+        // The generator v serves: the file named (it must open, or nothing starts), else the
+        // installed SmolLM2 when there is one. Opened here only to check it (header and
+        // tensors); the session loads it when v chooses it.
+        var generatorPath: String?
+        var generatorUnavailable: String?
+        if let f = llm {
+            do { generatorPath = try LLMLocator.resolve(f); try LanguageModel.check(path: generatorPath!) } catch { fail("--llm \(f): \(error)") }
+        } else if let f = LLMLocator.defaultModel() {
+            do { try LanguageModel.check(path: f); generatorPath = f } catch { generatorUnavailable = "the installed SmolLM2 does not load: \(error)" }
+        } else {
+            generatorUnavailable = "no generative model: pass --llm FILE or " + LLMLocator.installHint
+        }
         let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa, learningRate: rate, optimizer: opt))
         let session: DashboardSession
         do {
@@ -87,7 +100,8 @@ struct DashboardCommand: ParsableCommand {
                                                c.schedule = sched
                                                return c
                                            }(),
-                                           encoder: encoder, encoderUnavailable: unavailable)
+                                           encoder: encoder, encoderUnavailable: unavailable,
+                                           generatorPath: generatorPath, generatorUnavailable: generatorUnavailable)
         } catch { fail("\(error)") }
         let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })
         session.start()
@@ -119,6 +133,8 @@ struct DashboardCommand: ParsableCommand {
                 o.builtFeatures.insert(.pruning)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
+                o.generatorName = generatorPath.map { GenerationService.displayName(path: $0) }
+                o.generatorUnavailable = generatorUnavailable
                 return o
             }(),
             knobs: knobs, modelNames: DashboardSession.modelNames, snapshot: { session.snapshot() })

@@ -31,6 +31,32 @@ final class MetricsExporterTests: XCTestCase {
         XCTAssertTrue(text.contains(#"inftop_loss{set="train"}"#))
     }
 
+    func testGeneratorAndCacheGauges() {
+        var snap = syntheticSnapshot(3)
+        let g = GenerationSnapshot(
+            ttft: PhaseStat(calls: 5, lastMs: 200, meanMs: 210, p50Ms: 205, p90Ms: 300, p99Ms: 350), prefillTokensPerSecond: 310,
+            decodeTokensPerSecond: 64.5, timePerTokenMs: 15.5, kvCacheEnabled: false, kvPositions: 0, kvCapacity: 512,
+            kvBytes: 23_592_960, threads: 2, completed: 5, generatedTokens: 640, maxNewTokens: 128, sampling: "greedy", streams: [])
+        snap.inference?.generation = g
+        snap.inference?.floor = ServingFloorSnapshot(
+            scenario: .server, verdict: ScenarioVerdict(valid: true, reason: "", queries: 100, seconds: 10), workers: 1, threadsPerWorker: 1,
+            maxQueueDelayMs: 2, repeatFraction: 0.5, p99BoundMs: 10, total: nil, queueWait: nil, compute: nil, itemsPerSecond: 10,
+            cache: CacheStat(entries: 12, bytes: 4096, capacityBytes: 524_288, lookups: 100, hits: 40, hitMeanMs: 0.1, missMeanMs: 1))
+        let knobs = Knobs(KnobValues(served: .generator))
+        knobs.update { $0.kvCache = false }
+        let fixed = snap
+        let text = MetricsExporter(knobs: knobs, snapshot: { fixed }).render()
+        for line in [#"inftop_tokens_per_second{phase="decode"} 64.5"#, #"inftop_tokens_per_second{phase="prefill"} 310"#,
+                     #"inftop_ttft_seconds{quantile="0.99"} 0.35"#, "inftop_time_per_output_token_seconds 0.0155",
+                     "inftop_kv_cache_bytes 23592960", "inftop_kv_cache_enabled 0", "inftop_generated_tokens 640",
+                     #"served="generator",kv_cache="false""#] {
+            XCTAssertTrue(text.contains(line), "missing \(line)")
+        }
+        for line in ["inftop_cache_hits 40", "inftop_cache_misses 60", "inftop_cache_lookups 100", "inftop_cache_entries 12"] {
+            XCTAssertTrue(text.contains(line), "missing \(line)")
+        }
+    }
+
     func testAddressesAreLoopbackUnlessAskedOtherwise() throws {
         XCTAssertEqual(try MetricsAddress.parse("", allowPublic: false).description, "127.0.0.1:9464")
         XCTAssertEqual(try MetricsAddress.parse(":9999", allowPublic: false).description, "127.0.0.1:9999")

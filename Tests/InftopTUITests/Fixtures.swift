@@ -83,6 +83,36 @@ enum Fixtures {
                      series("items_per_sec", unit: "1/s", ips)])
     }
 
+    /// The generator served: two streams, one decoding (its answer has a line break), one just
+    /// taking its prompt; per stage kind rows.
+    static var generation: InferenceSnapshot {
+        let p50 = curve(from: 150, to: uptime, every: 5) { _, i in 210 + wiggle(i, 20) }
+        let p99 = curve(from: 150, to: uptime, every: 5) { _, i in 460 + wiggle(i, 40) }
+        let tps = curve(from: 150, to: uptime, every: 1) { _, i in 61 + wiggle(i, 4) }
+        let layers = [("embed", 0.004, 0.0), ("attn_norm", 0.05, 0.004), ("qkv", 1.9, 0.13), ("rope", 0.2, 0.014), ("attention", 1.1, 0.08),
+                      ("attn_out", 0.9, 0.06), ("ffn_norm", 0.05, 0.004), ("ffn_up", 4.6, 0.32), ("ffn_down", 2.3, 0.16), ("norm", 0.002, 0),
+                      ("head", 3.1, 0.22)].map { LayerStat(name: $0.0, forward: phase($0.1, p99: $0.1 * 1.6), backward: nil, share: $0.2) }
+        let g = GenerationSnapshot(
+            ttft: PhaseStat(calls: 41, lastMs: 230, meanMs: 232, p50Ms: 214, p90Ms: 390, p99Ms: 471), prefillTokensPerSecond: 312,
+            decodeTokensPerSecond: 61.4, timePerTokenMs: 32.4, kvCacheEnabled: true, kvPositions: 187, kvCapacity: 1024,
+            kvBytes: 47_185_920, threads: 1, completed: 41, generatedTokens: 4_907, maxNewTokens: 128,
+            sampling: "T 0.7 · top-k 40 · top-p 0.95 · seed 0",
+            streams: [
+                GenerationStreamSnapshot(phase: "decode", prompt: "Explain what a KV cache does in a language model.",
+                                         text: "A KV cache stores the keys and values of every earlier token,\nso each new token attends to them without recomputing the whole prefix.",
+                                         promptTokens: 41, generatedTokens: 29, positions: 70, capacity: 512, decodeTokensPerSecond: 30.8, stop: nil),
+                GenerationStreamSnapshot(phase: "prefill", prompt: "Write a haiku about autumn leaves.", text: "", promptTokens: 37,
+                                         generatedTokens: 0, positions: 0, capacity: 512, decodeTokensPerSecond: nil, stop: nil),
+            ])
+        return InferenceSnapshot(
+            model: "SmolLM2-135M-Instruct.Q4_1", state: .running, requests: 41, batches: 4_866, batchSize: 2,
+            latency: PhaseStat(calls: 9, lastMs: 230, meanMs: 232, p50Ms: 214, p90Ms: 390, p99Ms: 471), itemsPerSecond: 61.4,
+            cacheHitRate: nil, layers: layers, profilerOverhead: 0.001,
+            series: [series("latency_p50_ms", unit: "ms", p50), series("latency_p99_ms", unit: "ms", p99), series("items_per_sec", unit: "tok/s", tps)],
+            accuracyLabel: "", summary: "30×576, 134.5M params, Q4_1+Q8_0",
+            plan: PlanLabel(backend: .simd, isa: .avx2, precision: .fp32, threads: 1), generation: g)
+    }
+
     static var memory: MemorySnapshot {
         var owners = [Int](repeating: 0, count: MemoryOwner.allCases.count)
         owners[MemoryOwner.weightsFP32.rawValue] = 1_073_448        // 784·256+256·128+128·10 floats + biases

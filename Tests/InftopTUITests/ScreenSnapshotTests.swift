@@ -32,6 +32,25 @@ final class ScreenSnapshotTests: XCTestCase {
         assertSnapshot(render(width: 200, height: 60).text, named: "screen-200x60")
     }
 
+    func testGeneratorServed120x40() {
+        var snap = Fixtures.snapshot
+        snap.inference = Fixtures.generation
+        var knobs = Fixtures.knobs
+        knobs.served = .generator
+        knobs.generationStreams = 2
+        var state = DashboardState()
+        state.workload = .inference  // as after v: the layer table follows the serving side
+        let r = render(width: 120, height: 40, state: state, snapshot: snap, knobs: knobs)
+        assertSnapshot(r.text, named: "screen-generator-120x40")
+        for piece in ["TTFT p50 214", "decode 61.4 tok/s", "KV cache on 187/1,024 pos", "#1 decode 29 tok", "#2 prefill",
+                      "so each new token attends", "2 gen", "KV on", "ffn_up", "head"] {
+            XCTAssertTrue(r.text.contains(piece), "the generator screen lacks '\(piece)'")
+        }
+        knobs.kvCache = false
+        snap.inference?.generation?.kvCacheEnabled = false
+        XCTAssertTrue(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("KV cache off"))
+    }
+
     func testTooSmallScreenSaysWhatItNeeds() {
         let r = render(width: 70, height: 20)
         assertSnapshot(r.text, named: "screen-too-small-70x20")

@@ -48,19 +48,16 @@ public final class LanguageModel: @unchecked Sendable {
 
     var threads: DecoderThreads
     let work: DecoderWorkspace
+    /// The model whose weights this one shares (nil: it owns them and counts them in the ledger).
+    private let owner: LanguageModel?
 
     /// Loads `path`. `contextCapacity` is the KV cache's size in positions (nil = 2048), cut to the
     /// model's `context_length`.
     /// - Throws: `EngineError` naming the file and what is wrong (unsupported architecture or
     ///   tensor type, missing tensor, corrupt file).
-    public init(path: String, contextCapacity: Int? = nil, compute: Compute = Compute(backend: .simd, threads: 1), chunk: Int = 512) throws {
+    public convenience init(path: String, contextCapacity: Int? = nil, compute: Compute = Compute(backend: .simd, threads: 1), chunk: Int = 512) throws {
         let file = try GGUFFile(path: path)
-        self.file = file
         let c = try LlamaConfig(file: file)
-        config = c
-        tokenizer = try BPETokenizer(file: file)
-        chatTemplate = try? ChatTemplate(template: file["tokenizer.chat_template"]?.string ?? "")
-        name = file["general.name"]?.string ?? String(path.split(separator: "/").last ?? "")
         let kv = c.kvHeads * c.headDim
         func vector(_ n: String, _ len: Int) throws -> UnsafePointer<Float> {
             guard let t = file.tensor(n) else { throw EngineError.badFile(path: path, reason: "tensor '\(n)' is missing") }
@@ -69,11 +66,11 @@ public final class LanguageModel: @unchecked Sendable {
             }
             return file.data(of: t).assumingMemoryBound(to: Float.self)
         }
-        embedding = try QuantizedMatrix(file: file, name: "token_embd.weight", rows: c.vocab, cols: c.hidden)
-        head = file.tensor("output.weight") != nil
+        let embedding = try QuantizedMatrix(file: file, name: "token_embd.weight", rows: c.vocab, cols: c.hidden)
+        let head = file.tensor("output.weight") != nil
             ? try QuantizedMatrix(file: file, name: "output.weight", rows: c.vocab, cols: c.hidden) : embedding
-        finalNorm = try vector("output_norm.weight", c.hidden)
-        blocks = try (0..<c.layers).map { i in
+        let finalNorm = try vector("output_norm.weight", c.hidden)
+        let blocks = try (0..<c.layers).map { i in
             let p = "blk.\(i)."
             return Block(
                 attnNorm: try vector(p + "attn_norm.weight", c.hidden), ffnNorm: try vector(p + "ffn_norm.weight", c.hidden),
@@ -85,14 +82,68 @@ public final class LanguageModel: @unchecked Sendable {
                 up: try QuantizedMatrix(file: file, name: p + "ffn_up.weight", rows: c.ffn, cols: c.hidden),
                 down: try QuantizedMatrix(file: file, name: p + "ffn_down.weight", rows: c.hidden, cols: c.ffn))
         }
+        try self.init(file: file, config: c, tokenizer: try BPETokenizer(file: file),
+                      chatTemplate: try? ChatTemplate(template: file["tokenizer.chat_template"]?.string ?? ""),
+                      name: file["general.name"]?.string ?? String(path.split(separator: "/").last ?? ""),
+                      blocks: blocks, embedding: embedding, head: head, finalNorm: finalNorm,
+                      contextCapacity: contextCapacity, compute: compute, chunk: chunk, threads: nil, owner: nil)
+    }
+
+    /// Checks that `path` loads (header, hyperparameters, tokenizer, every tensor's type and
+    /// bounds) without keeping it: a one-position cache, dropped on return.
+    /// - Throws: what loading throws.
+    public static func check(path: String) throws {
+        _ = try LanguageModel(path: path, contextCapacity: 1, chunk: 1)
+    }
+
+    /// A second sequence on `other`'s weights: the same mapping, tokenizer and weights (no bytes
+    /// copied, RSS counted once), its own KV cache of `contextCapacity` positions (nil = other's),
+    /// workspace and context; it runs on `other`'s threads (one region at a time: use the two
+    /// from one thread, as the generator's concurrent streams do).
+    public convenience init(sharing other: LanguageModel, contextCapacity: Int? = nil) throws {
+        try self.init(file: other.file, config: other.config, tokenizer: other.tokenizer, chatTemplate: other.chatTemplate,
+                      name: other.name, blocks: other.blocks, embedding: other.embedding, head: other.head,
+                      finalNorm: other.finalNorm, contextCapacity: contextCapacity ?? other.cache.capacity,
+                      compute: other.compute, chunk: other.chunk, threads: other.threads, owner: other)
+    }
+
+    private init(file: GGUFFile, config c: LlamaConfig, tokenizer: BPETokenizer, chatTemplate: ChatTemplate?, name: String,
+                 blocks: [Block], embedding: QuantizedMatrix, head: QuantizedMatrix, finalNorm: UnsafePointer<Float>,
+                 contextCapacity: Int?, compute: Compute, chunk: Int, threads shared: DecoderThreads?, owner: LanguageModel?) throws {
+        self.file = file; config = c; self.tokenizer = tokenizer; self.chatTemplate = chatTemplate; self.name = name
+        self.blocks = blocks; self.embedding = embedding; self.head = head; self.finalNorm = finalNorm
         let capacity = min(contextCapacity ?? 2048, c.contextLength)
         guard capacity >= 1 else { throw EngineError.invalid(what: "context", reason: "\(capacity) positions: must be ≥ 1") }
         cache = KVCache(layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim, capacity: capacity)
         rope = DecoderKernels.ropeTable(positions: capacity, dims: c.ropeDim, base: c.ropeBase)
         self.compute = compute
         self.chunk = max(1, min(chunk, capacity))
-        threads = DecoderThreads(count: compute.threads)
-        work = DecoderWorkspace(config: c, tokens: self.chunk, threads: compute.threads, capacity: capacity)
+        threads = shared ?? DecoderThreads(count: compute.threads)
+        work = DecoderWorkspace(config: c, tokens: self.chunk, threads: threads.count, capacity: capacity)
+        self.owner = owner
+        if owner == nil { MemoryLedger.shared.add(weightBytes, to: .weightsQuantized) }
+    }
+
+    deinit {
+        if owner == nil { MemoryLedger.shared.add(-weightBytes, to: .weightsQuantized) }
+    }
+
+    /// Runs the next calls on `other`'s threads (after a thread-count change there), so streams
+    /// sharing weights never each keep a spinning pool.
+    public func runOnThreads(of other: LanguageModel) {
+        compute = other.compute
+        if threads !== other.threads {
+            threads = other.threads
+            work.reserveThreads(threads.count)
+        }
+    }
+
+    /// Makes the threads match `compute.threads` now (else the next call does it).
+    public func prepareThreads() {
+        if threads.count != compute.threads {
+            threads = DecoderThreads(count: compute.threads)
+            work.reserveThreads(compute.threads)
+        }
     }
 
     /// Stage names in execution order, as graph node names.
@@ -105,10 +156,18 @@ public final class LanguageModel: @unchecked Sendable {
     }
 
     /// Registers one profiler site per stage (`prefix` + node name) and keeps their ids for `spans`.
+    /// With `grouped`, the layers share one site per stage kind (`L3.qkv` laps on `qkv`), so the
+    /// table has a row per kind (attention vs MLP vs head) instead of one per layer.
     @discardableResult
-    public func registerSites(in profiler: StepProfiler, prefix: String = "") -> [Int32] {
-        sites = nodeNames.map { profiler.site(prefix + $0) }
+    public func registerSites(in profiler: StepProfiler, prefix: String = "", grouped: Bool = false) -> [Int32] {
+        sites = nodeNames.map { profiler.site(prefix + (grouped ? Self.stageKind($0) : $0)) }
         return sites
+    }
+
+    /// The stage kind of a node name: `L12.ffn_up` → `ffn_up`; `embed`, `norm`, `head` as they are.
+    public static func stageKind(_ node: String) -> String {
+        guard node.hasPrefix("L"), let dot = node.firstIndex(of: ".") else { return node }
+        return String(node[node.index(after: dot)...])
     }
 
     /// Positions held in the KV cache for reuse (0 when it is off).
@@ -122,6 +181,26 @@ public final class LanguageModel: @unchecked Sendable {
         }
     }
     public var tiedHead: Bool { head.data == embedding.data }
+
+    /// Parameters (the tied head counted once).
+    public var parameterCount: Int { config.parameterCount(tiedHead: tiedHead) }
+
+    /// The matrices' tensor types, most common first ("Q4_1+Q8_0").
+    public var weightTypes: String {
+        var count: [String: Int] = [:]
+        for m in blocks.flatMap({ [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] }) + [embedding, head] { count[m.type.name, default: 0] += 1 }
+        return count.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key).joined(separator: "+")
+    }
+
+    /// Weight bytes per stage kind (`LanguageModel.stageKind` names), summed over the layers, in
+    /// execution order; the tied head holds none of its own.
+    public var weightBytesByStage: [(stage: String, bytes: Int)] {
+        func sum(_ f: (Block) -> Int) -> Int { blocks.reduce(0) { $0 + f($1) } }
+        return [("embed", embedding.byteCount), ("attn_norm", 4 * config.hidden * config.layers),
+                ("qkv", sum { $0.q.byteCount + $0.k.byteCount + $0.v.byteCount }), ("attn_out", sum { $0.o.byteCount }),
+                ("ffn_norm", 4 * config.hidden * config.layers), ("ffn_up", sum { $0.gate.byteCount + $0.up.byteCount }),
+                ("ffn_down", sum { $0.down.byteCount }), ("norm", 4 * config.hidden), ("head", tiedHead ? 0 : head.byteCount)]
+    }
 
     /// Forgets the sequence (the cache's positions are reused from 0).
     public func reset() {
@@ -167,10 +246,7 @@ public final class LanguageModel: @unchecked Sendable {
     /// Runs positions `start..<context.count` (positions before `start` are in the cache) in
     /// chunks; returns the logits after the last.
     private func run(from start: Int, everyPosition: ((Int, UnsafeBufferPointer<Float>) -> Void)?) -> UnsafeBufferPointer<Float> {
-        if threads.count != compute.threads {
-            threads = DecoderThreads(count: compute.threads)
-            work.reserveThreads(compute.threads)
-        }
+        prepareThreads()
         cache.count = start
         var p = start
         var last = UnsafeBufferPointer<Float>(start: work.logits, count: config.vocab)

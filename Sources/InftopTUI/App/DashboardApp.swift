@@ -78,7 +78,8 @@ public final class DashboardApp {
         var controller = DashboardController(config: DashboardConfig(
             modelNames: modelNames, themeNames: names, maxThreads: options.maxThreads,
             builtFeatures: options.builtFeatures, colorEnabled: colorOn, availableISAs: options.cpu.availableISAs,
-            encoderName: options.encoderName, encoderUnavailable: options.encoderUnavailable))
+            encoderName: options.encoderName, encoderUnavailable: options.encoderUnavailable,
+            generatorName: options.generatorName, generatorUnavailable: options.generatorUnavailable))
         controller.selectTheme(names.firstIndex(of: wanted) ?? 0)
 
         let start = monotonicNanos()

@@ -22,6 +22,9 @@ public struct DashboardOptions: Sendable {
     /// The text encoder `v` serves (its name), or nil with `encoderUnavailable` saying why.
     public var encoderName: String?
     public var encoderUnavailable: String?
+    /// The generative model `v` serves (its name), or nil with `generatorUnavailable` saying why.
+    public var generatorName: String?
+    public var generatorUnavailable: String?
     /// The CPU: its model for the header, its ISA tiers for `I`.
     public var cpu: HostCPU
 

@@ -20,14 +20,19 @@ public struct DashboardConfig: Sendable {
     /// The text encoder `v` serves, or nil with `encoderUnavailable` saying why.
     public var encoderName: String?
     public var encoderUnavailable: String?
+    /// The generative model `v` serves, or nil with `generatorUnavailable` saying why.
+    public var generatorName: String?
+    public var generatorUnavailable: String?
 
     public init(modelNames: [String] = ["mlp"], themeNames: [String] = ["default"], maxThreads: Int = 1,
                 builtFeatures: Set<DashboardFeature> = [], colorEnabled: Bool = true, statusSeconds: Double = 4,
-                availableISAs: [KernelISA] = [.avx2], encoderName: String? = nil, encoderUnavailable: String? = nil) {
+                availableISAs: [KernelISA] = [.avx2], encoderName: String? = nil, encoderUnavailable: String? = nil,
+                generatorName: String? = nil, generatorUnavailable: String? = nil) {
         self.modelNames = modelNames; self.themeNames = themeNames; self.maxThreads = max(1, maxThreads)
         self.builtFeatures = builtFeatures; self.colorEnabled = colorEnabled; self.statusSeconds = statusSeconds
         self.availableISAs = availableISAs.isEmpty ? [.avx2] : availableISAs
         self.encoderName = encoderName; self.encoderUnavailable = encoderUnavailable
+        self.generatorName = generatorName; self.generatorUnavailable = generatorUnavailable
     }
 }
 
@@ -100,6 +105,14 @@ public struct DashboardController: Sendable {
             state.quitRequested = true
         case .help:
             state.helpVisible = true; state.helpScroll = 0
+        case .batchUp where servesGenerator(knobs), .batchDown where servesGenerator(knobs):
+            let n = knobs.generationStreams ?? 1
+            let target = command == .batchUp ? n + 1 : n - 1
+            guard Self.generationStreamRange.contains(target) else {
+                setStatus("concurrent generations already \(n) (range 1…\(Self.generationStreamRange.upperBound))", now: now); return
+            }
+            knobs.generationStreams = target
+            setStatus("concurrent generations \(n) → \(target) (next round)", now: now)
         case .batchUp, .batchDown:
             let current = state.workload == .training ? knobs.batchSize : knobs.inferenceBatchSize
             let target = command == .batchUp ? DashboardController.nextPowerOfTwo(above: current)
@@ -216,13 +229,30 @@ public struct DashboardController: Sendable {
             knobs.model = names[i]
             setStatus("model → \(knobs.model) (the workloads restart with it)", now: now)
         case .servedModel:
-            guard let encoder = config.encoderName else {
-                setStatus("v: \(config.encoderUnavailable ?? "no text encoder loaded (pass --serve DIR)")", now: now); return
+            var available: Set<ServedModel> = [.trained]
+            if config.encoderName != nil { available.insert(.encoder) }
+            if config.generatorName != nil { available.insert(.generator) }
+            guard available.count > 1 else {
+                setStatus("v: \(config.encoderUnavailable ?? "no text encoder loaded (pass --serve DIR)"); "
+                          + (config.generatorUnavailable ?? "no generative model (pass --llm FILE)"), now: now)
+                return
             }
-            knobs.served = knobs.served.next
+            knobs.served = knobs.served.next(among: available)
             // The layer table (and the batch keys) follow the workload that just changed.
             state.workload = .inference
-            setStatus(knobs.served == .encoder ? "serving \(encoder) (training goes on)" : "serving the trained \(knobs.model) again", now: now)
+            switch knobs.served {
+            case .trained: setStatus("serving the trained \(knobs.model) again", now: now)
+            case .encoder: setStatus("serving \(config.encoderName ?? "the encoder") (training goes on)", now: now)
+            case .generator:
+                setStatus("generating with \(config.generatorName ?? "the generative model") (training goes on; K: KV cache, +/-: streams)", now: now)
+            }
+        case .kvCache:
+            guard knobs.served == .generator else {
+                setStatus("K: the KV cache belongs to the generative model; press v until it is served", now: now); return
+            }
+            knobs.kvCache = !(knobs.kvCache ?? true)
+            setStatus(knobs.kvCache == true ? "KV cache on (each step reuses every earlier position)"
+                                            : "KV cache off (each step recomputes the whole prefix)", now: now)
         case .loadScenario:
             knobs.scenario = knobs.scenario.next
             setStatus("load scenario → \(knobs.scenario.title) (figures restart)", now: now)
@@ -362,7 +392,21 @@ public struct DashboardController: Sendable {
         state.timeWindow.map { BrailleChart.formatSpan($0) } ?? "all"
     }
 
+    /// Whether the batch keys act on the generator's streams: the serving side is focused and
+    /// the generative model is what it serves.
+    func servesGenerator(_ knobs: KnobValues) -> Bool { state.workload == .inference && knobs.served == .generator }
+
+    /// Concurrent generations the batch keys keep the generator within.
+    public static let generationStreamRange = 1...8
+
     mutating func setBatch(_ n: Int, knobs: inout KnobValues, now: Double) {
+        if servesGenerator(knobs) {
+            let old = knobs.generationStreams ?? 1, r = Self.generationStreamRange
+            knobs.generationStreams = min(max(n, r.lowerBound), r.upperBound)
+            setStatus("concurrent generations \(old) → \(knobs.generationStreams!)"
+                      + (r.contains(n) ? "" : " (clamped to \(r.lowerBound)…\(r.upperBound))") + " (next round)", now: now)
+            return
+        }
         let old: Int
         if state.workload == .training { old = knobs.batchSize; knobs.batchSize = n }
         else { old = knobs.inferenceBatchSize; knobs.inferenceBatchSize = n }

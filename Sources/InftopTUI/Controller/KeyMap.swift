@@ -14,6 +14,8 @@ public enum Command: String, CaseIterable, Sendable {
     case windowOut, windowIn, windowReset
     case model, servedModel, loadScenario, abCompare, theme, trace
     case queueDelay, workers, repeats
+    /// `K`: the generator's KV cache on/off.
+    case kvCache
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
 }
 
@@ -106,6 +108,7 @@ public enum KeyMap {
         case .char("x"): return .abCompare
         case .char("T"): return .theme
         case .char("X"): return .trace
+        case .char("K"): return .kvCache
         case .up: return .scrollUp
         case .down: return .scrollDown
         case .pageUp: return .pageUp
@@ -142,7 +145,8 @@ public enum KeyMap {
         HelpEntry("[ ]", "graph time window out / in", .windowOut),
         HelpEntry("=", "reset the time window", .windowReset),
         HelpEntry("m", "switch the trained model", .model),
-        HelpEntry("v", "served model: trained ↔ encoder", .servedModel),
+        HelpEntry("v", "served model: trained → encoder → generator", .servedModel),
+        HelpEntry("K", "generator: KV cache on/off (off recomputes the prefix)", .kvCache),
         HelpEntry("w", "max queue delay: 0 → 1 → 2 → 5 → 10 ms", .queueDelay),
         HelpEntry("a", "serving workers: 1 → … → cores", .workers),
         HelpEntry("z", "load repeats: 0 → 25 → 50 → 90 %", .repeats),
@@ -156,7 +160,7 @@ public enum KeyMap {
     /// Footer hints, most useful first; the footer shows as many as fit.
     public static let footerHints: [(key: String, label: String)] = [
         ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("</>", "lr"), ("o", "optim"), ("space", "pause"),
-        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"),
+        ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"), ("K", "kv"),
         ("L", "scenario"), ("w", "delay"), ("a", "workers"), ("c", "cache"), ("z", "repeats"), ("x", "A/B"),
         ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
     ]

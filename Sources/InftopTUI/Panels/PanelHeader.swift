@@ -73,13 +73,25 @@ enum HeaderPanel {
         }
         if let kv = knobs {
             field("batch ", batchText(kv.batchSize, applied: snap.training?.batchSize), first: true)
+            let gen = snap.inference?.generation
             k.write(" · serve ", st.label, into: &canvas)
-            k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
+            if gen != nil {
+                // The generator: concurrent generations, its weights' types, the KV cache.
+                k.write(batchText(kv.generationStreams ?? 1, applied: snap.inference?.batchSize) + " gen", st.bold, into: &canvas)
+            } else {
+                k.write(batchText(kv.inferenceBatchSize, applied: snap.inference?.batchSize), st.bold, into: &canvas)
+            }
             hyperparameterField()
-            field("", kv.precision.rawValue)
+            if let g = gen {
+                field("", snap.inference.map { $0.summary.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "")
+                field("KV ", g.kvCacheEnabled ? "on" : "off")
+            } else {
+                field("", kv.precision.rawValue)
+            }
             if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning) + (kv.effectivePruneMode == .structured ? " struct" : " unstr")) }
             // How the cores are shared: training's threads, serving's workers × one thread each.
-            field("cores ", "train \(kv.threads) · serve \(kv.servingWorkers)×1" + (ctx.maxThreads.map { " of \($0)" } ?? ""))
+            field("cores ", "train \(kv.threads) · " + (gen != nil ? "gen \(kv.servingWorkers)" : "serve \(kv.servingWorkers)×1")
+                  + (ctx.maxThreads.map { " of \($0)" } ?? ""))
             field("backend ", kv.backend.rawValue)
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
             if kv.responseCache { field("cache ", "on") }
@@ -95,7 +107,7 @@ enum HeaderPanel {
         if let th = ctx.themeName { field("theme ", th) }
         let overhead = max(snap.training?.profilerOverhead ?? 0, snap.inference?.profilerOverhead ?? 0)
         if overhead > 0 { field("profiler ", Format.percent(overhead, decimals: 1)) }
-        if let kv = knobs { field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms") }
+        if let kv = knobs, snap.inference?.generation == nil { field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms") }
     }
 
     /// "64", or "64→128" while the workload still runs the old batch size.

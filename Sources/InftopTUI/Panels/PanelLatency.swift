@@ -5,6 +5,7 @@ import InftopTelemetry
 enum LatencyPanel {
     static func note(_ ctx: RenderContext, width: Int) -> String? {
         guard let i = ctx.snapshot.inference else { return nil }
+        if let g = i.generation { return GeneratorView.note(g) }
         return "\(Format.grouped(i.requests)) req" + (width >= 70 ? " · \(Format.grouped(i.batches)) batches" : "")
     }
 
@@ -12,6 +13,10 @@ enum LatencyPanel {
         guard let (inner, inf) = PanelFrame.open(.latency, ctx, into: &canvas, rect: rect, focused: focused,
                                                 note: note(ctx, width: rect.width), part: ctx.snapshot.inference,
                                                 missing: "inference not running") else { return }
+        if let g = inf.generation {
+            GeneratorView.draw(ctx, inf, g, into: &canvas, rect: inner)
+            return
+        }
         let st = ctx.styles
         let p50 = st.series(.seriesPrimary), p99 = st.series(.seriesSecondary, emphasis: false)
 

@@ -93,7 +93,7 @@ enum LayersPanel {
             }
             out += [(" · profiler ", true), (Format.percent(t.profilerOverhead, decimals: 1), false)]
         } else if let i = ctx.snapshot.inference {
-            out += [(" per batch · profiler ", true), (Format.percent(i.profilerOverhead, decimals: 1), false)]
+            out += [(i.generation != nil ? " per token · profiler " : " per batch · profiler ", true), (Format.percent(i.profilerOverhead, decimals: 1), false)]
         }
         return out
     }

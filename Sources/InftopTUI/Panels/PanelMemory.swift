@@ -15,11 +15,12 @@ enum MemoryPanel {
         case .caches: .gradient(.cached, 0.5)
         case .data: .gradient(.free, 1)
         case .other: .gradient(.free, 0.5)
+        case .weightsQuantized: .gradient(.used, 0.75)
         }
     }
 
     /// Fill characters that tell owners apart without colour.
-    static let monoFills: [Character] = ["█", "▓", "░", "▒", "░", "█", "▓", "▒", "░"]
+    static let monoFills: [Character] = ["█", "▓", "░", "▒", "░", "█", "▓", "▒", "░", "▓"]
 
     /// The bar's full width stands for 1, 2 or 5 × 10^k MiB, the first not below `bytes`.
     public static func niceScale(_ bytes: Int) -> Double {

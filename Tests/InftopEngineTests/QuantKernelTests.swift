@@ -42,7 +42,10 @@ final class QuantKernelTests: XCTestCase {
     func check(type: GGMLType, rows: Int, cols: Int, tokens: Int, isa: KernelISA, file: StaticString = #filePath, line: UInt = #line) {
         let w = Matrix(type: type, rows: rows, cols: cols, seed: UInt64(rows * 1000 + cols * 10 + tokens))
         var rng = SeededRandom(seed: 7)
-        let x = (0..<(tokens * cols)).map { _ in rng.uniform(-1, 1) }
+        var x = (0..<(tokens * cols)).map { _ in rng.uniform(-1, 1) }
+        // The decoder feeds every matmul Q8-rounded inputs (ck_q8_roundtrip); the GEMV tier's
+        // integer dots are exact for those, so the block types are checked on such inputs.
+        if type.blockSize == 32 { QuantizedMatrix.roundTripQ8(&x, count: x.count) }
         var ref = [Float](repeating: 0, count: tokens * rows), got = [Float](repeating: .nan, count: tokens * rows)
         let tp = QuantizedMatrix.paddedTokens(tokens)
         var xt = [Float](repeating: 0, count: tp * cols)
@@ -81,6 +84,35 @@ final class QuantKernelTests: XCTestCase {
                 for (rows, cols) in [(1, 1), (3, 7), (13, 37), (31, 101), (17, 64)] {
                     for tokens in [1, 3, 16, 19] { check(type: type, rows: rows, cols: cols, tokens: tokens, isa: isa) }
                 }
+            }
+        }
+    }
+
+    /// The integer GEMV's worst case for int16 saturation: every nibble 15 (u8 15 × s8 ±127 in
+    /// each vpmaddubsw pair) and Q8_0 weights of −128/127 against ±127 activations.
+    func testIntegerDotsCannotSaturate() {
+        for type in [GGMLType.q4_1, .q4_0, .q8_0] {
+            let cols = 96, rows = 5
+            let w = Matrix(type: type, rows: rows, cols: cols, seed: 3)
+            let b = w.bytes.assumingMemoryBound(to: UInt8.self)
+            let blockBytes = type.blockBytes!
+            for r in 0..<rows {
+                for blk in 0..<(cols / 32) {
+                    let at = r * (cols / 32) * blockBytes + blk * blockBytes
+                    let header = type == .q4_1 ? 4 : 2
+                    for j in header..<blockBytes { b[at + j] = type == .q8_0 ? (j % 2 == 0 ? 0x80 : 0x7f) : 0xff }
+                }
+            }
+            // Activations whose Q8 encoding is ±127 in every lane (signs alternating per row block).
+            var x = (0..<cols).map { j in Float(j % 3 == 0 ? -1 : 1) }
+            QuantizedMatrix.roundTripQ8(&x, count: cols)
+            var ref = [Float](repeating: 0, count: rows), got = [Float](repeating: .nan, count: rows)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: QuantizedMatrix.scratchFloats(cols))
+            defer { scratch.deallocate() }
+            w.m.matmul(x, ldx: cols, m: 1, xt: nil, tp: 0, &ref, ldy: rows, rows: 0..<rows, isa: .avx2, backend: .reference, scratch: scratch)
+            w.m.matmul(x, ldx: cols, m: 1, xt: nil, tp: 0, &got, ldy: rows, rows: 0..<rows, isa: .avx2, backend: .simd, scratch: scratch)
+            for r in 0..<rows {
+                XCTAssertEqual(got[r], ref[r], accuracy: 1e-5 * max(1, abs(ref[r])), "\(type.name) row \(r)")
             }
         }
     }

@@ -21,6 +21,12 @@ enum { CK_Q_F32 = 0, CK_Q_F16 = 1, CK_Q_Q4_0 = 2, CK_Q_Q4_1 = 3, CK_Q_Q8_0 = 8 }
 /// k is a multiple of 32 and at most 65536.
 void ck_qgemv_avx2(int type, const void *w, size_t rowBytes, int k, const float *x, float *y, int r0, int r1);
 void ck_qgemv_avx512(int type, const void *w, size_t rowBytes, int k, const float *x, float *y, int r0, int r1);
+/// Decode GEMV with integer dot products (quant_q8dot.c): x quantized to Q8 blocks as llama.cpp
+/// does (exact for inputs ck_q8_roundtrip made), vpmaddubsw/vpmaddwd per block, no int16
+/// saturation by construction. Q4_0, Q4_1, Q8_0; other types (and k > 16384) take ck_qgemv_avx2.
+void ck_qgemv_q8_avx2(int type, const void *w, size_t rowBytes, int k, const float *x, float *y, int r0, int r1);
+/// x[0:k] (k a multiple of 32) → q[0:k] int8, d[b] = f16(max|x_b| / 127), sd[b] = d[b] · Σ q_b.
+void ck_quantize_q8(const float *x, int k, int8_t *q, float *d, float *sd);
 
 /// Prefill (GEMM): Y[t, r] = dot(X[t, 0:k], W[r, 0:k]) for t in [0, m), r in [r0, r1), with X given
 /// transposed in blocks of 16 tokens: xt[(t / 16) * k * 16 + kk * 16 + t % 16] (tp ≥ m a multiple of

@@ -42,7 +42,9 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public var byteCount: Int { rows * rowBytes }
 
     /// y[t, r] = Σ_k x[t, k] · W[r, k] for tokens t in 0..<m and rows r in `rowRange` (y has row stride
-    /// `ldy`, x row stride `ldx` ≥ `cols`). m = 1 runs the GEMV kernel on `x`; m > 1 the GEMM one on
+    /// `ldy`, x row stride `ldx` ≥ `cols`). m = 1 runs the GEMV kernel on `x` (on AVX2 for the block
+    /// types: integer dots on x quantized to Q8 blocks, exact for `roundTripQ8`'d inputs, llama.cpp's
+    /// rounding for others); m > 1 the GEMM one on
     /// `xt`, x transposed and padded by `QuantizedMatrix.transpose` (`tp` columns), with `scratch`
     /// (`QuantizedMatrix.scratchFloats(cols)` floats). The reference backend reads `x` only.
     public func matmul(_ x: UnsafePointer<Float>, ldx: Int, m: Int, xt: UnsafePointer<Float>?, tp: Int,
@@ -58,7 +60,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
             let out = y + rowRange.lowerBound
             switch isa {
             case .avx512: ck_qgemv_avx512(t, data, rowBytes, k, x, out, r0, r1)
-            default: ck_qgemv_avx2(t, data, rowBytes, k, x, out, r0, r1)
+            // Integer dot products on the Q8-quantized input (what the decoder's inputs already are).
+            default: ck_qgemv_q8_avx2(t, data, rowBytes, k, x, out, r0, r1)
             }
         } else {
             guard let xt else { preconditionFailure("QuantizedMatrix \(name): m > 1 needs xt") }
@@ -76,6 +79,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public static func transpose(_ x: UnsafePointer<Float>, ldx: Int, m: Int, cols: Int, into xt: UnsafeMutablePointer<Float>, tp: Int) {
         ck_transpose(x, Int32(ldx), Int32(m), Int32(cols), xt, Int32(tp))
     }
+
+    /// Rounds `x` (a multiple of 32 floats) through ggml's Q8 activation encoding in place, as the
+    /// decoder does to every matmul input (llama.cpp's numerics; the GEMV tier then recovers the
+    /// integers exactly).
+    public static func roundTripQ8(_ x: UnsafeMutablePointer<Float>, count: Int) { ck_q8_roundtrip(x, Int32(count)) }
 
     /// Row `r` dequantized into out[0..<cols].
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {

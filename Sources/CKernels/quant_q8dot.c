@@ -111,7 +111,14 @@ void ck_qgemv_q8_avx2(int type, const void *w, size_t rowBytes, int k, const flo
         __m256 acc[4];
         float ex[4] = {0, 0, 0, 0};
         for (int i = 0; i < 4; i++) { rw[i] = (const uint8_t *)w + (size_t)(r0 + i) * rowBytes; acc[i] = _mm256_setzero_ps(); }
+        // Software prefetch of the next four rows (of this range), spread over this group's blocks:
+        // the hardware prefetcher alone kept a 30 MB Q8_0 head at 5.5 GB/s from DRAM, this at 11–12.
+        const uint8_t *next = (const uint8_t *)w + (size_t)(r0 + 4) * rowBytes;
+        int nextRows = r1 - (r0 + 4) < 4 ? r1 - (r0 + 4) : 4;
+        size_t lines = nextRows > 0 ? ((size_t)nextRows * rowBytes + 63) / 64 : 0, fetched = 0;
         for (int b = 0; b < nb; b++) {
+            for (size_t want = (size_t)(b + 1) * lines / (size_t)nb; fetched < want; fetched++)
+                _mm_prefetch((const char *)(next + fetched * 64), _MM_HINT_T0);
             for (int i = 0; i < 4; i++) acc[i] = block_dot(acc[i], type, rw[i], b, q, d, sd, &ex[i]);
         }
         for (int i = 0; i < 4; i++) *y++ = hsum256q(acc[i]) + ex[i];

@@ -249,6 +249,9 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var tradeoff: [TradeoffPoint]?
     /// The generative model's figures when it is what is served (nil for classifiers and encoders).
     public var generation: GenerationSnapshot?
+    /// When a knob change restarted the serving figures (series time), with the new
+    /// configuration, for dotted lines on the serving charts (nil in older records).
+    public var markers: [ChartMarker]?
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
@@ -256,8 +259,9 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 accuracyLabel: String = "test accuracy",
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
                 summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [], nodePlans: [NodePlan]? = nil,
-                floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil, generation: GenerationSnapshot? = nil) {
-        self.floor = floor; self.tradeoff = tradeoff; self.generation = generation
+                floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil, generation: GenerationSnapshot? = nil,
+                markers: [ChartMarker]? = nil) {
+        self.floor = floor; self.tradeoff = tradeoff; self.generation = generation; self.markers = markers
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead

@@ -110,7 +110,9 @@ enum Fixtures {
             cacheHitRate: nil, layers: layers, profilerOverhead: 0.001,
             series: [series("latency_p50_ms", unit: "ms", p50), series("latency_p99_ms", unit: "ms", p99), series("items_per_sec", unit: "tok/s", tps)],
             accuracyLabel: "", summary: "30×576, 134.5M params, Q4_1+Q8_0",
-            plan: PlanLabel(backend: .simd, isa: .avx2, precision: .fp32, threads: 1), generation: g)
+            plan: PlanLabel(backend: .simd, isa: .avx2, precision: .fp32, threads: 1), generation: g,
+            // The user went to two streams 30 s before the right edge: a dotted line on both charts.
+            markers: [ChartMarker(time: uptime - 30, label: "2 streams · KV on · t1 · avx2 · simd")])
     }
 
     static var memory: MemorySnapshot {

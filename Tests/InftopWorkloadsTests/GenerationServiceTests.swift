@@ -112,6 +112,21 @@ final class GenerationServiceTests: XCTestCase {
         XCTAssertFalse(snap.layers.contains { $0.name.hasPrefix("L0.") }, "layers are summed per stage kind")
     }
 
+    func testKnobChangesLeaveMarkers() throws {
+        let clock = ManualClock()
+        let knobs = Knobs(KnobValues(served: .generator))
+        let service = try Self.service(knobs: knobs, clock: clock)
+        service.step()
+        XCTAssertEqual(service.makeSnapshot().markers, [])
+        clock.advance(2_000_000_000)
+        knobs.update { $0.kvCache = false }
+        service.step()
+        let m = try XCTUnwrap(service.makeSnapshot().markers)
+        XCTAssertEqual(m.count, 1)
+        XCTAssertEqual(m[0].time, 2, accuracy: 1e-9)
+        XCTAssertTrue(m[0].label.contains("KV off"), m[0].label)
+    }
+
     func testPausedGeneratorMakesNoProgress() throws {
         let knobs = Knobs(KnobValues(served: .generator))
         let service = try Self.service(knobs: knobs)

@@ -130,4 +130,28 @@ final class ServingFloorTests: XCTestCase {
         XCTAssertEqual(floor.total?.calls, counts.answered)
         XCTAssertFalse(floor.verdict.valid, "a manual clock that never moves measures 0 s: too short")
     }
+
+    /// A knob change that restarts the serving figures leaves a marker at that moment of the
+    /// series, naming the new configuration; the first configuration leaves none.
+    func testKnobChangesLeaveMarkersOnTheServingSeries() throws {
+        let clock = ManualClock()
+        var rng = SeededRandom(seed: 6)
+        let images = try ImageDataset(name: "tiny", rows: 28, cols: 28, classes: 10,
+                                      pixels: (0..<(64 * 784)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
+                                      labels: (0..<64).map { UInt8($0 % 10) })
+        let knobs = Knobs(KnobValues(inferenceBatchSize: 8, backend: .simd, scenario: .offline))
+        let service = try InferenceService(makeTask: { _ in try ImageServingTask(model: try ModelZoo.make(name: "mlp", seed: 1), dataset: images) },
+                                           knobs: knobs, clock: clock)
+        XCTAssertEqual(service.snapshots.latest()?.markers ?? [], [])
+        service.start()
+        defer { service.stop() }
+        clock.advance(3_000_000_000)
+        knobs.update { $0.inferenceBatchSize = 16 }
+        let deadline = Date().addingTimeInterval(20)
+        while (service.snapshots.latest()?.markers ?? []).isEmpty && Date() < deadline { usleep(5_000) }
+        let markers = try XCTUnwrap(service.snapshots.latest()?.markers)
+        XCTAssertEqual(markers.count, 1)
+        XCTAssertEqual(markers[0].time, 3, accuracy: 1e-9, "at the change, on the series' clock")
+        XCTAssertTrue(markers[0].label.contains("b16"), markers[0].label)
+    }
 }

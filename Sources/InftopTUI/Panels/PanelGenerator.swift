@@ -114,11 +114,13 @@ public enum GeneratorView {
         var ttft: [ChartSeries] = []
         if let s = inf.series("latency_p99_ms") { ttft.append(ChartSeries(times: s.times, values: s.values, style: p99)) }
         if let s = inf.series("latency_p50_ms") { ttft.append(ChartSeries(times: s.times, values: s.values, style: p50)) }
-        let a = BrailleChart(series: ttft, window: window, endTime: ctx.endTime, includeZero: true, title: "TTFT ms", format: { Format.ms($0) })
+        var a = BrailleChart(series: ttft, window: window, endTime: ctx.endTime, includeZero: true, title: "TTFT ms", format: { Format.ms($0) })
+        a.markers = inf.markers?.map(\.time) ?? []  // where K, +/-, a, I or k changed the generator
         var rate: [ChartSeries] = []
         if let s = inf.series("items_per_sec") { rate.append(ChartSeries(times: s.times, values: s.values, style: tput)) }
-        let b = BrailleChart(series: rate, window: window, endTime: ctx.endTime, includeZero: true, title: "decode tok/s",
+        var b = BrailleChart(series: rate, window: window, endTime: ctx.endTime, includeZero: true, title: "decode tok/s",
                              format: { Format.compact($0) })
+        b.markers = a.markers
         if rect.width >= 60 {
             let (l, r) = rect.splitLeft(rect.width / 2)
             a.draw(into: &canvas, rect: l.inset(right: 1), styles: ctx.styles)

@@ -53,12 +53,15 @@ enum LatencyPanel {
         var latencySeries: [ChartSeries] = []
         if let s = inf.series("latency_p99_ms") { latencySeries.append(ChartSeries(times: s.times, values: s.values, style: p99)) }
         if let s = inf.series("latency_p50_ms") { latencySeries.append(ChartSeries(times: s.times, values: s.values, style: p50)) }
-        let latency = BrailleChart(series: latencySeries, window: window, endTime: ctx.endTime, includeZero: true,
+        var latency = BrailleChart(series: latencySeries, window: window, endTime: ctx.endTime, includeZero: true,
                                    title: "latency ms", format: { Format.ms($0) })
+        // Dotted lines where a knob change restarted the serving figures.
+        latency.markers = inf.markers?.map(\.time) ?? []
         var tput: [ChartSeries] = []
         if let s = inf.series("items_per_sec") { tput.append(ChartSeries(times: s.times, values: s.values, style: st.series(.seriesThroughput))) }
-        let throughput = BrailleChart(series: tput, window: window, endTime: ctx.endTime, includeZero: true,
+        var throughput = BrailleChart(series: tput, window: window, endTime: ctx.endTime, includeZero: true,
                                       title: "items/s", format: { Format.compact($0) })
+        throughput.markers = latency.markers
         if area.width >= 90 {
             let (a, b) = area.splitLeft(area.width / 2)
             latency.draw(into: &canvas, rect: a.inset(right: 1), styles: st)

@@ -61,6 +61,9 @@ struct GenerationFigures {
         windowTokens = 0; windowPrefillTokens = 0; windowPrefillNanos = 0; windowDecodeNanos = 0; windowDecodeSteps = 0
     }
 
+    /// `now` on the series' time axis, seconds.
+    func seconds(at now: UInt64) -> Double { Double(now &- origin) / 1e9 }
+
     mutating func closeWindowIfDue(now: UInt64) {
         ttft.closeWindowIfDue(now: now)
         guard now > windowStart, now - windowStart >= Self.windowNanos else { return }

@@ -54,6 +54,8 @@ public final class GenerationService: ServedWorkload, @unchecked Sendable {
     private var failure: String?
     private var figures: GenerationFigures
     private var lastPublish: UInt64 = 0
+    /// Knob changes on the series' time axis (at most 32), for the charts' dotted lines.
+    private var markers: [ChartMarker] = []
     /// The last answers finished (at most 16, oldest first), on the generator thread.
     public private(set) var finished: [(prompt: String, tokens: [Int32], stop: String)] = []
 
@@ -169,7 +171,6 @@ public final class GenerationService: ServedWorkload, @unchecked Sendable {
         let wanted = Applied(compute: Compute(backend: backend, threads: max(1, v.servingWorkers), isa: HostCPU.current.runnable(v.isa)),
                              kvCache: v.kvCache ?? true, streams: max(1, min(v.generationStreams ?? 1, settings.maxStreams)))
         guard wanted != applied else { return }
-        applied = wanted
         model.compute = wanted.compute
         model.prepareThreads()
         while streams.count > wanted.streams { streams.removeLast() }
@@ -183,7 +184,18 @@ public final class GenerationService: ServedWorkload, @unchecked Sendable {
             s.model.kvCacheEnabled = wanted.kvCache
         }
         profiler.resetStatistics()
-        figures.restart(now: clock.now())
+        let now = clock.now()
+        if applied != nil {
+            if markers.count == 32 { markers.removeFirst() }
+            markers.append(ChartMarker(time: figures.seconds(at: now), label: Self.label(wanted)))
+        }
+        applied = wanted
+        figures.restart(now: now)
+    }
+
+    /// "2 streams · KV off · t2 · avx2 · simd": a configuration as a marker names it.
+    static func label(_ a: Applied) -> String {
+        "\(a.streams) stream\(a.streams == 1 ? "" : "s") · KV \(a.kvCache ? "on" : "off") · t\(a.compute.threads) · \(a.compute.isa.rawValue) · \(a.compute.backend.rawValue)"
     }
 
     private func publish(force: Bool) {
@@ -218,6 +230,6 @@ public final class GenerationService: ServedWorkload, @unchecked Sendable {
             summary: "\(model.config.layers)×\(model.config.hidden), \(Format.compact(Double(model.parameterCount) / 1e6))M params, \(model.weightTypes)",
             plan: PlanLabel(backend: a.compute.backend, isa: a.compute.isa, precision: .fp32, threads: a.compute.threads),
             nodeMemory: weights,
-            generation: generation)
+            generation: generation, markers: markers)
     }
 }

@@ -69,6 +69,9 @@ public final class InferenceService: @unchecked Sendable {
     /// floor line shows the workers actually running).
     var note: String?
     var nodePlansCache: (key: NodePlansKey, plans: [NodePlan])?
+    /// Time zero of the series (the stats' origin), and the knob changes on them (at most 32).
+    let origin: UInt64
+    private(set) var markers: [ChartMarker] = []
 
     /// - Parameters:
     ///   - makeTask: the task (model replica and inputs) of worker `i`; worker 0's is made here.
@@ -98,7 +101,8 @@ public final class InferenceService: @unchecked Sendable {
                                                          repeatFraction: Double(v.repeatPercent) / 100),
                                   seed: seed &+ 7, clock: clock)
         cache = ResponseCache(width: first.answerWidth, capacityBytes: v.cacheBytes)
-        stats = Mutex(ServingStats(origin: clock.now()))
+        origin = clock.now()
+        stats = Mutex(ServingStats(origin: origin))
         workers = [ServingWorker(index: 0, task: first, service: self)]
         applyKnobs()
         snapshots.publish(makeSnapshot())
@@ -184,9 +188,15 @@ public final class InferenceService: @unchecked Sendable {
         if cache.capacityBytes != v.cacheBytes { cache.resize(capacityBytes: v.cacheBytes) }
         if restart {
             if let point = currentPoint(current: false) { history.file(point) }
+            let first = c.generation == 0
             c = next
             c.generation += 1
             config.withLock { $0 = c }
+            if !first {
+                if markers.count == 32 { markers.removeFirst() }
+                markers.append(ChartMarker(time: Double(clock.now() &- origin) / 1e9,
+                                           label: Self.label(model: task.model.name, values: v, config: c, workers: workers.count)))
+            }
             cache.clear(counters: true)
             let now = clock.now(), dropped = queue.dropped
             stats.withLock { $0.reset(now: now, dropped: dropped) }

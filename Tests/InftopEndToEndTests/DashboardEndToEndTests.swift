@@ -68,7 +68,8 @@ final class DashboardEndToEndTests: XCTestCase {
     }
 
     /// `v` serves the installed MiniLM while training goes on: within 5 s the header names the
-    /// encoder and the layer table lists its nodes with live times; `v` again serves mlp.
+    /// encoder and the layer table lists its nodes with live times; `v` again the generator (when
+    /// installed: it streams, `K` turns its KV cache off), then mlp.
     func testVServesTheEncoderWhileTrainingGoesOn() throws {
         let tmux = try launch()
         defer { tmux.kill() }
@@ -88,8 +89,22 @@ final class DashboardEndToEndTests: XCTestCase {
         let moved = try tmux.waitFor(timeout: 5) { s in (firstInt(#"([0-9]+) req"#, in: s.replacingOccurrences(of: ",", with: "")) ?? 0) > 5 }
         let step2 = try XCTUnwrap(firstInt(#"step ([0-9]+)"#, in: moved.replacingOccurrences(of: ",", with: "")))
         XCTAssertGreaterThan(step2, step1, "training went on while the encoder was served")
+        // v again: the generative model when SmolLM2 is installed (setup.sh installs it), with
+        // TTFT, tokens/s and the per-stage table; else straight back to the trained model.
         try tmux.send("v")
-        let back = try tmux.waitFor(timeout: 5) { s in s.contains("serve running") && !s.contains("minilm") }
+        let next = try tmux.waitFor(timeout: 10) { s in
+            (s.contains("serve SmolLM2") && s.contains("TTFT") && s.contains("ffn_up") && s.contains("head"))
+                || (s.contains("serve running") && !s.contains("minilm"))
+        }
+        if next.contains("serve SmolLM2") {
+            let streaming = try tmux.waitFor(timeout: 20) { s in (firstInt(#"([0-9]+) tok/s"#, in: s) ?? 0) > 0 && s.contains("#1 decode") }
+            XCTAssertTrue(streaming.contains("#1 decode"), "the generator streams an answer:\n\(streaming)")
+            try tmux.send("K")
+            let off = try tmux.waitFor(timeout: 5) { s in s.contains("KV cache off") }
+            XCTAssertTrue(off.contains("KV cache off"), "K turns the KV cache off:\n\(off)")
+            try tmux.send("v")
+        }
+        let back = try tmux.waitFor(timeout: 10) { s in s.contains("serve running") && !s.contains("minilm") && !s.contains("SmolLM2") }
         XCTAssertTrue(back.contains("serve running"), "v again serves the trained model:\n\(back)")
         try tmux.send("q")
         let end = Date().addingTimeInterval(10)

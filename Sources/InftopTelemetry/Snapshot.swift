@@ -209,6 +209,16 @@ public struct NodePlan: Sendable, Equatable, Codable {
     }
 }
 
+/// The served model's per-node figures under the configuration before the last change (the
+/// layer table's "vs" column: which rows got faster after `i`, `k`, `I`, `p`, …).
+public struct LayerBaseline: Sendable, Equatable, Codable {
+    /// That configuration ("fp32 simd avx2").
+    public var label: String
+    public var layers: [LayerStat]
+
+    public init(label: String, layers: [LayerStat]) { self.label = label; self.layers = layers }
+}
+
 /// What the inference service did, published after a batch.
 public struct InferenceSnapshot: Sendable, Equatable, Codable {
     public var model: String
@@ -252,6 +262,9 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
     /// When a knob change restarted the serving figures (series time), with the new
     /// configuration, for dotted lines on the serving charts (nil in older records).
     public var markers: [ChartMarker]?
+    /// The per-node figures before the last configuration change (nil before any change and in
+    /// older records).
+    public var baseline: LayerBaseline?
 
     public init(model: String, state: WorkloadState, requests: Int, batches: Int, batchSize: Int,
                 latency: PhaseStat?, itemsPerSecond: Double, cacheHitRate: Double?, layers: [LayerStat],
@@ -260,8 +273,9 @@ public struct InferenceSnapshot: Sendable, Equatable, Codable {
                 offeredPerSecond: Double = 0, dropped: Int = 0, weightsVersion: Int = 0,
                 summary: String = "", plan: PlanLabel? = nil, nodeMemory: [NodeMemory] = [], nodePlans: [NodePlan]? = nil,
                 floor: ServingFloorSnapshot? = nil, tradeoff: [TradeoffPoint]? = nil, generation: GenerationSnapshot? = nil,
-                markers: [ChartMarker]? = nil) {
+                markers: [ChartMarker]? = nil, baseline: LayerBaseline? = nil) {
         self.floor = floor; self.tradeoff = tradeoff; self.generation = generation; self.markers = markers
+        self.baseline = baseline
         self.model = model; self.state = state; self.requests = requests; self.batches = batches
         self.batchSize = batchSize; self.latency = latency; self.itemsPerSecond = itemsPerSecond
         self.cacheHitRate = cacheHitRate; self.layers = layers; self.profilerOverhead = profilerOverhead

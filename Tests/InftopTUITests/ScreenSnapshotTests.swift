@@ -51,6 +51,27 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertTrue(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("KV cache off"))
     }
 
+    func testLayerTableComparesWithThePlanBeforeTheSwitch() {
+        var snap = Fixtures.snapshot
+        var inf = Fixtures.inference
+        inf.plan = PlanLabel(backend: .simd, isa: .avx2, precision: .int8, threads: 1)
+        inf.nodeMemory = [NodeMemory(name: "fc1", weights: 200_000, activations: 0), NodeMemory(name: "fc2", weights: 32_000, activations: 0)]
+        // Before the switch fc1 took twice as long, relu1 the same, fc2 less (it got slower).
+        inf.baseline = LayerBaseline(label: "fp32 simd avx2", layers: [
+            LayerStat(name: "fc1", forward: Fixtures.phase(0.068, p99: 0.1), backward: nil, share: 0.6),
+            LayerStat(name: "relu1", forward: Fixtures.phase(0.002, p99: 0.004), backward: nil, share: 0.04),
+            LayerStat(name: "fc2", forward: Fixtures.phase(0.0055, p99: 0.01), backward: nil, share: 0.2)])
+        snap.inference = inf
+        var state = DashboardState()
+        state.workload = .inference
+        let text = render(width: 160, height: 40, state: state, snapshot: snap).text
+        let row = { (name: String) in text.split(separator: "\n").first { $0.contains("│" + name + " ") }.map(String.init) ?? "" }
+        XCTAssertTrue(text.contains("vs fp32"), text)
+        XCTAssertTrue(row("fc1").contains("int8") && row("fc1").contains("2.00×"), row("fc1"))
+        XCTAssertTrue(row("relu1").contains("fp32") && row("relu1").contains("1.00×"), row("relu1"))
+        XCTAssertTrue(row("fc2").contains("0.50×"), row("fc2"))
+    }
+
     func testTooSmallScreenSaysWhatItNeeds() {
         let r = render(width: 70, height: 20)
         assertSnapshot(r.text, named: "screen-too-small-70x20")

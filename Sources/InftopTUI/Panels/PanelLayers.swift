@@ -49,6 +49,26 @@ enum LayersPanel {
                 return .text("\(f.rawValue) \(Format.percent(p.sparsity ?? 0))", f == .csr ? st.good : st.dim)
             }))
         }
+        // The served model's precision per row (weight-bearing nodes run the plan's; the rest
+        // stays fp32) once int8 is or was in play, and each row against the configuration before
+        // the last change: which rows got faster.
+        if kind == .inference, let inf = ctx.snapshot.inference {
+            let weighted = Set(inf.nodeMemory.filter { $0.weights > 0 }.map(\.name))
+            let precision = inf.plan?.precision ?? .fp32
+            if precision == .int8 || inf.baseline?.label.hasPrefix("int8") == true {
+                cols.append((TableColumn("prec", width: 4), nil, { l in
+                    weighted.contains(l.name) && precision == .int8 ? .text("int8", st.good) : .text("fp32", st.dim)
+                }))
+            }
+            if let base = inf.baseline {
+                let before = Dictionary(base.layers.map { ($0.name, $0.forward?.meanMs) }, uniquingKeysWith: { a, _ in a })
+                cols.append((TableColumn("vs " + String(base.label.split(separator: " ").first ?? "before"), width: 8, alignRight: true), nil, { l in
+                    guard let b = before[l.name] ?? nil, let a = l.forward?.meanMs, a > 0, b > 0 else { return .text("", nil) }
+                    let r = b / a
+                    return .text(Format.fixed(r, r >= 10 ? 0 : 2) + "×", r >= 1.1 ? st.good : (r <= 0.9 ? st.error : st.dim))
+                }))
+            }
+        }
         var used = cols.reduce(0) { $0 + $1.0.width + 1 }
         let avail = inner.width - 1   // leave room for a scrollbar
         if hasOther && used + num + 1 + num + 1 + minShare <= avail {

@@ -59,6 +59,6 @@ extension InferenceService {
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
             nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
             nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true, stats: s, total: floor.total)),
-            markers: markers)
+            markers: markers, baseline: workers[0].baseline.withLock { $0 })
     }
 }

@@ -19,6 +19,10 @@ final class ServingWorker: @unchecked Sendable {
     /// The profiler's per-node figures as of the worker's last batch boundary (at most every
     /// 100 ms): the profiler belongs to the worker thread, the snapshot is made elsewhere.
     let layers = Mutex<(stats: [LayerStat], overhead: Double)>(([], 0))
+    /// The figures under the plan before the last configuration change, with that plan's label.
+    let baseline = Mutex<LayerBaseline?>(nil)
+    /// The plan the figures being gathered are of (worker thread).
+    private var gathered: Compute?
     private var layersAt: UInt64 = 0
 
     // Worker-thread state.
@@ -57,6 +61,14 @@ final class ServingWorker: @unchecked Sendable {
         thread?.join()
     }
 
+    /// "int8 simd avx2", "+ csr 90%" when pruned, "t2" for more than one thread.
+    static func label(_ c: Compute) -> String {
+        var parts = [c.precision.rawValue, c.backend.rawValue, c.isa.rawValue]
+        if c.threads > 1 { parts.append("t\(c.threads)") }
+        if c.sparsity > 0 { parts.append("pruned \(Format.percent(c.sparsity))") }
+        return parts.joined(separator: " ")
+    }
+
     private func publishLayers(fresh: Bool) {
         let now = monotonicNanos()
         guard fresh || now &- layersAt >= 100_000_000 else { return }
@@ -71,6 +83,15 @@ final class ServingWorker: @unchecked Sendable {
             let cfg = service.config.withLock { $0 }
             if cfg.generation != generation {
                 generation = cfg.generation
+                // What the old plan measured becomes the baseline the table compares with, when
+                // the plan itself changed and it measured anything.
+                if let old = gathered, old != cfg.compute {
+                    let before = profiler.layerStats(fresh: true)
+                    if before.contains(where: { ($0.forward?.calls ?? 0) > 0 }) {
+                        baseline.withLock { $0 = LayerBaseline(label: Self.label(old), layers: before) }
+                    }
+                }
+                gathered = cfg.compute
                 profiler.resetStatistics()
                 publishLayers(fresh: true)
             }

@@ -6,6 +6,7 @@
 // Dot products use sum_j w[j] x[j] = d * sum_j q[j] x[j] + (offset) * sum_j x[j], with the
 // per-block sums of x computed once per call.
 #include "ck_quant.h"
+#include "quant_inline.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -28,8 +29,6 @@ static inline float half_to_float(uint16_t h) {
     }
     float f; memcpy(&f, &bits, 4); return f;
 }
-
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 void ck_dequant_row(int type, const void *w, size_t rowBytes, int k, int r, float *out) {
     const uint8_t *row = (const uint8_t *)w + (size_t)r * rowBytes;
@@ -72,14 +71,6 @@ static inline void block_sums(const float *x, int k, float *xs) {
 }
 
 // ---------------------------------------------------------------- AVX2 (256-bit) GEMV
-
-__attribute__((target("avx2,fma,f16c")))
-static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 __attribute__((target("avx2,fma,f16c")))
 static inline __m256 u8x8_to_ps(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)); }

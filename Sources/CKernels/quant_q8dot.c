@@ -8,12 +8,11 @@
 //   Q8_0: d_w·d_x·Σ w·q                       (|w|·sign(q, w): |pair| ≤ 2·128·127 = 32 512 < 2^15)
 // so no int16 saturation is possible by construction. F32/F16 go to the float kernel.
 #include "ck_quant.h"
+#include "quant_inline.h"
 #include <immintrin.h>
 
 #define QK 32
 #define T2 "avx2,fma,f16c"
-
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 __attribute__((target(T2)))
 static inline float hmax256(__m256 v) {
@@ -21,14 +20,6 @@ static inline float hmax256(__m256 v) {
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     return _mm_cvtss_f32(m);
-}
-
-__attribute__((target(T2)))
-static inline float hsum256q(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 __attribute__((target(T2)))
@@ -121,13 +112,13 @@ void ck_qgemv_q8_avx2(int type, const void *w, size_t rowBytes, int k, const flo
                 _mm_prefetch((const char *)(next + fetched * 64), _MM_HINT_T0);
             for (int i = 0; i < 4; i++) acc[i] = block_dot(acc[i], type, rw[i], b, q, d, sd, &ex[i]);
         }
-        for (int i = 0; i < 4; i++) *y++ = hsum256q(acc[i]) + ex[i];
+        for (int i = 0; i < 4; i++) *y++ = hsum256(acc[i]) + ex[i];
     }
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * rowBytes;
         __m256 acc = _mm256_setzero_ps();
         float extra = 0;
         for (int b = 0; b < nb; b++) acc = block_dot(acc, type, row, b, q, d, sd, &extra);
-        *y++ = hsum256q(acc) + extra;
+        *y++ = hsum256(acc) + extra;
     }
 }

@@ -27,6 +27,9 @@ public final class DashboardSession: @unchecked Sendable {
     public let encoderUnavailable: String?
     /// Requests per second offered to the served model; nil = its descriptor's rate.
     public let servingRate: Double?
+    /// A fixed image model served in place of the trained model's replica (`--serve FILE.onnx`):
+    /// called once per serving worker (a model serves one batch at a time); nil = the replica.
+    public let imageModel: (@Sendable () throws -> Model)?
 
     private struct Running {
         var model: String
@@ -48,11 +51,14 @@ public final class DashboardSession: @unchecked Sendable {
     /// - Parameters:
     ///   - encoder: the text encoder `v` serves, with `sentences` (the corpus; by default the
     ///     bundled one, `SentenceCorpus.bundled()`); nil with `encoderUnavailable` saying why.
+    ///   - imageModel: makes the image model the serving side runs on the test images instead of
+    ///     the trained model (which still trains); its weights never change.
     /// - Throws: `EngineError` when the first workloads cannot be built (unknown model, data that
     ///   does not fit).
     public init(train: ImageDataset, test: ImageDataset, knobs: Knobs, baseConfig: TrainingConfig,
                 encoder: SentenceEncoder? = nil, sentences: [String]? = nil, encoderUnavailable: String? = nil,
-                servingRate: Double? = nil) throws {
+                servingRate: Double? = nil, imageModel: (@Sendable () throws -> Model)? = nil) throws {
+        self.imageModel = imageModel
         self.train = train
         self.test = test
         self.knobs = knobs
@@ -130,6 +136,12 @@ public final class DashboardSession: @unchecked Sendable {
     private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> InferenceService {
         switch served {
         case .trained:
+            if let imageModel {
+                let test = self.test
+                return try InferenceService(makeTask: { _ in try ImageServingTask(model: try imageModel(), dataset: test) },
+                                            knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory,
+                                            snapshots: servingSlot)
+            }
             let test = self.test, name = loop.config.model
             return try InferenceService(
                 makeTask: { i in try ImageServingTask(model: try ModelZoo.make(name: name, seed: seed &+ UInt64(i)), dataset: test) },

@@ -15,7 +15,7 @@ struct DashboardCommand: ParsableCommand {
         abstract: "The live dashboard (the default): train and serve a model, watch every layer.")
 
     @Option(help: "Model to train and serve: mlp or cnn (m switches live).") var model = "mlp"
-    @Option(help: "Text encoder v serves: a BERT-family Hugging Face folder (default: the installed all-MiniLM-L6-v2).") var serve: String?
+    @Option(help: "What serving runs: a BERT-family Hugging Face folder (the text encoder v serves; default: the installed all-MiniLM-L6-v2), or an image classifier's FILE.onnx (served on the test images in place of the trained model).") var serve: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(help: "Theme: a name from themes/ or $XDG_CONFIG_HOME/inftop/themes/, or a path (btop format).") var theme: String?
     @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).") var noColor = false
@@ -70,7 +70,18 @@ struct DashboardCommand: ParsableCommand {
         // installed MiniLM when there is one (without it, v says how to get one).
         var encoder: SentenceEncoder?
         var unavailable: String?
-        if let dir = serve {
+        var imageModel: (@Sendable () throws -> Model)?
+        if let file = serve, file.hasSuffix(".onnx") {
+            // An imported image model: checked now (one line if it does not load or does not take
+            // the test images), then loaded once per serving worker.
+            do { _ = try ImageServingTask(model: try ONNXModel.load(path: file), dataset: test) } catch { fail("--serve \(file): \(error)") }
+            imageModel = { try ONNXModel.load(path: file) }
+        }
+        if imageModel != nil, let dir = ModelLocator.defaultMiniLM() {
+            do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
+        } else if imageModel != nil {
+            unavailable = "no text encoder: " + ModelLocator.installHint
+        } else if let dir = serve {
             do { encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(dir, option: "--serve")) } catch { fail("--serve \(dir): \(error)") }
         } else if let dir = ModelLocator.defaultMiniLM() {
             do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
@@ -87,7 +98,7 @@ struct DashboardCommand: ParsableCommand {
                                                c.schedule = sched
                                                return c
                                            }(),
-                                           encoder: encoder, encoderUnavailable: unavailable)
+                                           encoder: encoder, encoderUnavailable: unavailable, imageModel: imageModel)
         } catch { fail("\(error)") }
         let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })
         session.start()

@@ -10,7 +10,6 @@ Usage: /tmp/inftop-peers-venv/bin/python scripts/onnx-roundtrip.py [--inftop .bu
 Prints one line per model and exits 1 when any prediction differs.
 """
 import argparse
-import gzip
 import os
 import subprocess
 import sys
@@ -18,15 +17,10 @@ import sys
 import numpy as np
 import onnxruntime as ort
 
-DATA = "/usr/share/datasets/fashion-mnist"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fmnist_test_set  # noqa: E402
 
 
-def idx(path):
-    with gzip.open(path) as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def main():
@@ -38,8 +32,7 @@ def main():
     ap.add_argument("--out", default="/tmp/onnx-roundtrip")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    images = idx(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")).astype(np.float32) / np.float32(255)
-    labels = idx(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    images, labels = fmnist_test_set.load()
     failed = False
     for model in a.models.split(","):
         ckpt = os.path.join(a.out, model + ".safetensors")

@@ -11,7 +11,6 @@ Usage: /tmp/inftop-peers-venv/bin/python scripts/onnx-torch-import.py [--inftop 
        [--dir /tmp/onnx-roundtrip] [--models mlp,cnn] [--batch 1,64] [--threads 1]
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -27,17 +26,11 @@ from safetensors.numpy import load_file
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.environ.get("PEERS_DIR", os.path.join(HERE, "../../shared/peers")))
 import fmnist_common as fc  # noqa: E402
+sys.path.insert(0, HERE)
+import fmnist_test_set  # noqa: E402
 
-DATA = "/usr/share/datasets/fashion-mnist"
 LAYERS = {"mlp": ["fc1", "fc2", "fc3"], "cnn": ["conv1", "conv2", "fc1", "fc2"]}
 
-
-def idx(path):
-    with gzip.open(path) as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def ort_p50_ms(sess, x, batch, min_runs=30, min_s=1.0):
@@ -62,8 +55,7 @@ def main():
     ap.add_argument("--batch", default="1,64")
     ap.add_argument("--threads", default="1")
     a = ap.parse_args()
-    images = idx(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")).astype(np.float32) / np.float32(255)
-    labels = idx(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    images, labels = fmnist_test_set.load()
     for name in a.models.split(","):
         weights = load_file(os.path.join(a.dir, name + ".safetensors"))
         module = fc.mlp() if name == "mlp" else fc.cnn(2)

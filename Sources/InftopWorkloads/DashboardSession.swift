@@ -151,10 +151,10 @@ public final class DashboardSession: @unchecked Sendable {
         case .encoder:
             guard let encoder, let corpus else { throw EngineError.invalid(what: "v", reason: encoderUnavailable ?? "no encoder") }
             // Worker 0 serves the loaded encoder; each further worker loads its own replica
-            // from the same folder (a model's buffers serve one batch at a time).
+            // from the same folder or ONNX file (a model's buffers serve one batch at a time).
             return try InferenceService(
                 makeTask: { i in
-                    try TextServingTask(model: i == 0 ? encoder.model : try SentenceEncoder.load(directory: encoder.directory).model,
+                    try TextServingTask(model: i == 0 ? encoder.model : try encoder.replica().model,
                                         corpus: corpus)
                 },
                 knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory, snapshots: servingSlot)

@@ -71,22 +71,29 @@ struct DashboardCommand: ParsableCommand {
         var encoder: SentenceEncoder?
         var unavailable: String?
         var imageModel: (@Sendable () throws -> Model)?
-        if let file = serve, file.hasSuffix(".onnx") {
-            // An imported image model: checked now (one line if it does not load or does not take
-            // the test images), then loaded once per serving worker.
-            do { _ = try ImageServingTask(model: try ONNXModel.load(path: file), dataset: test) } catch { fail("--serve \(file): \(error)") }
-            imageModel = { try ONNXModel.load(path: file) }
-        }
-        if imageModel != nil, let dir = ModelLocator.defaultMiniLM() {
+        func installedMiniLM() {
+            guard let dir = ModelLocator.defaultMiniLM() else { unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint; return }
             do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
-        } else if imageModel != nil {
-            unavailable = "no text encoder: " + ModelLocator.installHint
+        }
+        if let file = serve, file.hasSuffix(".onnx") {
+            let text: Bool
+            do { text = try ONNXBert.isTextEncoder(path: file) } catch { fail("--serve \(file): \(error)") }
+            if text {
+                // A text encoder exported to ONNX: v serves it, with the installed MiniLM's tokenizer.
+                do {
+                    encoder = try SentenceEncoder.load(onnx: file, tokenizer: try ModelLocator.resolve(nil, option: "--serve FILE.onnx (its tokenizer)"))
+                } catch { fail("--serve \(file): \(error)") }
+            } else {
+                // An image classifier: checked now (one line if it does not load or does not take
+                // the test images), then loaded once per serving worker; v keeps the installed MiniLM.
+                do { _ = try ImageServingTask(model: try ONNXModel.load(path: file), dataset: test) } catch { fail("--serve \(file): \(error)") }
+                imageModel = { try ONNXModel.load(path: file) }
+                installedMiniLM()
+            }
         } else if let dir = serve {
             do { encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(dir, option: "--serve")) } catch { fail("--serve \(dir): \(error)") }
-        } else if let dir = ModelLocator.defaultMiniLM() {
-            do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
         } else {
-            unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
+            installedMiniLM()
         }
         let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa, learningRate: rate, optimizer: opt))
         let session: DashboardSession

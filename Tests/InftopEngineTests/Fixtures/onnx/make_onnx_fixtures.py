@@ -13,6 +13,10 @@ can check that inftop's import computes what ORT computes on the very same file.
   external_bad_offset.onnx   the same graph, its weight's offset past the end of external.onnx.data
   external_missing.onnx      the same graph, its weights in a file that does not exist
   unsupported.onnx a graph with a Softsign node named "odd_softsign"
+  tiny_bert.onnx   torch.onnx.export (dynamo, opset 18) of a random 2-layer BERT (hidden 16, 4 heads, FFN 32,
+                   vocab 64, 32 positions) with the peers' mean pooling + L2 normalisation inside (their
+                   minilm_common Embedder); tiny_bert.json holds token batches (ids, mask) and ORT's
+                   embeddings of each
 
 Inputs: numpy default_rng(seed 0) standard normal, float32, batch 3.
 Usage: /tmp/inftop-peers-venv/bin/python make_onnx_fixtures.py   (writes beside itself)
@@ -158,6 +162,47 @@ def unsupported():
     save(graph, "unsupported")
 
 
+def tiny_bert():
+    import transformers
+    torch.manual_seed(3)
+    config = transformers.BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=32, max_position_embeddings=32, hidden_act="gelu")
+    bert = transformers.BertModel(config, add_pooling_layer=False).eval()
+
+    class Embedder(torch.nn.Module):  # the peers' (minilm_common.load_torch_embedder)
+        def __init__(self, b):
+            super().__init__()
+            self.bert = b
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(h.dtype)
+            e = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(e, p=2.0, dim=1)
+
+    model = Embedder(bert).eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    ids = torch.tensor([[2, 10, 11, 12, 3, 0], [2, 20, 21, 22, 23, 3]], dtype=torch.int64)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        B, S = torch.export.Dim("batch"), torch.export.Dim("seq", max=32)
+        torch.onnx.export(model, (ids, mask, torch.zeros_like(ids)), path("tiny_bert.onnx"), input_names=names,
+                          output_names=["sentence_embedding"], dynamic_shapes={n: {0: B, 1: S} for n in names},
+                          dynamo=True, opset_version=18, external_data=False)
+    sess = ort.InferenceSession(path("tiny_bert.onnx"), providers=["CPUExecutionProvider"])
+    cases = []
+    for rows in ([[2, 10, 11, 12, 3], [2, 20, 21, 3]], [[2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 3]], [[2, 63, 1, 40, 3]] * 3):
+        n = max(len(r) for r in rows)
+        x = np.array([r + [0] * (n - len(r)) for r in rows], np.int64)
+        m = np.array([[1] * len(r) + [0] * (n - len(r)) for r in rows], np.int64)
+        y = sess.run(None, {"input_ids": x, "attention_mask": m, "token_type_ids": np.zeros_like(x)})[0]
+        cases.append({"sequences": rows, "embeddings": [[float(v) for v in e] for e in y]})
+    with open(path("tiny_bert.json"), "w") as f:
+        json.dump({"hidden": 16, "layers": 2, "heads": 4, "cases": cases}, f)
+        f.write("\n")
+
+
 def main():
     rng = np.random.default_rng(0)
     x_mlp = rng.standard_normal((BATCH, 12)).astype(np.float32)
@@ -176,6 +221,7 @@ def main():
     external()
     record("external", rng.standard_normal((BATCH, 5)).astype(np.float32))
     unsupported()
+    tiny_bert()
     for name in sorted(os.listdir(HERE)):
         if name.endswith(".onnx"):
             m = onnx.load(path(name), load_external_data=False)

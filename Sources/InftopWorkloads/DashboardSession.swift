@@ -34,6 +34,9 @@ public final class DashboardSession: @unchecked Sendable {
     public let generatorUnavailable: String?
     /// How the generator runs (prompts, answer length, context, sampling).
     public let generatorSettings: GenerationService.Settings
+    /// A fixed image model served in place of the trained model's replica (`--serve FILE.onnx`):
+    /// called once per serving worker (a model serves one batch at a time); nil = the replica.
+    public let imageModel: (@Sendable () throws -> Model)?
 
     private struct Running {
         var model: String
@@ -55,12 +58,16 @@ public final class DashboardSession: @unchecked Sendable {
     /// - Parameters:
     ///   - encoder: the text encoder `v` serves, with `sentences` (the corpus; by default the
     ///     bundled one, `SentenceCorpus.bundled()`); nil with `encoderUnavailable` saying why.
+    ///   - imageModel: makes the image model the serving side runs on the test images instead of
+    ///     the trained model (which still trains); its weights never change.
     /// - Throws: `EngineError` when the first workloads cannot be built (unknown model, data that
     ///   does not fit).
     public init(train: ImageDataset, test: ImageDataset, knobs: Knobs, baseConfig: TrainingConfig,
                 encoder: SentenceEncoder? = nil, sentences: [String]? = nil, encoderUnavailable: String? = nil,
                 servingRate: Double? = nil, generatorPath: String? = nil, generatorUnavailable: String? = nil,
-                generatorSettings: GenerationService.Settings = GenerationService.Settings()) throws {
+                generatorSettings: GenerationService.Settings = GenerationService.Settings(),
+                imageModel: (@Sendable () throws -> Model)? = nil) throws {
+        self.imageModel = imageModel
         self.train = train
         self.test = test
         self.knobs = knobs
@@ -153,6 +160,12 @@ public final class DashboardSession: @unchecked Sendable {
     private func makeServing(served: ServedModel, loop: TrainingLoop, seed: UInt64) throws -> any ServedWorkload {
         switch served {
         case .trained:
+            if let imageModel {
+                let test = self.test
+                return try InferenceService(makeTask: { _ in try ImageServingTask(model: try imageModel(), dataset: test) },
+                                            knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory,
+                                            snapshots: servingSlot)
+            }
             let test = self.test, name = loop.config.model
             return try InferenceService(
                 makeTask: { i in try ImageServingTask(model: try ModelZoo.make(name: name, seed: seed &+ UInt64(i)), dataset: test) },
@@ -162,10 +175,10 @@ public final class DashboardSession: @unchecked Sendable {
         case .encoder:
             guard let encoder, let corpus else { throw EngineError.invalid(what: "v", reason: encoderUnavailable ?? "no encoder") }
             // Worker 0 serves the loaded encoder; each further worker loads its own replica
-            // from the same folder (a model's buffers serve one batch at a time).
+            // from the same folder or ONNX file (a model's buffers serve one batch at a time).
             return try InferenceService(
                 makeTask: { i in
-                    try TextServingTask(model: i == 0 ? encoder.model : try SentenceEncoder.load(directory: encoder.directory).model,
+                    try TextServingTask(model: i == 0 ? encoder.model : try encoder.replica().model,
                                         corpus: corpus)
                 },
                 knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory, snapshots: servingSlot)

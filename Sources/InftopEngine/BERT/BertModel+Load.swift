@@ -1,5 +1,21 @@
 import Foundation
 
+/// Where a BERT encoder's weights come from, by Hugging Face names ("embeddings.…",
+/// "encoder.layer.0.attention.self.query.weight", optionally under "bert.").
+public protocol BertWeightSource {
+    /// The file, for error lines.
+    var path: String { get }
+    /// The tensor's shape, nil when there is none of that name.
+    func shape(of name: String) -> [Int]?
+    /// The tensor as fp32.
+    func float32(_ name: String) throws -> WeightBuffer
+}
+
+extension SafeTensorsFile: BertWeightSource {
+    public func shape(of name: String) -> [Int]? { info(name)?.shape }
+    public func float32(_ name: String) throws -> WeightBuffer { try float32(name, owner: .weightsFP32) }
+}
+
 extension BertModel {
     /// Loads a Hugging Face BERT-family folder: `config.json`, `model.safetensors` (weights by
     /// HF names, with or without a "bert." prefix) and, when present, `1_Pooling/config.json`
@@ -21,21 +37,22 @@ extension BertModel {
         return try load(file: file, config: config, pooling: pooling, source: directory, pruneUnits: pruneUnits)
     }
 
-    /// Builds the model from an opened safetensors file and a config.
-    public static func load(file: SafeTensorsFile, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil,
+    /// Builds the model from weights by Hugging Face names (a safetensors file, or the tensors
+    /// an ONNX file's graph holds in those roles: `ONNXBert`) and a config.
+    public static func load(file: some BertWeightSource, config c: BertConfig, pooling: BertPooling = .mean, source: String? = nil,
                             pruneUnits: Double = 0) throws -> Model {
         precondition(pruneUnits >= 0 && pruneUnits < 1, "BertModel.load: pruneUnits \(pruneUnits) outside [0, 1)")
-        let prefix = file.info("bert.embeddings.word_embeddings.weight") != nil ? "bert." : ""
+        let prefix = file.shape(of: "bert.embeddings.word_embeddings.weight") != nil ? "bert." : ""
         let h = c.hiddenSize, f = c.intermediateSize
 
         func weight(_ name: String, _ shape: [Int], alternative: String? = nil) throws -> WeightBuffer {
             var full = prefix + name
-            if file.info(full) == nil, let alt = alternative, file.info(prefix + alt) != nil { full = prefix + alt }
-            guard let info = file.info(full) else {
+            if file.shape(of: full) == nil, let alt = alternative, file.shape(of: prefix + alt) != nil { full = prefix + alt }
+            guard let found = file.shape(of: full) else {
                 throw EngineError.badFile(path: file.path, reason: "missing tensor '\(full)' (expected \(shape) for this config)")
             }
-            guard info.shape == shape else {
-                throw EngineError.badFile(path: file.path, reason: "tensor '\(full)' has shape \(info.shape), config.json implies \(shape)")
+            guard found == shape else {
+                throw EngineError.badFile(path: file.path, reason: "tensor '\(full)' has shape \(found), config.json implies \(shape)")
             }
             return try file.float32(full)
         }

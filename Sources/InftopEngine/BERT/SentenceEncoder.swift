@@ -10,8 +10,16 @@ public final class SentenceEncoder: @unchecked Sendable {
     public let config: BertConfig
     /// Its pooling (1_Pooling/config.json).
     public let pooling: BertPooling
-    /// The folder it was loaded from.
+    /// The folder it was loaded from (for an ONNX file: its tokenizer folder).
     public let directory: String
+    /// The ONNX file the encoder came from (`load(onnx:tokenizer:)`), nil for a model folder.
+    public internal(set) var onnxPath: String?
+
+    /// Another copy of the same encoder, loaded the same way (a serving worker's replica).
+    public func replica() throws -> SentenceEncoder {
+        if let onnxPath { return try SentenceEncoder.load(onnx: onnxPath, tokenizer: directory) }
+        return try SentenceEncoder.load(directory: directory)
+    }
 
     public init(tokenizer: WordPieceTokenizer, model: Model, config: BertConfig, pooling: BertPooling, directory: String) {
         self.tokenizer = tokenizer

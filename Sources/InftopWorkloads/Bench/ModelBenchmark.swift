@@ -65,9 +65,10 @@ public final class ModelBenchmark {
         modelName = URL(fileURLWithPath: directory).standardized.path
     }
 
-    public init(encoder: SentenceEncoder) {
+    /// `name` for the output (default: the encoder's folder).
+    public init(encoder: SentenceEncoder, name: String? = nil) {
         self.encoder = encoder
-        modelName = encoder.directory
+        modelName = name ?? encoder.directory
     }
 
     /// `batch` rows of exactly `seq` tokens. Throws when seq is outside 2…max positions.

@@ -1,0 +1,17 @@
+extension SentenceEncoder {
+    /// A sentence encoder from an ONNX export (`ONNXBert`) and a tokenizer folder (`vocab.txt`,
+    /// optional `tokenizer_config.json`), since ONNX files carry no tokenizer. Mean pooling and
+    /// unit-length vectors, as the export computes them.
+    /// - Throws: `EngineError`, one line (the file or the tokenizer folder named).
+    public static func load(onnx path: String, tokenizer directory: String) throws -> SentenceEncoder {
+        let (model, config) = try ONNXBert.load(path: path)
+        let tokenizer = try WordPieceTokenizer.load(directory: directory, maxPositions: config.maxPositions)
+        guard tokenizer.vocabSize <= config.vocabSize else {
+            throw EngineError.badFile(path: directory + "/vocab.txt",
+                                      reason: "\(tokenizer.vocabSize) tokens but \(path)'s word embeddings hold \(config.vocabSize)")
+        }
+        let encoder = SentenceEncoder(tokenizer: tokenizer, model: model, config: config, pooling: .mean, directory: directory)
+        encoder.onnxPath = path
+        return encoder
+    }
+}

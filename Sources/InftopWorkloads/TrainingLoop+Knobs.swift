@@ -19,6 +19,7 @@ extension TrainingLoop {
         batchSize = newBatch
         compute = newCompute
         model.setPlan(newCompute)
+        stepper.teacher?.setPlan(newCompute)
         if model.followPruning(sparsity: v.pruning, mode: v.effectivePruneMode) { pruneMarkers.append(Double(clock.now() - startNanos) / 1e9) }  // p / P
         paused = v.trainingPaused
         applyHyperparameters(v, force: force)

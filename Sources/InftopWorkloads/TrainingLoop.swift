@@ -33,6 +33,8 @@ public final class TrainingLoop: @unchecked Sendable {
     /// The model being trained. Its weights change under the loop's feet while it runs: read
     /// them through `copyLatestWeights(into:)`.
     public let model: Model
+    /// The model distilled from (nil: hard labels only).
+    public var teacher: Model? { stepper.teacher }
     public let train: ImageDataset
     public let test: ImageDataset
     public let knobs: Knobs
@@ -87,12 +89,15 @@ public final class TrainingLoop: @unchecked Sendable {
     var segmentStart: UInt64 = 0
 
     /// Builds the model, optimizer and profiler for `config` on `train`/`test`; with
-    /// `distributed`, this process is one rank of a data-parallel run.
+    /// `distributed`, this process is one rank of a data-parallel run; with `teacher` (and
+    /// `config.distillation`), the model learns from the teacher's soft targets as well as the
+    /// labels. The loop only runs the teacher's forward: its weights are the caller's.
     /// - Throws: `EngineError.invalid` for a bad config or data that does not fit the model.
     public init(config: TrainingConfig, train: ImageDataset, test: ImageDataset, knobs: Knobs,
                 snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot(), clock: any NanoClock = SystemClock(),
-                distributed: DataParallel? = nil) throws {
+                distributed: DataParallel? = nil, teacher: Model? = nil) throws {
         try config.validate()
+        try Self.checkDistillation(config, teacher: teacher)
         let model = try ModelZoo.make(name: config.model, seed: config.seed)
         guard model.isTrainable, let sampleShape = model.descriptor.sampleShape else {
             throw EngineError.invalid(what: "model '\(config.model)'", reason: "does not train on images")
@@ -116,7 +121,7 @@ public final class TrainingLoop: @unchecked Sendable {
         self.distributed = distributed
         profiler = StepProfiler(enabled: config.telemetry, track: "training")
         dataSite = profiler.site("data")
-        stepper = TrainingStep(model: model, profiler: profiler, config: config, sync: distributed?.sync)
+        stepper = TrainingStep(model: model, profiler: profiler, config: config, sync: distributed?.sync, teacher: teacher)
         evaluator = TrainingEvaluator(test: test, batchSize: config.evalBatchSize ?? model.descriptor.evalBatchSize, sampleShape: sampleShape)
         snapshots.publish(makeSnapshot())
     }

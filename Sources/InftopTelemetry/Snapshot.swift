@@ -276,10 +276,13 @@ public struct DashboardSnapshot: Sendable, Equatable, Codable {
     public var memory: MemorySnapshot
     /// Series: "rss_mb".
     public var memorySeries: SeriesSnapshot?
+    /// The distillation student training beside `training` (its teacher) while `d` is on; nil
+    /// otherwise and in records written before it existed.
+    public var student: TrainingSnapshot?
 
     public init(uptimeSeconds: Double, training: TrainingSnapshot?, inference: InferenceSnapshot?,
-                memory: MemorySnapshot, memorySeries: SeriesSnapshot?) {
+                memory: MemorySnapshot, memorySeries: SeriesSnapshot?, student: TrainingSnapshot? = nil) {
         self.uptimeSeconds = uptimeSeconds; self.training = training; self.inference = inference
-        self.memory = memory; self.memorySeries = memorySeries
+        self.memory = memory; self.memorySeries = memorySeries; self.student = student
     }
 }

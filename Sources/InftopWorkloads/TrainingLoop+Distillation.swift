@@ -38,4 +38,23 @@ extension TrainingLoop {
             try ModelZoo.checkStudent(config.model, teacher: t.name)
         }
     }
+
+    /// The knobs' T and α where they are set (the config's otherwise), from this step on; a
+    /// value out of range is ignored (the controller never writes one).
+    func applyDistillationKnobs(_ v: KnobValues) {
+        guard let base = config.distillation else { return }
+        let d = DistillationSettings(temperature: v.distillTemperature ?? base.temperature, alpha: v.distillAlpha ?? base.alpha)
+        if (try? d.validate()) != nil { stepper.setDistillation(d) }
+    }
+
+    /// Newer teacher weights from `teacherSource`, if any (a step boundary).
+    func refreshTeacher() {
+        guard let source = teacherSource, let teacher = stepper.teacher else { return }
+        if let v = source(teacher, teacherVersion) { teacherVersion = v }
+    }
+
+    /// The distillation settings in force (nil without a teacher).
+    public var distillationInForce: DistillationSettings? {
+        stepper.distillLoss.map { DistillationSettings(temperature: $0.temperature, alpha: $0.alpha) }
+    }
 }

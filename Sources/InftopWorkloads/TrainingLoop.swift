@@ -48,6 +48,10 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Called on the loop's thread after every step with the step number (1-based) and its
     /// batch's mean loss. Set it before `start()`.
     public var onStep: (@Sendable (Int, Float) -> Void)?
+    /// With a teacher that trains meanwhile (the dashboard's `d`): called on the loop's thread at
+    /// each step boundary with the teacher and the weights version it holds; copies newer
+    /// weights into it and returns their version (nil: none published yet). Set it before `start()`.
+    public var teacherSource: (@Sendable (Model, Int) -> Int?)?
 
     let profiler: StepProfiler
     let dataSite: Int32
@@ -84,6 +88,8 @@ public final class TrainingLoop: @unchecked Sendable {
     var startNanos: UInt64 = 0
     /// When `p` / `P` pruned the model (seconds since start), for the charts' markers.
     var pruneMarkers: [Double] = []
+    /// The teacher weights' version (`teacherSource`), 0 = its initial weights.
+    var teacherVersion = 0
     /// Training time before the current segment began (evaluations and pauses end segments).
     var trainingNanosBefore: UInt64 = 0
     var segmentStart: UInt64 = 0
@@ -197,6 +203,7 @@ public final class TrainingLoop: @unchecked Sendable {
             while true {
                 if stopRequested.load(ordering: .acquiring) { ending = .stopped; break epochs }
                 applyKnobs(force: false)
+                refreshTeacher()
                 data.batchSize = batchSize
                 if paused && !pauseUntilResumed() { ending = .stopped; break epochs }
 

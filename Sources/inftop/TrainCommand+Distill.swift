@@ -20,7 +20,9 @@ extension TrainCommand {
         }
         guard let t = Float(temperature), t > 0, t.isFinite else { fail("--temperature \(temperature): must be a finite number > 0") }
         guard let a = Float(alpha), a >= 0, a <= 1 else { fail("--alpha \(alpha): must be a number in [0, 1]") }
-        do { try ModelZoo.checkStudent(studentName, teacher: model) } catch { fail("--student \(error)") }
+        do { try ModelZoo.checkStudent(studentName, teacher: model) } catch EngineError.invalid(_, let reason) {
+            fail("--student \(studentName): \(reason)")
+        } catch { fail("--student \(studentName): \(error)") }
 
         let teacherModel: Model
         do {

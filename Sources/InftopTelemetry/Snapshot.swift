@@ -114,6 +114,8 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     /// Times (seconds, the series' clock) at which the model was pruned or its pruning changed
     /// (`p` / `P`): marked on the training charts. Nil in records written before pruning existed.
     public var pruneMarkers: [Double]?
+    /// The trained model's parameter count (nil in records written before it was published).
+    public var parameters: Int? = nil
 
     public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
                 epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,

@@ -3,7 +3,8 @@ import InftopTelemetry
 /// The distillation student (`d`) in the training panel, beside its teacher (the model being
 /// trained): one row under the teacher's numbers — "student mlp-small test 84.9% · teacher 86.1%
 /// kd loss 0.41 step 1 200 · 9.8k samples/s" — and its test accuracy as a third curve on the
-/// accuracy chart. Nothing is drawn without a student.
+/// accuracy chart. With both parameter counts published, "50.9k/235k params" follows the
+/// student's name. Nothing is drawn without a student.
 extension TrainingPanel {
     /// Rows the student takes above the charts (0 without one).
     static func studentRows(_ ctx: RenderContext) -> Int { ctx.snapshot.student == nil ? 0 : 1 }
@@ -14,6 +15,9 @@ extension TrainingPanel {
         var n = LineWriter(inner, row: row)
         n.write("student ", st.label, into: &canvas)
         n.write(s.model, st.bold, into: &canvas)
+        if let sp = s.parameters, let tp = t.parameters {
+            n.writeIfFits(" \(Format.compact(Double(sp)))/\(Format.compact(Double(tp))) params", st.dim, into: &canvas)
+        }
         n.write(" test ", st.label, into: &canvas)
         n.write(s.testAccuracy.map { accuracyText($0) } ?? "–", studentStyle(st), into: &canvas)
         n.write(" · teacher ", st.label, into: &canvas)

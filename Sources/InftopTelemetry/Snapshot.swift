@@ -114,6 +114,8 @@ public struct TrainingSnapshot: Sendable, Equatable, Codable {
     /// Times (seconds, the series' clock) at which the model was pruned or its pruning changed
     /// (`p` / `P`): marked on the training charts. Nil in records written before pruning existed.
     public var pruneMarkers: [Double]?
+    /// The trained model's parameter count (nil in records written before it was published).
+    public var parameters: Int? = nil
 
     public init(model: String, state: WorkloadState, step: Int, epoch: Int, epochProgress: Double,
                 epochETASeconds: Double?, batchSize: Int, samplesPerSecond: Double, lastLoss: Double?,
@@ -296,10 +298,13 @@ public struct DashboardSnapshot: Sendable, Equatable, Codable {
     public var memory: MemorySnapshot
     /// Series: "rss_mb".
     public var memorySeries: SeriesSnapshot?
+    /// The distillation student training beside `training` (its teacher) while `d` is on; nil
+    /// otherwise and in records written before it existed.
+    public var student: TrainingSnapshot?
 
     public init(uptimeSeconds: Double, training: TrainingSnapshot?, inference: InferenceSnapshot?,
-                memory: MemorySnapshot, memorySeries: SeriesSnapshot?) {
+                memory: MemorySnapshot, memorySeries: SeriesSnapshot?, student: TrainingSnapshot? = nil) {
         self.uptimeSeconds = uptimeSeconds; self.training = training; self.inference = inference
-        self.memory = memory; self.memorySeries = memorySeries
+        self.memory = memory; self.memorySeries = memorySeries; self.student = student
     }
 }

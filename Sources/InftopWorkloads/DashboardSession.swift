@@ -13,7 +13,9 @@ import Synchronization
 /// `served` knobs: when the user switches the trained model (`m`) it stops both workloads at
 /// their next step boundary and starts new ones for the new model (on the same loaded
 /// dataset); when the user switches the served model (`v`) only the serving side restarts,
-/// and training goes on.
+/// and training goes on. With `d` (`distillation`) a student trains beside the model being
+/// trained, learning from its soft targets as it learns (`startStudent`); `D` serves the
+/// student instead of the teacher.
 public final class DashboardSession: @unchecked Sendable {
     public let knobs: Knobs
     public let train: ImageDataset
@@ -43,9 +45,14 @@ public final class DashboardSession: @unchecked Sendable {
         var served: ServedModel
         var training: TrainingLoop
         var serving: any ServedWorkload
+        /// The distillation student (`d`), nil when off.
+        var student: TrainingLoop? = nil
+        /// Whether `serving` serves the student (else the teacher, or the encoder).
+        var servesStudent = false
     }
     private let running = Mutex<Running?>(nil)
     private let trainingSlot = SnapshotSlot<TrainingSnapshot>()
+    private let studentSlot = SnapshotSlot<TrainingSnapshot>()
     private let servingSlot = SnapshotSlot<InferenceSnapshot>()
     private let stopFlag = StopFlag()
     private let origin = monotonicNanos()
@@ -104,6 +111,7 @@ public final class DashboardSession: @unchecked Sendable {
         let r = running.withLock { r -> Running? in let old = r; r = nil; return old }
         if let r {
             r.serving.stop()
+            r.student?.stop()
             r.training.stop()
         }
     }
@@ -124,12 +132,16 @@ public final class DashboardSession: @unchecked Sendable {
         }
         var training = trainingSlot.latest()
         if let why = lastError.withLock({ $0 }) { training?.state = .failed(why) }
+        let student = running.withLock { $0?.student != nil } ? studentSlot.latest() : nil
         return DashboardSnapshot(uptimeSeconds: Double(now &- origin) / 1e9, training: training,
-                                 inference: servingSlot.latest(), memory: mem, memorySeries: rss)
+                                 inference: servingSlot.latest(), memory: mem, memorySeries: rss, student: student)
     }
 
     /// The latest training loop (for tests and the headless paths).
     public var trainingLoop: TrainingLoop? { running.withLock { $0?.training } }
+
+    /// The distillation student's loop while `d` is on (for tests and the headless paths).
+    public var studentLoop: TrainingLoop? { running.withLock { $0?.student } }
 
     /// The latest serving workload when it is an `InferenceService` (for tests and the headless paths).
     public var inferenceService: InferenceService? { running.withLock { $0?.serving as? InferenceService } }
@@ -196,11 +208,19 @@ public final class DashboardSession: @unchecked Sendable {
         while !stopFlag.isSet {
             usleep(50_000)
             let v = knobs.values
-            guard let current = running.withLock({ $0.map { ($0.model, $0.served) } }), !stopFlag.isSet else { continue }
-            if current.0 != v.model {
-                switchModel(from: current.0, to: v.model, served: v.served)
-            } else if current.1 != v.served {
-                switchServed(to: v.served, from: current.1)
+            guard let current = running.withLock({ $0.map { (model: $0.model, served: $0.served, student: $0.student != nil, servesStudent: $0.servesStudent) } }),
+                  !stopFlag.isSet else { continue }
+            let wantsStudent = v.distillation && ModelZoo.student(for: current.model) != nil
+            if current.model != v.model {
+                switchModel(from: current.model, to: v.model, served: v.served)
+            } else if current.student != wantsStudent {
+                if wantsStudent {
+                    do { try startStudent() } catch { knobs.update { $0.distillation = false } }
+                } else {
+                    stopStudent()
+                }
+            } else if current.served != v.served || current.servesStudent != (v.served == .trained && v.servingStudent && current.student) {
+                switchServed(to: v.served, from: current.served, student: v.servingStudent)
             }
         }
     }
@@ -208,6 +228,7 @@ public final class DashboardSession: @unchecked Sendable {
     private func switchModel(from current: String, to wanted: String, served: ServedModel) {
         let old = running.withLock { r -> Running? in let o = r; r = nil; return o }
         old?.serving.stop()
+        old?.student?.stop()  // the supervisor starts the new model's student next, if d is on
         old?.training.stop()
         do {
             try launch(model: wanted, served: served)
@@ -219,20 +240,53 @@ public final class DashboardSession: @unchecked Sendable {
         }
     }
 
-    private func switchServed(to wanted: ServedModel, from current: ServedModel) {
-        guard let loop = running.withLock({ $0?.training }) else { return }
-        let old = running.withLock { r -> (any ServedWorkload)? in let o = r?.serving; return o }
+    /// Serves `wanted`; for the trained side, the student when `wantsStudent` and one is
+    /// running, else the teacher. On failure the previous served model comes back.
+    private func switchServed(to wanted: ServedModel, from current: ServedModel, student wantsStudent: Bool) {
+        guard let r = running.withLock({ $0.map { (teacher: $0.training, student: $0.student, wasStudent: $0.servesStudent) } }) else { return }
+        let useStudent = wanted == .trained && wantsStudent && r.student != nil
+        let old = running.withLock { $0?.serving }
         old?.stop()
         do {
-            let serve = try makeServing(served: wanted, loop: loop, seed: baseConfig.seed)
+            let serve = try makeServing(served: wanted, loop: useStudent ? r.student! : r.teacher, seed: baseConfig.seed)
             serve.start()
-            running.withLock { $0?.serving = serve; $0?.served = wanted }
+            running.withLock { $0?.serving = serve; $0?.served = wanted; $0?.servesStudent = useStudent }
         } catch {
             knobs.update { $0.served = current }
-            if let serve = try? makeServing(served: current, loop: loop, seed: baseConfig.seed) {
+            let back = r.wasStudent ? r.student ?? r.teacher : r.teacher
+            if let serve = try? makeServing(served: current, loop: back, seed: baseConfig.seed) {
                 serve.start()
-                running.withLock { $0?.serving = serve; $0?.served = current }
+                running.withLock { $0?.serving = serve; $0?.served = current; $0?.servesStudent = back !== r.teacher }
             }
         }
+    }
+
+    /// Starts the student `d` asks for beside the running teacher: `ModelZoo.student(for:)` of
+    /// it, distilled (T and α from the knobs) from a replica of the teacher that takes the
+    /// teacher loop's latest weights at each of the student's steps — the teacher keeps
+    /// learning, the student follows. The student shares the knobs (batch, threads, backend,
+    /// pause, learning rate) and the training set, and publishes to its own snapshot slot.
+    private func startStudent() throws {
+        guard let teacherLoop = running.withLock({ $0?.training }) else { return }
+        let teacherName = teacherLoop.config.model
+        guard let name = ModelZoo.student(for: teacherName) else {
+            throw EngineError.invalid(what: "d", reason: "model '\(teacherName)' has no student")
+        }
+        var config = baseConfig
+        config.model = name
+        config.checkpointPath = nil
+        config.distillation = knobs.values.distillationSettings
+        let teacher = try ModelZoo.make(name: teacherName, seed: config.seed)
+        let student = try TrainingLoop(config: config, train: train, test: test, knobs: knobs, snapshots: studentSlot, teacher: teacher)
+        student.teacherSource = { [weak teacherLoop] replica, held in teacherLoop?.copyLatestWeights(into: replica, ifNewerThan: held) }
+        student.start()
+        running.withLock { $0?.student = student }
+    }
+
+    /// Stops the student (`d` off), serving the teacher first if the student was served.
+    private func stopStudent() {
+        if running.withLock({ $0?.servesStudent ?? false }) { switchServed(to: .trained, from: .trained, student: false) }
+        let s = running.withLock { r -> TrainingLoop? in let o = r?.student; r?.student = nil; return o }
+        s?.stop()
     }
 }

@@ -37,7 +37,16 @@ public struct KnobValues: Sendable, Equatable, Codable {
     /// `HostCPU.runnable` into `Compute.isa`.
     public var isa: KernelISA
     public var responseCache: Bool
+    /// `d`: a student (`ModelZoo.student(for:)` of `model`) trains live beside the model being
+    /// trained, learning from its soft targets.
     public var distillation: Bool
+    /// Distillation temperature T (> 0); nil = `DistillationSettings`' default (4).
+    public var distillTemperature: Float?
+    /// Distillation weight α of the soft term, in [0, 1]; nil = the default (0.9).
+    public var distillAlpha: Float?
+    /// `D` (with `distillation` on): the serving side serves the student instead of the teacher;
+    /// nil (records written before it existed) = no. See `servingStudent`.
+    public var servesStudent: Bool?
     public var trainingPaused: Bool
     public var inferencePaused: Bool
     /// The model being trained and served ("mlp", "cnn"); `m` cycles it, the workloads restart
@@ -88,7 +97,8 @@ public struct KnobValues: Sendable, Equatable, Codable {
                 maxQueueDelayMs: Double = 2, servingWorkers: Int = 1, repeatPercent: Int = 0,
                 scenario: LoadScenario = .server, offeredRate: Double? = nil, p99BoundMs: Double? = nil,
                 cacheBytes: Int = 512 << 10,
-                learningRate: Float? = nil, optimizer: OptimizerKind? = nil) {
+                learningRate: Float? = nil, optimizer: OptimizerKind? = nil,
+                distillTemperature: Float? = nil, distillAlpha: Float? = nil, servesStudent: Bool? = nil) {
         self.batchSize = batchSize; self.inferenceBatchSize = inferenceBatchSize; self.precision = precision
         self.pruning = pruning; self.threads = threads; self.backend = backend; self.responseCache = responseCache
         self.distillation = distillation; self.trainingPaused = trainingPaused; self.inferencePaused = inferencePaused
@@ -97,7 +107,17 @@ public struct KnobValues: Sendable, Equatable, Codable {
         self.scenario = scenario; self.offeredRate = offeredRate; self.p99BoundMs = p99BoundMs; self.cacheBytes = cacheBytes
         self.learningRate = learningRate; self.optimizer = optimizer
         self.pruneMode = pruneMode
+        self.distillTemperature = distillTemperature; self.distillAlpha = distillAlpha; self.servesStudent = servesStudent
     }
+
+    /// The distillation settings in force (the knobs' T and α, the defaults where unset).
+    public var distillationSettings: DistillationSettings {
+        let d = DistillationSettings()
+        return DistillationSettings(temperature: distillTemperature ?? d.temperature, alpha: distillAlpha ?? d.alpha)
+    }
+
+    /// Whether the student is served: `D` asked for it and distillation is on.
+    public var servingStudent: Bool { distillation && servesStudent == true }
 
     /// The pruning mode in force (`pruneMode`, unstructured when unset).
     public var effectivePruneMode: PruneMode { pruneMode ?? .unstructured }
@@ -135,10 +155,13 @@ extension KnobValues {
         Self.take(\.pruneMode, &self, old, new)
         Self.take(\.kvCache, &self, old, new)
         Self.take(\.generationStreams, &self, old, new)
+        Self.take(\.distillTemperature, &self, old, new)
+        Self.take(\.distillAlpha, &self, old, new)
+        Self.take(\.servesStudent, &self, old, new)
     }
 
     /// The number of fields `applyChanges` copies (for the test that keeps it complete).
-    public static let appliedFieldCount = 25
+    public static let appliedFieldCount = 28
 
     private static func take<T: Equatable>(_ key: WritableKeyPath<KnobValues, T>, _ into: inout KnobValues,
                                            _ old: KnobValues, _ new: KnobValues) {

@@ -63,6 +63,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var cachePreprocessed = false
     /// Training-time augmentation (random crop with 2 px zero padding + horizontal flip); nil = none.
     public var augmentation: Augmentation? = nil
+    /// Distill from a teacher (`TrainingLoop(…, teacher:)`) with these settings; nil = hard
+    /// labels only.
+    public var distillation: DistillationSettings? = nil
     /// Evaluation batch; nil picks 1000 for the MLP and 100 for the CNN (its im2col scratch
     /// grows with the batch).
     public var evalBatchSize: Int? = nil
@@ -88,8 +91,8 @@ public struct TrainingConfig: Sendable, Equatable {
 
     /// Throws `EngineError.invalid` naming the first bad value (as the CLI flag names it).
     public func validate() throws {
-        if !ModelZoo.names.contains(model) {
-            throw EngineError.invalid(what: "--model \(model)", reason: "unknown; known models: \(ModelZoo.names.joined(separator: ", "))")
+        if !ModelZoo.allNames.contains(model) {
+            throw EngineError.invalid(what: "--model \(model)", reason: "unknown; known models: \(ModelZoo.allNames.joined(separator: ", "))")
         }
         if epochs < 1 { throw EngineError.invalid(what: "--epochs \(epochs)", reason: "must be ≥ 1") }
         if !(learningRate > 0) || !learningRate.isFinite {
@@ -105,6 +108,7 @@ public struct TrainingConfig: Sendable, Equatable {
         if evalsPerEpoch < 1 || evalsPerEpoch > 1000 {
             throw EngineError.invalid(what: "--evals-per-epoch \(evalsPerEpoch)", reason: "must be 1…1000")
         }
+        try distillation?.validate()
         if let b = evalBatchSize, !KnobValues.batchRange.contains(b) {
             throw EngineError.invalid(what: "eval batch \(b)", reason: "must be 1…1024")
         }

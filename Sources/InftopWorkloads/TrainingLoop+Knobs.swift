@@ -19,8 +19,10 @@ extension TrainingLoop {
         batchSize = newBatch
         compute = newCompute
         model.setPlan(newCompute)
+        stepper.teacher?.setPlan(newCompute)
         if model.followPruning(sparsity: v.pruning, mode: v.effectivePruneMode) { pruneMarkers.append(Double(clock.now() - startNanos) / 1e9) }  // p / P
         paused = v.trainingPaused
+        if config.distillation != nil { applyDistillationKnobs(v) }
         applyHyperparameters(v, force: force)
     }
 

@@ -75,7 +75,7 @@ extension TrainingLoop {
         // finished) this snapshot may be on screen for long: current ones.
         let fresh = state != .running
         let h = stepper.hyper
-        return TrainingSnapshot(
+        var snapshot = TrainingSnapshot(
             model: config.model, state: state, step: step, epoch: epoch + 1, epochProgress: progress,
             epochETASeconds: eta, batchSize: batchSize, samplesPerSecond: sps,
             lastLoss: lastLoss, lastAccuracy: lastAccuracy, testLoss: evaluator.testLoss, testAccuracy: evaluator.testAccuracy,
@@ -88,5 +88,7 @@ extension TrainingLoop {
                                                  momentum: Double(h.momentum), weightDecay: Double(h.weightDecay)),
             markers: publisher.markers, distributed: distributed?.stats(),
             pruneMarkers: pruneMarkers.isEmpty ? nil : pruneMarkers)
+        snapshot.parameters = model.parameterCount
+        return snapshot
     }
 }

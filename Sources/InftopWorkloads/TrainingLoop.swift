@@ -33,6 +33,8 @@ public final class TrainingLoop: @unchecked Sendable {
     /// The model being trained. Its weights change under the loop's feet while it runs: read
     /// them through `copyLatestWeights(into:)`.
     public let model: Model
+    /// The model distilled from (nil: hard labels only).
+    public var teacher: Model? { stepper.teacher }
     public let train: ImageDataset
     public let test: ImageDataset
     public let knobs: Knobs
@@ -46,6 +48,10 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Called on the loop's thread after every step with the step number (1-based) and its
     /// batch's mean loss. Set it before `start()`.
     public var onStep: (@Sendable (Int, Float) -> Void)?
+    /// With a teacher that trains meanwhile (the dashboard's `d`): called on the loop's thread at
+    /// each step boundary with the teacher and the weights version it holds; copies newer
+    /// weights into it and returns their version (nil: none published yet). Set it before `start()`.
+    public var teacherSource: (@Sendable (Model, Int) -> Int?)?
 
     let profiler: StepProfiler
     let dataSite: Int32
@@ -82,17 +88,22 @@ public final class TrainingLoop: @unchecked Sendable {
     var startNanos: UInt64 = 0
     /// When `p` / `P` pruned the model (seconds since start), for the charts' markers.
     var pruneMarkers: [Double] = []
+    /// The teacher weights' version (`teacherSource`), 0 = its initial weights.
+    var teacherVersion = 0
     /// Training time before the current segment began (evaluations and pauses end segments).
     var trainingNanosBefore: UInt64 = 0
     var segmentStart: UInt64 = 0
 
     /// Builds the model, optimizer and profiler for `config` on `train`/`test`; with
-    /// `distributed`, this process is one rank of a data-parallel run.
+    /// `distributed`, this process is one rank of a data-parallel run; with `teacher` (and
+    /// `config.distillation`), the model learns from the teacher's soft targets as well as the
+    /// labels. The loop only runs the teacher's forward: its weights are the caller's.
     /// - Throws: `EngineError.invalid` for a bad config or data that does not fit the model.
     public init(config: TrainingConfig, train: ImageDataset, test: ImageDataset, knobs: Knobs,
                 snapshots: SnapshotSlot<TrainingSnapshot> = SnapshotSlot(), clock: any NanoClock = SystemClock(),
-                distributed: DataParallel? = nil) throws {
+                distributed: DataParallel? = nil, teacher: Model? = nil) throws {
         try config.validate()
+        try Self.checkDistillation(config, teacher: teacher)
         let model = try ModelZoo.make(name: config.model, seed: config.seed)
         guard model.isTrainable, let sampleShape = model.descriptor.sampleShape else {
             throw EngineError.invalid(what: "model '\(config.model)'", reason: "does not train on images")
@@ -116,7 +127,7 @@ public final class TrainingLoop: @unchecked Sendable {
         self.distributed = distributed
         profiler = StepProfiler(enabled: config.telemetry, track: "training")
         dataSite = profiler.site("data")
-        stepper = TrainingStep(model: model, profiler: profiler, config: config, sync: distributed?.sync)
+        stepper = TrainingStep(model: model, profiler: profiler, config: config, sync: distributed?.sync, teacher: teacher)
         evaluator = TrainingEvaluator(test: test, batchSize: config.evalBatchSize ?? model.descriptor.evalBatchSize, sampleShape: sampleShape)
         snapshots.publish(makeSnapshot())
     }
@@ -192,6 +203,7 @@ public final class TrainingLoop: @unchecked Sendable {
             while true {
                 if stopRequested.load(ordering: .acquiring) { ending = .stopped; break epochs }
                 applyKnobs(force: false)
+                refreshTeacher()
                 data.batchSize = batchSize
                 if paused && !pauseUntilResumed() { ending = .stopped; break epochs }
 

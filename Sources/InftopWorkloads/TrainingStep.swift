@@ -23,14 +23,22 @@ protocol GradientSync: AnyObject {
     func allreduce(_ params: [Parameter], scale: Float, stats: inout (Double, Double)) throws
 }
 
-/// One training step's compute, forward → loss → backward → (allreduce) → update, and the
-/// hyperparameters it runs with. The update (`update()`) is the one place the parameters
+/// One training step's compute, [teacher forward] → forward → loss → backward → (allreduce) →
+/// update, and the hyperparameters it runs with. With a teacher (distillation) the loss is
+/// `DistillationLoss` on the teacher's logits for the same batch, else `SoftmaxCrossEntropy`. The update (`update()`) is the one place the parameters
 /// change: a hook that must touch every update (pruning masks) goes there.
 final class TrainingStep {
     let model: Model
     let profiler: StepProfiler
     let spansOn: Bool
     let lossFunction = SoftmaxCrossEntropy()
+    /// The model distilled from (not trained here; its forward gives the soft targets), nil
+    /// without distillation.
+    let teacher: Model?
+    /// The loss with a teacher (its T and α change at step boundaries: `setDistillation`).
+    let distillLoss: DistillationLoss?
+    /// One site per teacher node, "teacher.<node>".
+    let teacherSites: [Int32]
     let lossSite: Int32, optimizerSite: Int32
     /// "allreduce", only under data parallelism.
     let syncSite: Int32?
@@ -41,11 +49,15 @@ final class TrainingStep {
     /// The explicit `--weight-decay`, nil = each optimizer's default.
     private let configuredWeightDecay: Float?
 
-    init(model: Model, profiler: StepProfiler, config: TrainingConfig, sync: GradientSync?) {
+    init(model: Model, profiler: StepProfiler, config: TrainingConfig, sync: GradientSync?, teacher: Model? = nil) {
         self.model = model
         self.profiler = profiler
         spansOn = config.telemetry
         self.sync = sync
+        self.teacher = teacher
+        let d = config.distillation ?? DistillationSettings()
+        distillLoss = teacher == nil ? nil : DistillationLoss(temperature: d.temperature, alpha: d.alpha)
+        teacherSites = teacher?.registerSites(in: profiler, prefix: "teacher.") ?? []
         layerSites = model.registerSites(in: profiler)
         lossSite = profiler.site("loss")
         syncSite = sync == nil ? nil : profiler.site("allreduce")
@@ -68,10 +80,15 @@ final class TrainingStep {
     @inline(__always)
     func run(_ batch: StepBatch) throws -> (loss: Float, correct: Int) {
         let spans: SpanBuffer? = spansOn ? profiler.buffer : nil
+        let soft = teacher?.forward(batch.x, spans: spans, sites: teacherSites)
         let logits = model.forward(batch.x, training: true, spans: spans, sites: layerSites)
-        var (loss, correct) = lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
+        var (loss, correct) = if let distillLoss, let soft {
+            distillLoss.forward(student: logits, teacher: soft, labels: batch.labels, count: batch.count)
+        } else {
+            lossFunction.forward(logits: logits, labels: batch.labels, count: batch.count)
+        }
         profiler.buffer.lap(site: lossSite, phase: .forward)
-        let dLogits = lossFunction.backward()
+        let dLogits = distillLoss?.backward() ?? lossFunction.backward()
         profiler.buffer.lap(site: lossSite, phase: .backward)
         model.backward(dLogits, spans: spans, sites: layerSites)
         if let sync, let syncSite {
@@ -96,6 +113,12 @@ final class TrainingStep {
     }
 
     // MARK: hyperparameters (at step boundaries only)
+
+    /// New distillation temperature and α (validated by the caller); no-op without a teacher.
+    func setDistillation(_ d: DistillationSettings) {
+        distillLoss?.temperature = d.temperature
+        distillLoss?.alpha = d.alpha
+    }
 
     /// Sets the rate for the run's progress `p` (0…1) from the base rate and the schedule.
     func schedule(progress p: Double) {

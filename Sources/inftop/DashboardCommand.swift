@@ -150,6 +150,8 @@ struct DashboardCommand: ParsableCommand {
                 o.builtFeatures.insert(.responseCache)
                 // p / P: the served model's sparsity (CSR where measured faster) and, for mlp/cnn, the trained one's masks.
                 o.builtFeatures.insert(.pruning)
+                // d / D: a distillation student trained beside the trained model (DashboardSession.startStudent), served by D.
+                o.builtFeatures.insert(.distillation)
                 o.encoderName = encoder?.model.name
                 o.encoderUnavailable = unavailable
                 o.generatorName = generatorPath.map { GenerationService.displayName(path: $0) }

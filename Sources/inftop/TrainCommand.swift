@@ -47,6 +47,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("prefetch-depth"), parsing: .unconditional, help: "Batches the loader prepares ahead (1…7).") var prefetchDepth = "2"
     @Flag(name: .customLong("cache-preprocessed"), help: "Convert the training set to fp32 once at start (188 MB) instead of per batch.") var cachePreprocessed = false
     @Flag(help: "Training-time augmentation: random crop with 2 px zero padding + horizontal flip.") var augment = false
+    @Flag(help: "Knowledge distillation: train --student on the --teacher checkpoint's soft targets beside a hard-label control (same seed, init and data order); per epoch both test accuracies, then both models' parameters and batch-64 latency.") var distill = false
+    @Option(help: "With --distill: the teacher's checkpoint (inftop train --model M --checkpoint CKPT); --model names the teacher.") var teacher: String?
+    @Option(help: "With --distill: the student, mlp-small (784-64-10) or cnn-small (conv8-conv16-fc32); default the --model's.") var student: String?
+    @Option(parsing: .unconditional, help: "With --distill: temperature T > 0 of the soft targets.") var temperature = "4"
+    @Option(parsing: .unconditional, help: "With --distill: weight α in [0, 1] of the soft term (1 − α: the labels').") var alpha = "0.9"
     @Flag(help: "One JSON object per line: one per epoch, then the layer table.") var json = false
     @OptionGroup var isaOption: ISAOption
     @OptionGroup var exports: ExportFlags
@@ -76,6 +81,10 @@ struct TrainCommand: ParsableCommand {
         if let limit = testLimit {
             guard let n = Int(limit), n >= 1 else { fail("--test-limit \(limit): must be an integer ≥ 1") }
             test = test.prefix(n)
+        }
+        if distill || teacher != nil || student != nil {
+            runDistillation(config: config, knobs: knobValues, train: train, test: test)
+            return
         }
         let pruning = try parsePruning()
         if let pruning { config.epochs = max(1, pruning.epochs) }
@@ -361,7 +370,7 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// Prints a line to stdout and flushes (lines must appear as epochs end, also through a pipe).
-private func emit(_ line: String) {
+func emit(_ line: String) {
     print(line)
     fflush(nil)  // all streams: Swift 6 rejects the `stdout` global as shared mutable state
 }

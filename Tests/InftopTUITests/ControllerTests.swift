@@ -159,10 +159,29 @@ final class ControllerTests: XCTestCase {
         press(.char("d")); XCTAssertTrue(k.distillation)
     }
 
+    func testDistillationKeysStartAStudentAndServeIt() {
+        c.config.builtFeatures = [.distillation]
+        press(.char("D"))
+        XCTAssertEqual(status, "D serves the distillation student: press d first to train one")
+        XCTAssertFalse(k.servingStudent)
+        press(.char("d"))
+        XCTAssertTrue(k.distillation)
+        XCTAssertEqual(status, "distillation on: a student trains beside mlp, T 4 α 0.9 (D serves it)")
+        press(.char("D"))
+        XCTAssertTrue(k.servingStudent)
+        XCTAssertEqual(c.state.workload, .inference, "the layer table follows the served model")
+        press(.char("D"))
+        XCTAssertFalse(k.servingStudent)
+        XCTAssertEqual(status, "serving the teacher mlp again")
+        press(.char("D"), .char("d"))
+        XCTAssertFalse(k.servingStudent, "d off serves the teacher again")
+        XCTAssertEqual(status, "distillation off: the student stops")
+    }
+
     func testEveryKeyInTheHelpDoesSomethingVisible() {
         // No key of DESIGN.md's table may do nothing silently: each changes state, knobs or
         // shows a message.
-        for key in ["+", "-", "b", "<", ">", "l", "o", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z"] {
+        for key in ["+", "-", "b", "<", ">", "l", "o", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z", "D"] {
             var ctl = DashboardController(config: DashboardConfig(modelNames: ["mlp", "cnn"], themeNames: ["a", "b"], maxThreads: 2))
             var kv = KnobValues()
             let (s0, k0) = (ctl.state, kv)

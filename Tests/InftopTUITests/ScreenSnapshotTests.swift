@@ -150,6 +150,35 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertFalse(render(width: 120, height: 40, snapshot: snap, knobs: knobs).text.contains("csr 90%"))
     }
 
+    /// `d` on, the student served (`D`): the header names T, α and the served student, the
+    /// training panel has the student's row (its test accuracy beside the teacher's, both
+    /// parameter counts) and its test-accuracy curve on the accuracy chart.
+    func testDistillationShowsTheStudentBesideTheTeacher() {
+        var snap = Fixtures.snapshot
+        snap.training?.parameters = 235_146
+        var student = Fixtures.training
+        student.model = "mlp-small"
+        student.parameters = 50_890
+        student.testAccuracy = 0.8312
+        student.lastLoss = 0.41
+        student.series = student.series.map { s in
+            s.name == "test_acc" ? SeriesSnapshot(name: s.name, unit: s.unit, times: s.times, values: s.values.map { $0 - 0.03 }) : s
+        }
+        snap.student = student
+        var knobs = Fixtures.knobs
+        knobs.distillation = true
+        knobs.servesStudent = true
+        let r = render(width: 120, height: 40, snapshot: snap, knobs: knobs)
+        assertSnapshot(r.text, named: "screen-distill-120x40")
+        XCTAssertTrue(r.text.contains("distill T 4 α 0.9 · serving student"))
+        XCTAssertTrue(r.text.contains("student mlp-small 50.9k/235.1k params test 83.1% · teacher 85.1%"), r.text)
+        var alone = snap
+        alone.student = nil
+        let without = render(width: 120, height: 40, snapshot: alone, knobs: knobs).text
+        XCTAssertFalse(without.contains("student mlp-small"))
+        XCTAssertNotEqual(without, r.text)
+    }
+
     func testNoWorkloadsYetShowsPlaceholders() {
         let empty = DashboardSnapshot(uptimeSeconds: 1, training: nil, inference: nil,
                                       memory: MemorySnapshot(bytesByOwner: [], residentBytes: 0, peakResidentBytes: 0),

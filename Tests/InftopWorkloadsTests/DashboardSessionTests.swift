@@ -72,4 +72,32 @@ final class DashboardSessionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(snap.training?.step ?? 0, 2)
         XCTAssertTrue(snap.training?.layers.contains { $0.name.hasPrefix("conv") } ?? false)
     }
+
+    /// `d` starts a student beside the teacher (its snapshot in the dashboard's), `D` serves it,
+    /// `d` off serves the teacher again and stops the student.
+    func testDistillationStartsAStudentAndDServesIt() throws {
+        let (train, test) = try data()
+        let knobs = Knobs(KnobValues(batchSize: 32))
+        let session = try DashboardSession(train: train, test: test, knobs: knobs, baseConfig: TrainingConfig(model: "mlp", epochs: 100))
+        session.start()
+        defer { session.stop() }
+        func wait(_ what: String, until ok: (DashboardSnapshot) -> Bool) {
+            let deadline = Date().addingTimeInterval(30)
+            var snap = session.snapshot()
+            while !ok(snap) && Date() < deadline { usleep(50_000); snap = session.snapshot() }
+            XCTAssertTrue(ok(snap), what)
+        }
+        XCTAssertNil(session.snapshot().student)
+        knobs.update { $0.distillation = true; $0.distillAlpha = 0.5 }
+        wait("the student trains") { ($0.student?.step ?? 0) >= 2 }
+        XCTAssertEqual(session.snapshot().student?.model, "mlp-small")
+        XCTAssertEqual(session.snapshot().training?.model, "mlp", "the teacher goes on")
+        XCTAssertEqual(session.studentLoop?.distillationInForce?.alpha, 0.5)
+        XCTAssertTrue(session.snapshot().student?.layers.contains { $0.name == "teacher.fc1" } ?? false, "the teacher's forward is timed")
+        knobs.update { $0.servesStudent = true }
+        wait("the student is served") { $0.inference?.model == "mlp-small" && ($0.inference?.requests ?? 0) > 0 }
+        knobs.update { $0.distillation = false }
+        wait("the teacher is served again and the student gone") { $0.inference?.model == "mlp" && $0.student == nil }
+        XCTAssertNil(session.studentLoop)
+    }
 }

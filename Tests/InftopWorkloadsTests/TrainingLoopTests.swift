@@ -252,7 +252,7 @@ final class TrainingLoopTests: XCTestCase {
         var c = config()
         c.model = "resnet"
         XCTAssertThrowsError(try TrainingLoop(config: c, train: train, test: train, knobs: knobs)) { e in
-            XCTAssertEqual("\(e)", "--model resnet: unknown; known models: mlp, cnn")
+            XCTAssertEqual("\(e)", "--model resnet: unknown; known models: mlp, cnn, mlp-small, cnn-small")
         }
         c = config(); c.learningRate = 0
         XCTAssertThrowsError(try TrainingLoop(config: c, train: train, test: train, knobs: knobs))
@@ -263,7 +263,7 @@ final class TrainingLoopTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("do not fit model 'mlp'"), "\(e)")
         }
         XCTAssertThrowsError(try ModelZoo.make(name: "vgg")) { e in
-            XCTAssertEqual("\(e)", "model 'vgg': unknown; known models: mlp, cnn")
+            XCTAssertEqual("\(e)", "model 'vgg': unknown; known models: mlp, cnn, mlp-small, cnn-small")
         }
     }
 }

@@ -40,18 +40,30 @@ public final class SoftmaxCrossEntropy {
         for b in 0..<batch {
             let label = Int(labels[b])
             precondition(label >= 0 && label < classes, "SoftmaxCrossEntropy: label \(label) of row \(b) outside 0..<\(classes)")
-            let zr = z + b * classes, pr = p + b * classes
-            var m = zr[0], arg = 0
-            for c in 1..<classes where zr[c] > m { m = zr[c]; arg = c }
-            if arg == label { correct += 1 }
-            // e^(z − m) ≤ 1, so the sum is in [1, C]: no overflow, and log(sum) is well defined.
-            var sum: Float = 0
-            for c in 0..<classes { let e = expf(zr[c] - m); pr[c] = e; sum += e }
-            let inv = 1 / sum
-            for c in 0..<classes { pr[c] *= inv }
-            lossSum += Double(logf(sum) - (zr[label] - m))
+            let zr = z + b * classes
+            let row = Self.softmaxRow(zr, into: p + b * classes, count: classes)
+            if row.argmax == label { correct += 1 }
+            lossSum += Double(row.logSum - (zr[label] - row.max))
         }
         return (batch == 0 ? 0 : Float(lossSum / Double(batch)), correct)
+    }
+
+    /// The one row softmax of the losses (this one and `DistillationLoss`):
+    /// p[c] = e^((z[c] − m)·scale) / Σ e^(…), m = max z, for `count` ≥ 1 logits at `z`
+    /// (`scale` = 1/T softens it by a temperature T > 0). Returns m, the first arg-max, and
+    /// logSum = log Σ e^((z − m)·scale), so log p[c] = (z[c] − m)·scale − logSum exactly
+    /// (no log of a probability that underflowed to 0).
+    @inline(__always)
+    public static func softmaxRow(_ z: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, count: Int,
+                                  scale: Float = 1) -> (max: Float, argmax: Int, logSum: Float) {
+        var m = z[0], arg = 0
+        for c in 1..<count where z[c] > m { m = z[c]; arg = c }
+        // e^((z − m)·scale) ≤ 1, so the sum is in [1, C]: no overflow, and log(sum) is well defined.
+        var sum: Float = 0
+        for c in 0..<count { let e = expf((z[c] - m) * scale); p[c] = e; sum += e }
+        let inv = 1 / sum
+        for c in 0..<count { p[c] *= inv }
+        return (m, arg, logf(sum))
     }
 
     /// Same, with the label count spelled out; `count` must equal the batch (logits' rows).

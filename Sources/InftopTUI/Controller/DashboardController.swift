@@ -180,7 +180,15 @@ public struct DashboardController: Sendable {
         case .distillation:
             guard built(.distillation, key: key, now: now) else { return }
             knobs.distillation.toggle()
-            setStatus("distillation \(knobs.distillation ? "on" : "off")", now: now)
+            let d = knobs.distillationSettings
+            setStatus(knobs.distillation ? "distillation on: a student trains beside \(knobs.model), T \(Format.significant(Double(d.temperature))) "
+                      + "α \(Format.significant(Double(d.alpha))) (D serves it)" : "distillation off: the student stops", now: now)
+        case .servedStudent:
+            guard built(.distillation, key: key, now: now) else { return }
+            guard knobs.distillation else { setStatus("D serves the distillation student: press d first to train one", now: now); return }
+            knobs.servesStudent = !knobs.servingStudent
+            state.workload = .inference
+            setStatus(knobs.servingStudent ? "serving the student (its latest weights)" : "serving the teacher \(knobs.model) again", now: now)
         case .pause:
             let paused: Bool
             if state.workload == .training { knobs.trainingPaused.toggle(); paused = knobs.trainingPaused }

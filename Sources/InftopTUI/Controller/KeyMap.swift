@@ -8,6 +8,8 @@ public enum Command: String, CaseIterable, Sendable {
     /// `l`: type a learning rate; `o`: next optimizer (training).
     case learningRatePrompt, optimizer
     case precision, pruning, pruneMode, threads, backend, isa, cache, distillation
+    /// `D`: serve the distillation student ↔ its teacher (with `d` on).
+    case servedStudent
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
@@ -88,6 +90,7 @@ public enum KeyMap {
         case .char("I"): return .isa
         case .char("c"): return .cache
         case .char("d"): return .distillation
+        case .char("D"): return .servedStudent
         case .char(" "): return .pause
         case .char("Z"), .char("f"): return .freeze
         case .tab: return .focusNext
@@ -136,6 +139,7 @@ public enum KeyMap {
         HelpEntry("I", "kernel ISA: avx2 ↔ avx512 (the tiers this CPU has)", .isa),
         HelpEntry("c", "response cache on/off", .cache, feature: .responseCache),
         HelpEntry("d", "distillation (train a student) on/off", .distillation, feature: .distillation),
+        HelpEntry("D", "served model: teacher ↔ student (with d on)", .servedStudent, feature: .distillation),
         HelpEntry("space", "pause/resume the focused workload", .pause),
         HelpEntry("Z f", "freeze the display (sampling goes on)", .freeze),
         HelpEntry("Tab S-Tab", "focus next / previous panel", .focusNext),

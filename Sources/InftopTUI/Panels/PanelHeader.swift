@@ -87,6 +87,12 @@ enum HeaderPanel {
                 field("KV ", g.kvCacheEnabled ? "on" : "off")
             } else {
                 field("", kv.precision.rawValue)
+                if kv.distillation {
+                    // "distill T 4 α 0.9": the student's loss settings (early: the header cuts from the right).
+                    let d = kv.distillationSettings
+                    field("distill ", "T \(Format.significant(Double(d.temperature))) α \(Format.significant(Double(d.alpha)))"
+                          + (kv.servingStudent ? " · serving student" : ""))
+                }
             }
             if kv.pruning > 0 { field("prune ", Format.percent(kv.pruning) + (kv.effectivePruneMode == .structured ? " struct" : " unstr")) }
             // How the cores are shared: training's threads, serving's workers × one thread each.
@@ -96,7 +102,6 @@ enum HeaderPanel {
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
             if kv.responseCache { field("cache ", "on") }
             if kv.repeatPercent > 0 { field("repeats ", "\(kv.repeatPercent)%") }
-            if kv.distillation { field("distill ", "on") }
         } else {
             field("batch ", snap.training.map { "\($0.batchSize)" } ?? "–", first: true)
             k.write(" · serve ", st.label, into: &canvas)

@@ -39,15 +39,19 @@ enum TrainingPanel {
             Sparkline(values: sps.values, style: st.series(.seriesThroughput)).draw(into: &canvas, x: n.x, y: n.y, width: min(n.remaining, 24))
         }
 
+        // The distillation student's row, when `d` runs one.
+        drawStudentRow(ctx, teacher: t, into: &canvas, inner: inner, row: 2)
+
         // Charts below.
-        let area = inner.inset(top: 2)
+        let area = inner.inset(top: 2 + studentRows(ctx))
         guard area.height >= 2 else { return }
         var loss = chart(ctx, raw: t.series("train_loss"), test: t.series("test_loss"), title: "loss", accuracy: false)
         // The learning rate in force (the schedule's curve and the user's changes) under the loss chart's time axis.
         if let lr = t.series("lr") {
             loss.axisLine = ChartSeries(times: lr.times, values: lr.values, style: st.series(.seriesThroughput, emphasis: false))
         }
-        let acc = chart(ctx, raw: t.series("train_acc"), test: t.series("test_acc"), title: "accuracy", accuracy: true)
+        var acc = chart(ctx, raw: t.series("train_acc"), test: t.series("test_acc"), title: "accuracy", accuracy: true)
+        if let s = studentAccuracySeries(ctx) { acc.series.append(s) }
         if area.width >= 90 {
             let (a, b) = area.splitLeft(area.width / 2)
             loss.draw(into: &canvas, rect: a.inset(right: 1), styles: st)

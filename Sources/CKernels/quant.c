@@ -286,8 +286,8 @@ void ck_qgemv_avx512(int type, const void *w, size_t rowBytes, int k, const floa
 // ---------------------------------------------------------------- GEMM (prefill)
 // Tokens are the vector lanes: X is transposed once per call into blocks of 16 tokens,
 // xt[(t / 16) * k * 16 + kk * 16 + t % 16] (tp = m rounded up to 16, padding zero), CK_QGEMM_PANEL rows of W are dequantized into contiguous
-// lines, and a 12-row × 16-token (AVX-512) or 12-row × 8-token (AVX2) tile accumulates
-// acc[j] += W[j, kk] (broadcast) · xt[kk, t:t+lanes].
+// lines, and a 12-row × 16-token (AVX-512) or 6-row × 16-token (AVX2, the panel's two halves in
+// turn over each 16-token block) tile accumulates acc[j] += W[j, kk] (broadcast) · xt[kk, t:t+lanes].
 
 void ck_transpose(const float *x, int ldx, int m, int k, float *xt, int tp) {
     for (int t0 = 0; t0 < tp; t0 += 16) {
@@ -433,32 +433,36 @@ void ck_qgemm_avx2(int type, const void *w, size_t rowBytes, int k, const float 
                 for (int kk = 0; kk < k; kk++) wp[(size_t)kk * TILE_ROWS + j] = 0;
             }
         }
-        for (int t = 0; t < m; t += 8) {
-            __m256 c[TILE_ROWS];
-            for (int j = 0; j < TILE_ROWS; j++) c[j] = _mm256_setzero_ps();
-            const float *xp = xt + (size_t)(t & ~15) * k + (t & 15);
-            const float *wk = wp;
-            for (int kk = 0; kk < k; kk++, wk += TILE_ROWS) {
-                __m256 xv = _mm256_loadu_ps(xp + (size_t)kk * 16);
-                c[0] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 0), xv, c[0]);
-                c[1] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 1), xv, c[1]);
-                c[2] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 2), xv, c[2]);
-                c[3] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 3), xv, c[3]);
-                c[4] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 4), xv, c[4]);
-                c[5] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 5), xv, c[5]);
-                c[6] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 6), xv, c[6]);
-                c[7] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 7), xv, c[7]);
-                c[8] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 8), xv, c[8]);
-                c[9] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 9), xv, c[9]);
-                c[10] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 10), xv, c[10]);
-                c[11] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + 11), xv, c[11]);
-            }
-            float tile[TILE_ROWS][8];
-            for (int j = 0; j < TILE_ROWS; j++) _mm256_storeu_ps(tile[j], c[j]);
-            int mt = m - t < 8 ? m - t : 8;
-            for (int tt = 0; tt < mt; tt++) {
-                float *yr = y + (size_t)(t + tt) * ldy + r;
-                for (int j = 0; j < nr; j++) yr[j] = tile[j][tt];
+        // 6 rows x 16 tokens per pass (12 accumulators, 2 token vectors, 1 broadcast), the
+        // panel's two halves over the same 16-token block of xt while it is in cache.
+        for (int t = 0; t < m; t += 16) {
+            const float *xp = xt + (size_t)t * k;
+            int mt = m - t < 16 ? m - t : 16;
+            for (int h = 0; h < TILE_ROWS && h < nr; h += 6) {
+                __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+                __m256 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+                const float *wk = wp + h, *xk = xp;
+                for (int kk = 0; kk < k; kk++, wk += TILE_ROWS, xk += 16) {
+                    __m256 x0 = _mm256_loadu_ps(xk), x1 = _mm256_loadu_ps(xk + 8), b;
+                    b = _mm256_broadcast_ss(wk + 0); c0 = _mm256_fmadd_ps(b, x0, c0); c1 = _mm256_fmadd_ps(b, x1, c1);
+                    b = _mm256_broadcast_ss(wk + 1); c2 = _mm256_fmadd_ps(b, x0, c2); c3 = _mm256_fmadd_ps(b, x1, c3);
+                    b = _mm256_broadcast_ss(wk + 2); c4 = _mm256_fmadd_ps(b, x0, c4); c5 = _mm256_fmadd_ps(b, x1, c5);
+                    b = _mm256_broadcast_ss(wk + 3); c6 = _mm256_fmadd_ps(b, x0, c6); c7 = _mm256_fmadd_ps(b, x1, c7);
+                    b = _mm256_broadcast_ss(wk + 4); c8 = _mm256_fmadd_ps(b, x0, c8); c9 = _mm256_fmadd_ps(b, x1, c9);
+                    b = _mm256_broadcast_ss(wk + 5); c10 = _mm256_fmadd_ps(b, x0, c10); c11 = _mm256_fmadd_ps(b, x1, c11);
+                }
+                float tile[6][16];
+                _mm256_storeu_ps(tile[0], c0); _mm256_storeu_ps(tile[0] + 8, c1);
+                _mm256_storeu_ps(tile[1], c2); _mm256_storeu_ps(tile[1] + 8, c3);
+                _mm256_storeu_ps(tile[2], c4); _mm256_storeu_ps(tile[2] + 8, c5);
+                _mm256_storeu_ps(tile[3], c6); _mm256_storeu_ps(tile[3] + 8, c7);
+                _mm256_storeu_ps(tile[4], c8); _mm256_storeu_ps(tile[4] + 8, c9);
+                _mm256_storeu_ps(tile[5], c10); _mm256_storeu_ps(tile[5] + 8, c11);
+                int nh = nr - h < 6 ? nr - h : 6;
+                for (int tt = 0; tt < mt; tt++) {
+                    float *yr = y + (size_t)(t + tt) * ldy + r + h;
+                    for (int j = 0; j < nh; j++) yr[j] = tile[j][tt];
+                }
             }
         }
     }

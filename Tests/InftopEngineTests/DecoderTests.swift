@@ -49,6 +49,32 @@ final class DecoderTests: XCTestCase {
         if !CPUFeatures.host.hasAVX512 { print("DecoderTests: AVX-512 attention skipped: this CPU lacks it") }
     }
 
+    func testGroupedAttentionMatchesThePerHeadReference() {
+        // nq 1…5 covers the 3-query blocks and their remainders; n covers 1, primes and the 24/8-key
+        // blocks' remainders; hd 20 the context's 16-dimension remainder.
+        var rng = SeededRandom(seed: 5)
+        for isa in CPUFeatures.host.availableISAs {
+            for (hd, n, cap) in [(64, 1, 8), (64, 23, 24), (64, 37, 40), (20, 70, 80), (64, 131, 140)] {
+                for nq in 1...5 {
+                    let ldq = hd + 3, ldo = hd + 1, lds = cap + 16
+                    let q = (0..<(nq * ldq)).map { _ in rng.uniform(-1, 1) }
+                    let kt = (0..<(hd * cap)).map { _ in rng.uniform(-1, 1) }, v = (0..<(cap * hd)).map { _ in rng.uniform(-1, 1) }
+                    var out = [Float](repeating: 0, count: nq * ldo), scores = [Float](repeating: 0, count: nq * lds)
+                    DecoderKernels.attendGroup(q: q, ldq: ldq, nq: nq, kt: kt, ldk: cap, v: v, ldv: hd, hd: hd, n: n, scale: 0.125,
+                                               scores: &scores, lds: lds, out: &out, ldo: ldo, isa: isa, backend: .simd)
+                    for i in 0..<nq {
+                        var ref = [Float](repeating: 0, count: hd)
+                        q.withUnsafeBufferPointer { qb in
+                            DecoderKernels.attendReference(q: qb.baseAddress! + i * ldq, kt: kt, ldk: cap, v: v, ldv: hd, hd: hd, n: n,
+                                                           scale: 0.125, out: &ref)
+                        }
+                        for d in 0..<hd { XCTAssertEqual(out[i * ldo + d], ref[d], accuracy: 2e-5, "\(isa) hd \(hd) n \(n) nq \(nq) head \(i)") }
+                    }
+                }
+            }
+        }
+    }
+
     static func tiny(threads: Int = 1, backend: KernelBackend = .simd, isa: KernelISA = CPUFeatures.host.bestISA, chunk: Int = 512) throws -> LanguageModel {
         try LanguageModel(path: try GGUFReaderTests.tinyPath(), contextCapacity: 64,
                           compute: Compute(backend: backend, threads: threads, isa: isa), chunk: chunk)

@@ -49,6 +49,13 @@ void ck_attn_scores_avx2(const float *q, const float *kt, int ldk, int hd, int n
 void ck_attn_scores_avx512(const float *q, const float *kt, int ldk, int hd, int n, float scale, float *s);
 void ck_attn_context_avx2(const float *p, const float *v, int ldv, int hd, int n, float *out);
 void ck_attn_context_avx512(const float *p, const float *v, int ldv, int hd, int n, float *out);
+/// The same for the `nq` query heads that share one KV head (grouped-query attention), keys and
+/// values read once for all of them (attention_group.c): s[i * lds + j] for query i = q + i * ldq,
+/// and out[i * ldo + d] from probabilities p + i * ldp. AVX2 + FMA.
+void ck_attn_scores_group_avx2(const float *q, int ldq, int nq, const float *kt, int ldk, int hd, int n,
+                               float scale, float *s, int lds);
+void ck_attn_context_group_avx2(const float *p, int ldp, int nq, const float *v, int ldv, int hd, int n,
+                                float *out, int ldo);
 
 /// Rounds x[0:n] (n a multiple of 32) through ggml's Q8 activation encoding in place: per block of
 /// 32, d = max|x| / 127 stored as f16, x = round(x / d) * d — what llama.cpp does to the input of

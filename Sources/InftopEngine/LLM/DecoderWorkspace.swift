@@ -19,13 +19,18 @@ final class DecoderWorkspace: @unchecked Sendable {
     let logits: UnsafeMutablePointer<Float>
     let capacity: Int
     let maxCols: Int
-    /// Per thread: a GEMM panel (16 × maxCols floats, 64-byte aligned) and attention scores `[capacity]`.
+    /// Query heads per KV head, and the row stride of a thread's `scores`.
+    let group: Int
+    var scoreStride: Int { capacity + 16 }
+    /// Per thread: a GEMM panel (16 × maxCols floats, 64-byte aligned) and attention scores
+    /// `[group][scoreStride]` (one row per query head of a KV group, `scoreStride` = capacity + 16).
     private(set) var scratch: [UnsafeMutablePointer<Float>] = []
     private(set) var scores: [UnsafeMutablePointer<Float>] = []
 
     init(config c: LlamaConfig, tokens: Int, threads: Int, capacity: Int) {
         self.tokens = tokens
         self.capacity = capacity
+        group = max(c.heads / max(c.kvHeads, 1), 1)
         let kv = c.kvHeads * c.headDim
         func buf(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
@@ -45,7 +50,7 @@ final class DecoderWorkspace: @unchecked Sendable {
         while scratch.count < n {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: QuantizedMatrix.scratchFloats(maxCols) * 4, alignment: 64)
             scratch.append(raw.bindMemory(to: Float.self, capacity: QuantizedMatrix.scratchFloats(maxCols)))
-            scores.append(UnsafeMutablePointer<Float>.allocate(capacity: capacity + 16))
+            scores.append(UnsafeMutablePointer<Float>.allocate(capacity: group * scoreStride))
         }
     }
 

@@ -73,17 +73,20 @@ extension LanguageModel {
                 }
             }
             lap()
-            // attention: one item per (token, head)
+            // attention: one item per (token, KV head) with its `group` query heads together, or,
+            // when that leaves too few items to share between the threads (decode), per (token, head)
             let kt = cache.keys[li], vv = cache.values[li], cap = cache.capacity
+            let perGroup = T * c.kvHeads >= 4 * nc ? group : 1
             pool.run(chunks: nc) { ci, ti in
-                let items = T * c.heads, n = nc
+                let items = T * c.heads / perGroup, n = nc
                 let lo = items * ci / n, hi = items * (ci + 1) / n
                 let sc = w.scores[ti]
                 for item in lo..<hi {
-                    let t = item / c.heads, h = item % c.heads, g = h / group
-                    DecoderKernels.attend(q: w.q + t * H + h * hd, kt: kt + g * hd * cap, ldk: cap, v: vv + g * cap * hd, ldv: hd,
-                                          hd: hd, n: pos0 + t + 1, scale: scale, scores: sc, out: w.att + t * H + h * hd,
-                                          isa: isa, backend: backend)
+                    let t = item / (c.heads / perGroup), h = item % (c.heads / perGroup) * perGroup, g = h / group
+                    DecoderKernels.attendGroup(q: w.q + t * H + h * hd, ldq: hd, nq: perGroup,
+                                               kt: kt + g * hd * cap, ldk: cap, v: vv + g * cap * hd, ldv: hd,
+                                               hd: hd, n: pos0 + t + 1, scale: scale, scores: sc, lds: w.scoreStride,
+                                               out: w.att + t * H + h * hd, ldo: hd, isa: isa, backend: backend)
                 }
             }
             ck_q8_roundtrip(w.att, Int32(T * H))

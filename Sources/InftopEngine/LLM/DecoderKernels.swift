@@ -111,13 +111,13 @@ public enum DecoderKernels {
 
     /// The `nq` query heads that share one KV head (grouped-query attention): query i at
     /// `q + i·ldq`, its output at `out + i·ldo`, the same as `attend` per head. On AVX2 the keys
-    /// and values are read once for the whole group (ck_attn_*_group_avx2); the AVX-512 tier and
-    /// the reference run `attend` head by head. `scores` holds ≥ nq · lds floats, lds ≥ n.
+    /// and values are read once for the whole group (ck_attn_*_group_avx2); the AVX-512 tier, the
+    /// reference and a lone head (decode's per-head items) run `attend` head by head. `scores` holds ≥ nq · lds floats, lds ≥ n.
     public static func attendGroup(q: UnsafePointer<Float>, ldq: Int, nq: Int, kt: UnsafePointer<Float>, ldk: Int,
                                    v: UnsafePointer<Float>, ldv: Int, hd: Int, n: Int, scale: Float,
                                    scores: UnsafeMutablePointer<Float>, lds: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
                                    isa: KernelISA, backend: KernelBackend) {
-        if backend == .reference || isa == .avx512 {
+        if backend == .reference || isa == .avx512 || nq == 1 {
             for i in 0..<nq {
                 attend(q: q + i * ldq, kt: kt, ldk: ldk, v: v, ldv: ldv, hd: hd, n: n, scale: scale,
                        scores: scores, out: out + i * ldo, isa: isa, backend: backend)

@@ -19,7 +19,11 @@ public enum BertKernels {
                 var c = 0
                 switch activation {
                 case .gelu:
-                    while c + 8 <= cols { store8(gelu8(load8(row + c) + load8(bias + c)), row + c); c += 8 }
+                    // Bias first, then the one vector GELU over the row (`Activations.gelu`, whose
+                    // loop keeps several erfc chains in flight; per element the same arithmetic).
+                    while c + 8 <= cols { store8(load8(row + c) + load8(bias + c), row + c); c += 8 }
+                    while c < cols { row[c] += bias[c]; c += 1 }
+                    Activations.gelu(row, row, count: cols)
                 case .geluTanh:
                     while c + 8 <= cols { store8(geluTanh8(load8(row + c) + load8(bias + c)), row + c); c += 8 }
                 case .relu:

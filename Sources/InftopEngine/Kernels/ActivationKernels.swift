@@ -46,6 +46,15 @@ public enum Activations {
     /// `x` and `y` may be the same buffer (in place).
     public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
+        // Two vectors a step: cdf is one long dependency chain (a division, ten FMAs, exp), so a
+        // second independent chain roughly doubles the throughput of a latency-bound loop.
+        while i + 16 <= count {
+            let a = x.loadV8(at: i), b = x.loadV8(at: i + 8)
+            let ya = a * cdf(a), yb = b * cdf(b)
+            y.storeV8(ya, at: i)
+            y.storeV8(yb, at: i + 8)
+            i += 16
+        }
         while i + 8 <= count {
             let v = x.loadV8(at: i)
             y.storeV8(v * cdf(v), at: i)

@@ -53,6 +53,11 @@ struct DashboardCommand: ParsableCommand {
         guard DashboardSession.modelNames.contains(model) else {
             fail("--model \(model): unknown; known models: \(DashboardSession.modelNames.joined(separator: ", "))")
         }
+        // A --theme that cannot be used is not silent: one line on stderr now (the dashboard then
+        // runs with the default theme and says so in its footer too).
+        if let theme, let warning = ThemeLibrary(directories: ThemeLibrary.defaultDirectories()).load(theme).warning {
+            printNote("--theme \(warning)")
+        }
         let opt: OptimizerKind, sched: LRSchedule
         do { opt = try OptimizerKind.parse(optimizer); sched = try LRSchedule.parse(schedule) } catch { fail("\(error)") }
         let rate = lr.map { Float($0) } ?? opt.defaultLearningRate

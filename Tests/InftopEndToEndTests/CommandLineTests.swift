@@ -36,6 +36,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(out.contains("USAGE: inftop bench"), out)
     }
 
+    /// A `--theme` that cannot be used is said once on stderr (naming the theme or file and what
+    /// is wrong), and the dashboard runs on with the default theme: never silently replaced.
+    func testUnusableThemeIsSaidOnStderr() throws {
+        guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else { throw XCTSkip("no Fashion-MNIST") }
+        let binary = NSTemporaryDirectory() + "inftop-binary-\(getpid()).theme"
+        XCTAssertTrue(FileManager.default.createFile(atPath: binary, contents: Data([0xff, 0xfe, 0x00, 0x01])))
+        defer { unlink(binary) }
+        let cases: [(String, String)] = [
+            ("no-such-theme", "inftop: --theme theme \"no-such-theme\" not found"),
+            (binary, "inftop: --theme \(binary): not UTF-8 text; using the default theme"),
+        ]
+        for (theme, start) in cases {
+            let (status, out, err) = try runProcess(bin, ["--theme", theme, "--snapshot-after", "0"])
+            XCTAssertEqual(status, 0, err)
+            XCTAssertTrue(out.contains("inftop"), "a snapshot is still printed")
+            XCTAssertEqual(err.split(separator: "\n").count, 1, "stderr is \(err.debugDescription)")
+            XCTAssertTrue(err.hasPrefix(start), "stderr is \(err.debugDescription)")
+        }
+    }
+
     /// `--isa avx512` where the CPU lacks it (INFTOP_HIDE_ISA=avx512 makes this machine an AVX2 one):
     /// one line naming the missing features, status 2, on every command; an unknown ISA likewise.
     func testMissingISAGetsOneLineNamingTheFeature() throws {

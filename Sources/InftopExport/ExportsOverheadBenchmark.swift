@@ -9,7 +9,8 @@ import Glibc
 
 /// What exporting costs (`inftop bench --exports mlp`): the same short training run with the
 /// profiler on and exports off, then with all three exports on at once — `/metrics` served and
-/// rendered twice a second, a Chrome trace capturing every step (up to its cap), a record line
+/// rendered twice a second, a Chrome trace capturing `traceSteps` steps (every step by default, up
+/// to its cap), a record line
 /// every 100 ms — in alternating order (off→on, then on→off, …) so drift hits both alike.
 public struct ExportsOverheadResult: Sendable {
     public var model: String
@@ -49,7 +50,8 @@ public struct ExportsOverheadResult: Sendable {
 
 public enum ExportsOverheadBenchmark {
     public static func run(model: String, batch: Int, threads: Int, backend: KernelBackend, train: ImageDataset, test: ImageDataset,
-                           stepsPerRun: Int = 300, rounds: Int = 6, folder: String = NSTemporaryDirectory()) throws -> ExportsOverheadResult {
+                           stepsPerRun: Int = 300, rounds: Int = 6, traceSteps: Int = 100_000,
+                           folder: String = NSTemporaryDirectory()) throws -> ExportsOverheadResult {
         let subset = train.prefix(min(train.count, batch * stepsPerRun))
         let smallTest = test.prefix(min(test.count, 1000))
         var off: [(Double, Double, Double, Double)] = [], on: [(Double, Double, Double, Double)] = [], slowdowns: [Double] = [], cpuSlowdowns: [Double] = []
@@ -69,7 +71,7 @@ public enum ExportsOverheadBenchmark {
                     let snapshot: @Sendable () -> DashboardSnapshot = {
                         DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)
                     }
-                    let s = try ExportSession(.init(trace: folder + "/inftop-bench-\(getpid()).trace.json", traceSteps: 100_000,
+                    let s = try ExportSession(.init(trace: folder + "/inftop-bench-\(getpid()).trace.json", traceSteps: traceSteps,
                                                     metrics: MetricsAddress(host: "127.0.0.1", port: 0),
                                                     record: folder + "/inftop-bench-\(getpid()).jsonl"),
                                               knobs: knobs, snapshot: snapshot)

@@ -9,8 +9,10 @@ extension BenchCommand {
     /// vs metrics + trace + record on, alternated in both orders.
     func runExportsOverhead(model: String) throws {
         let (b, t, kb, trainSet, testSet) = try trainingRunInputs(flag: "--exports", model: model)
+        if let n = exportsTraceSteps, !(1...100_000).contains(n) { try Self.fail("--exports-trace-steps \(n): must be an integer 1…100000") }
+        let traced = exportsTraceSteps ?? 100_000
         let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t, backend: kb, train: trainSet, test: testSet,
-                                                 stepsPerRun: 3 * Self.overheadSteps(try ModelZoo.descriptor(model)))
+                                                 stepsPerRun: 3 * Self.overheadSteps(try ModelZoo.descriptor(model)), traceSteps: traced)
         if json {
             print(r.jsonLine)
         } else {
@@ -23,8 +25,8 @@ extension BenchCommand {
                          r.cpuSlowdowns.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: " ")))
             print(String(format: "training thread: profiler's own share of the step %.3f%% off, %.3f%% on (exports add %.3f%% to the step)",
                          r.profilerShareOff * 100, r.profilerShareOn * 100, (r.profilerShareOn - r.profilerShareOff) * 100))
-            print(String(format: "on = /metrics (%d scrapes rendered) + a trace of every step (%d events) + a record (%d lines)",
-                         r.scrapes, r.traceEvents, r.recordLines))
+            print(String(format: "on = /metrics (%d scrapes rendered) + a trace of %@ (%d events) + a record (%d lines)",
+                         r.scrapes, exportsTraceSteps.map { "the first \($0) steps of each run" } ?? "every step", r.traceEvents, r.recordLines))
         }
     }
 }

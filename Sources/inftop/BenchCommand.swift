@@ -79,6 +79,8 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var llm: LLMBenchOptions
     @Option(name: .customLong("exports"), help: ArgumentHelp("Measure what exports cost on a training run of this model (mlp or cnn): off vs metrics + trace + record on.", valueName: "model"))
     var exportsModel: String?
+    @Option(name: .customLong("exports-trace-steps"), help: ArgumentHelp("With --exports: steps the trace captures (default: every step, the harshest case; 20 is what --trace does by default).", valueName: "n"))
+    var exportsTraceSteps: Int?
 
     @OptionGroup var exports: ExportFlags
 

@@ -178,10 +178,36 @@ final class ControllerTests: XCTestCase {
         XCTAssertEqual(status, "distillation off: the student stops")
     }
 
+    func testGTypesTheDistillationTemperatureAndAlpha() {
+        press(.char("g"))
+        XCTAssertNil(c.state.prompt, "not built: no prompt")
+        XCTAssertTrue(status?.contains("coming") ?? false, status ?? "")
+        c.config.builtFeatures = [.distillation]
+        press(.char("g")); type("2 0.5"); press(.enter)
+        XCTAssertEqual(k.distillTemperature, 2)
+        XCTAssertEqual(k.distillAlpha, 0.5)
+        XCTAssertEqual(k.distillationSettings, DistillationSettings(temperature: 2, alpha: 0.5))
+        XCTAssertEqual(status, "distillation T 2 α 0.5 (d starts the student)")
+        press(.char("d"), .char("g")); type("8,1"); press(.enter)
+        XCTAssertEqual(k.distillationSettings, DistillationSettings(temperature: 8, alpha: 1))
+        XCTAssertEqual(status, "distillation T 8 α 1 from the student's next step")
+        // Absurd or incomplete values change nothing and say what is expected.
+        for bad in ["4", "0 0.5", "4 1.5", "1000 0.5", "4 0.9 1"] {
+            press(.char("g")); type(bad); press(.enter)
+            XCTAssertEqual(k.distillationSettings, DistillationSettings(temperature: 8, alpha: 1), bad)
+            XCTAssertEqual(status, "distillation: type T and α, e.g. 4 0.9 (T > 0 and ≤ 100, α in [0, 1])", bad)
+        }
+        press(.char("g")); type("x")
+        XCTAssertEqual(status, "distillation: two numbers, T and α, such as 4 0.9")
+        XCTAssertEqual(c.state.prompt?.text, "", "the letter was refused")
+        press(.escape)
+        XCTAssertNil(c.state.prompt)
+    }
+
     func testEveryKeyInTheHelpDoesSomethingVisible() {
         // No key of DESIGN.md's table may do nothing silently: each changes state, knobs or
         // shows a message.
-        for key in ["+", "-", "b", "<", ">", "l", "o", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z", "D"] {
+        for key in ["+", "-", "b", "<", ">", "l", "o", "i", "p", "t", "k", "c", "d", " ", "Z", "f", "e", "s", "r", "/", "[", "]", "=", "m", "L", "x", "T", "?", "h", "w", "a", "z", "D", "g"] {
             var ctl = DashboardController(config: DashboardConfig(modelNames: ["mlp", "cnn"], themeNames: ["a", "b"], maxThreads: 2))
             var kv = KnobValues()
             let (s0, k0) = (ctl.state, kv)

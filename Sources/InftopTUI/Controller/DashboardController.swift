@@ -129,6 +129,9 @@ public struct DashboardController: Sendable {
             // Panel-scoped: the workload whose panel was focused last.
             if state.workload == .training { scaleLearningRate(command == .rateUp ? 2 : 0.5, knobs: &knobs, now: now) }
             else { changeServingRate(up: command == .rateUp, knobs: &knobs, now: now) }
+        case .distillationPrompt:
+            guard built(.distillation, key: key, now: now) else { return }
+            state.prompt = Prompt(kind: .distillation, text: "")
         case .learningRatePrompt:
             guard trainingFocused(key, now: now) else { return }
             state.prompt = Prompt(kind: .learningRate, text: "")
@@ -358,6 +361,16 @@ public struct DashboardController: Sendable {
                 } else {
                     setStatus("learning rate must be a number > 0 and ≤ \(r.upperBound) (e.g. 0.01)", error: true, now: now)
                 }
+            case .distillation:
+                let parts = p.text.split(whereSeparator: { $0 == " " || $0 == "," }).map { Float($0) }
+                if parts.count == 2, let t = parts[0], let a = parts[1], t > 0, t.isFinite, t <= 100, a >= 0, a <= 1 {
+                    knobs.distillTemperature = t
+                    knobs.distillAlpha = a
+                    setStatus("distillation T \(Format.significant(Double(t))) α \(Format.significant(Double(a)))"
+                              + (knobs.distillation ? " from the student's next step" : " (d starts the student)"), now: now)
+                } else {
+                    setStatus("distillation: type T and α, e.g. 4 0.9 (T > 0 and ≤ 100, α in [0, 1])", error: true, now: now)
+                }
             case .filter:
                 state.layerFilter = p.text.strippingSpaces()
                 state.layerSelection = 0; state.layerScroll = 0
@@ -373,6 +386,9 @@ public struct DashboardController: Sendable {
             }
             if p.kind == .learningRate && !(c.isNumber || c == "." || c == "e" || c == "E" || c == "-" || c == "+") {
                 setStatus("learning rate: a number such as 0.01 or 1e-3", error: true, now: now); return
+            }
+            if p.kind == .distillation && !(c.isNumber || c == "." || c == " " || c == "," || c == "e" || c == "E" || c == "-" || c == "+") {
+                setStatus("distillation: two numbers, T and α, such as 4 0.9", error: true, now: now); return
             }
             if p.text.count < 32 { p.text.append(c) }
             state.prompt = p

@@ -41,7 +41,7 @@ public enum LayerSortKey: Int, CaseIterable, Sendable {
 
 /// A one-line input on the footer.
 public struct Prompt: Equatable, Sendable {
-    public enum Kind: Sendable { case batch, filter, learningRate }
+    public enum Kind: Sendable { case batch, filter, learningRate, distillation }
     public var kind: Kind
     public var text: String
 
@@ -52,6 +52,7 @@ public struct Prompt: Equatable, Sendable {
         case .batch: "batch size (1…1024): "
         case .filter: "filter layers: "
         case .learningRate: "learning rate (> 0, ≤ \(DashboardController.learningRateRange.upperBound)): "
+        case .distillation: "distillation T α (T > 0, 0 ≤ α ≤ 1): "
         }
     }
     public var hint: String { "Enter apply · Esc cancel" }

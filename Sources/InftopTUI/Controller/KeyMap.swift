@@ -8,8 +8,8 @@ public enum Command: String, CaseIterable, Sendable {
     /// `l`: type a learning rate; `o`: next optimizer (training).
     case learningRatePrompt, optimizer
     case precision, pruning, pruneMode, threads, backend, isa, cache, distillation
-    /// `D`: serve the distillation student ↔ its teacher (with `d` on).
-    case servedStudent
+    /// `D`: serve the distillation student ↔ its teacher (with `d` on); `g`: type its T and α.
+    case servedStudent, distillationPrompt
     case pause, freeze
     case focusNext, focusPrevious, expand
     case sortNext, sortReverse, filter
@@ -91,6 +91,7 @@ public enum KeyMap {
         case .char("c"): return .cache
         case .char("d"): return .distillation
         case .char("D"): return .servedStudent
+        case .char("g"): return .distillationPrompt
         case .char(" "): return .pause
         case .char("Z"), .char("f"): return .freeze
         case .tab: return .focusNext
@@ -140,6 +141,7 @@ public enum KeyMap {
         HelpEntry("c", "response cache on/off", .cache, feature: .responseCache),
         HelpEntry("d", "distillation (train a student) on/off", .distillation, feature: .distillation),
         HelpEntry("D", "served model: teacher ↔ student (with d on)", .servedStudent, feature: .distillation),
+        HelpEntry("g", "distillation: type T and α (e.g. 4 0.9)", .distillationPrompt, feature: .distillation),
         HelpEntry("space", "pause/resume the focused workload", .pause),
         HelpEntry("Z f", "freeze the display (sampling goes on)", .freeze),
         HelpEntry("Tab S-Tab", "focus next / previous panel", .focusNext),

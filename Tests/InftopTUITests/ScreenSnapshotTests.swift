@@ -164,6 +164,14 @@ final class ScreenSnapshotTests: XCTestCase {
         student.series = student.series.map { s in
             s.name == "test_acc" ? SeriesSnapshot(name: s.name, unit: s.unit, times: s.times, values: s.values.map { $0 - 0.03 }) : s
         }
+        // The student's own nodes, then the teacher's forward inside its step (`teacher.*`).
+        student.layers = [
+            LayerStat(name: "fc1", forward: Fixtures.phase(0.058, p99: 0.097), backward: Fixtures.phase(0.102, p99: 0.160), share: 0.31),
+            LayerStat(name: "relu1", forward: Fixtures.phase(0.004, p99: 0.007), backward: Fixtures.phase(0.005, p99: 0.009), share: 0.02),
+            LayerStat(name: "fc2", forward: Fixtures.phase(0.006, p99: 0.011), backward: Fixtures.phase(0.009, p99: 0.015), share: 0.03),
+            LayerStat(name: "teacher.fc1", forward: Fixtures.phase(0.205, p99: 0.330), backward: nil, share: 0.40),
+            LayerStat(name: "loss", forward: Fixtures.phase(0.011, p99: 0.018), backward: Fixtures.phase(0.004, p99: 0.007), share: 0.03),
+        ]
         snap.student = student
         var knobs = Fixtures.knobs
         knobs.distillation = true
@@ -172,6 +180,10 @@ final class ScreenSnapshotTests: XCTestCase {
         assertSnapshot(r.text, named: "screen-distill-120x40")
         XCTAssertTrue(r.text.contains("distill T 4 α 0.9 · serving student"))
         XCTAssertTrue(r.text.contains("student mlp-small 50.9k/235.1k params test 83.1% · teacher 85.1%"), r.text)
+        // Per-layer timings side by side: the teacher's rows, then the student's.
+        XCTAssertTrue(r.text.contains("│fc1                   0.212   0.418"), r.text)
+        XCTAssertTrue(r.text.contains("│student fc1           0.058   0.102"), r.text)
+        XCTAssertTrue(r.text.contains("│student teacher.fc1   0.205       –"), r.text)
         var alone = snap
         alone.student = nil
         let without = render(width: 120, height: 40, snapshot: alone, knobs: knobs).text

@@ -5,8 +5,14 @@ import InftopTelemetry
 /// share-of-step bar; sortable, filterable, scrollable.
 enum LayersPanel {
     /// The rows the table shows for `ctx` (source workload, sorted, filtered).
+    /// While a distillation student trains (`d`), the training table lists its nodes after the
+    /// teacher's, named "student …" (its `teacher.*` rows are the teacher's forward inside the
+    /// student's step), so both models' per-layer timings sit side by side; `/student` filters them.
     static func rows(_ ctx: RenderContext) -> (WorkloadKind, [LayerStat]) {
-        let (kind, layers) = LayerRows.source(ctx.snapshot, workload: ctx.state.workload)
+        var (kind, layers) = LayerRows.source(ctx.snapshot, workload: ctx.state.workload)
+        if kind == .training, let student = ctx.snapshot.student?.layers {
+            layers += student.map { var l = $0; l.name = "student " + l.name; return l }
+        }
         return (kind, LayerRows.arrange(layers, sort: ctx.state.layerSort, descending: ctx.state.layerSortDescending,
                                         filter: ctx.state.layerFilter))
     }
@@ -31,7 +37,7 @@ enum LayersPanel {
         let st = ctx.styles
         let hasBackward = rows.contains { $0.backward != nil }
         let hasOther = rows.contains { $0.other != nil }
-        let nameWidth = min(max(rows.map(\.name.count).max() ?? 4, 6), 18)
+        let nameWidth = min(max(rows.map(\.name.count).max() ?? 4, 6), ctx.snapshot.student == nil ? 18 : 22)
         let num = 7, minShare = 9
 
         // Columns by priority: name, fwd, (bwd), fwd p99, share; then other, bwd p99 if room.

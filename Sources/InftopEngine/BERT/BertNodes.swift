@@ -46,7 +46,7 @@ public final class ProjectionNode: Node {
     let ownsOutput: Bool
     /// The weight's int8 form for `precision == .int8`: built once (loaded weights never change),
     /// or the file's own (`fileInt8`).
-    var q8: QuantizedWeights?
+    public internal(set) var q8: QuantizedWeights?
     /// Whether `q8` is the int8 form the file held (a dynamic-int8 ONNX file's codes and scales,
     /// taken as they are) rather than inftop's quantization of the fp32 weight.
     public let int8FromFile: Bool

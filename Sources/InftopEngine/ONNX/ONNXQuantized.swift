@@ -141,6 +141,9 @@ enum ONNXQuantized {
             default: break
             }
         }
+        for (i, n) in nodes.enumerated() where ops.contains(n.opType) && n.opType != "DynamicQuantizeLinear" && replaced[i] == nil && !dropped.contains(i) {
+            throw fail("node '\(label(i))' (\(n.opType)): quantized op \(n.opType) is not supported (inftop maps DynamicQuantizeLinear → MatMulInteger → Cast → Mul and DequantizeLinear of constants)")
+        }
         // What the rewritten MatMuls no longer read: the activations' DynamicQuantizeLinear (all
         // of whose readers were rewritten) and the scale Muls.
         for (i, n) in nodes.enumerated() where n.opType == "DynamicQuantizeLinear" {
@@ -150,9 +153,6 @@ enum ONNXQuantized {
                 continue
             }
             throw fail("node '\(label(i))' (DynamicQuantizeLinear): its output is read by '\(label(other))' (\(nodes[other].opType)), not by a MatMulInteger inftop maps")
-        }
-        for (i, n) in nodes.enumerated() where ops.contains(n.opType) && replaced[i] == nil && !dropped.contains(i) {
-            throw fail("node '\(label(i))' (\(n.opType)): quantized op \(n.opType) is not supported (inftop maps DynamicQuantizeLinear → MatMulInteger → Cast → Mul and DequantizeLinear of constants)")
         }
         var out: [Onnx_NodeProto] = []
         for i in nodes.indices where !dropped.contains(i) { out += replaced[i] ?? [nodes[i]] }

@@ -1,12 +1,16 @@
 /// A tensor whose values are known at load time: an ONNX initializer, a `Constant` node's value,
 /// or the result of folding shape arithmetic. Floating-point data (FLOAT, DOUBLE) is kept as
-/// fp32; integer and boolean data (INT64, INT32, INT8, UINT8, BOOL, …) as Int64.
+/// fp32; INT8 and UINT8 (a quantized file's weights and tables) as bytes; other integer and
+/// boolean data (INT64, INT32, BOOL, …) as Int64.
 ///
 /// `shape` is row-major, `[]` for a scalar; the storage holds the shape's product of elements.
 struct ONNXConstant: Equatable {
     enum Storage: Equatable {
         case float([Float])
         case int([Int64])
+        /// INT8 and UINT8 as stored (a quantized MiniLM holds 22 M of them: 8× less than Int64).
+        case int8([Int8])
+        case uint8([UInt8])
     }
 
     var shape: [Int]
@@ -22,6 +26,36 @@ struct ONNXConstant: Equatable {
         self.shape = shape; storage = .int(ints)
     }
 
+    init(shape: [Int], int8: [Int8]) {
+        precondition(shape.reduce(1, *) == int8.count, "ONNXConstant: \(int8.count) int8 for shape \(shape)")
+        self.shape = shape; storage = .int8(int8)
+    }
+
+    init(shape: [Int], uint8: [UInt8]) {
+        precondition(shape.reduce(1, *) == uint8.count, "ONNXConstant: \(uint8.count) uint8 for shape \(shape)")
+        self.shape = shape; storage = .uint8(uint8)
+    }
+
+    /// Every element as fp32 through `transform` (a dequantization), without an Int64 copy of bytes.
+    func floats(_ transform: (Float) -> Float) -> [Float] {
+        switch storage {
+        case .float(let v): v.map(transform)
+        case .int(let v): v.map { transform(Float($0)) }
+        case .int8(let v): v.map { transform(Float($0)) }
+        case .uint8(let v): v.map { transform(Float($0)) }
+        }
+    }
+
+    /// Element i as Int64 (floats truncated toward zero).
+    func int(at i: Int) -> Int64 {
+        switch storage {
+        case .float(let v): v[i].isFinite ? Int64(v[i]) : 0
+        case .int(let v): v[i]
+        case .int8(let v): Int64(v[i])
+        case .uint8(let v): Int64(v[i])
+        }
+    }
+
     /// A 1-D int64 tensor (a shape, axes, indices).
     init(vector: [Int64]) { self.init(shape: [vector.count], ints: vector) }
 
@@ -33,6 +67,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v.map(Double.init)
         case .int(let v): v.map(Double.init)
+        case .int8(let v): v.map(Double.init)
+        case .uint8(let v): v.map(Double.init)
         }
     }
 
@@ -41,6 +77,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v
         case .int(let v): v.map(Float.init)
+        case .int8(let v): v.map(Float.init)
+        case .uint8(let v): v.map(Float.init)
         }
     }
 
@@ -49,6 +87,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v.map { $0.isFinite ? Int64($0) : 0 }
         case .int(let v): v
+        case .int8(let v): v.map(Int64.init)
+        case .uint8(let v): v.map(Int64.init)
         }
     }
 
@@ -63,6 +103,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): ONNXConstant(shape: shape, floats: indices.map { v[$0] })
         case .int(let v): ONNXConstant(shape: shape, ints: indices.map { v[$0] })
+        case .int8(let v): ONNXConstant(shape: shape, int8: indices.map { v[$0] })
+        case .uint8(let v): ONNXConstant(shape: shape, uint8: indices.map { v[$0] })
         }
     }
 }

@@ -66,11 +66,11 @@ enum ONNXQuantized {
             guard zero == nil || zero!.isEmpty || constant(zero!) != nil, wz.count == 1 || wz.count == n else {
                 throw fail("\(what): weight zero point '\(zero ?? "")' is not a constant of 1 or \(n) values")
             }
-            let codes = wq.ints, s = ws.floats, z = wz.ints
+            let s = ws.floats, z = wz.ints
             var w = [Float](repeating: 0, count: k * n), t = [Int8](repeating: 0, count: k * n), fits = true
             for p in 0..<k {
                 for j in 0..<n {
-                    let c = codes[p * n + j] - z[z.count == 1 ? 0 : j]
+                    let c = wq.int(at: p * n + j) - z[z.count == 1 ? 0 : j]
                     w[p * n + j] = s[s.count == 1 ? 0 : j] * Float(c)
                     if c < -128 || c > 127 { fits = false } else { t[j * k + p] = Int8(c) }
                 }
@@ -122,7 +122,7 @@ enum ONNXQuantized {
                     throw fail("node '\(label(i))' (DequantizeLinear): a per-axis scale of \(scale.count) (inftop folds per-tensor DequantizeLinear only)")
                 }
                 let (s, z) = (scale.floats[0], Float(zero?.ints[0] ?? 0))
-                func dequantized(_ q: ONNXConstant) -> ONNXConstant { ONNXConstant(shape: q.shape, floats: q.ints.map { s * (Float($0) - z) }) }
+                func dequantized(_ q: ONNXConstant) -> ONNXConstant { ONNXConstant(shape: q.shape, floats: q.floats { s * ($0 - z) }) }
                 if let q = constant(n.input[0]) {
                     constants[n.output[0]] = dequantized(q)
                     dropped.insert(i)

@@ -16,25 +16,15 @@ struct ONNXConstant: Equatable {
     var shape: [Int]
     var storage: Storage
 
-    init(shape: [Int], floats: [Float]) {
-        precondition(shape.reduce(1, *) == floats.count, "ONNXConstant: \(floats.count) floats for shape \(shape)")
-        self.shape = shape; storage = .float(floats)
+    private init(shape: [Int], storage: Storage, count: Int) {
+        precondition(shape.reduce(1, *) == count, "ONNXConstant: \(count) values for shape \(shape)")
+        self.shape = shape; self.storage = storage
     }
 
-    init(shape: [Int], ints: [Int64]) {
-        precondition(shape.reduce(1, *) == ints.count, "ONNXConstant: \(ints.count) ints for shape \(shape)")
-        self.shape = shape; storage = .int(ints)
-    }
-
-    init(shape: [Int], int8: [Int8]) {
-        precondition(shape.reduce(1, *) == int8.count, "ONNXConstant: \(int8.count) int8 for shape \(shape)")
-        self.shape = shape; storage = .int8(int8)
-    }
-
-    init(shape: [Int], uint8: [UInt8]) {
-        precondition(shape.reduce(1, *) == uint8.count, "ONNXConstant: \(uint8.count) uint8 for shape \(shape)")
-        self.shape = shape; storage = .uint8(uint8)
-    }
+    init(shape: [Int], floats: [Float]) { self.init(shape: shape, storage: .float(floats), count: floats.count) }
+    init(shape: [Int], ints: [Int64]) { self.init(shape: shape, storage: .int(ints), count: ints.count) }
+    init(shape: [Int], int8: [Int8]) { self.init(shape: shape, storage: .int8(int8), count: int8.count) }
+    init(shape: [Int], uint8: [UInt8]) { self.init(shape: shape, storage: .uint8(uint8), count: uint8.count) }
 
     /// Every element as fp32 through `transform` (a dequantization), without an Int64 copy of bytes.
     func floats(_ transform: (Float) -> Float) -> [Float] {

@@ -12,7 +12,7 @@ import Glibc
 /// object per batch size; otherwise a table. Errors (no model, bad settings) print one line on
 /// stderr and exit 2, as the other bench modes.
 func runModelBench(model: String?, tokenizer: String? = nil, batches: [Int], seq: Int, threads: Int, backend: String, isa: KernelISA,
-                   precisions: [Precision] = [.fp32], json: Bool) throws {
+                   precisions: [Precision]? = nil, json: Bool) throws {
     guard let gemm = KernelBackend(rawValue: backend) else {
         try BenchCommand.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
     }
@@ -41,7 +41,8 @@ func runModelBench(model: String?, tokenizer: String? = nil, batches: [Int], seq
         print("model \(bench.modelName): \(c.layers) layers, hidden \(c.hiddenSize); seq \(seq), \(threads) thread(s), \(backend), isa \(isa.rawValue) (\(CPUFeatures.host.model))")
         print("precision batch     p50 ms     p90 ms     p99 ms   sent/s  GFLOP/s  peak RSS MB  runs")
     }
-    for precision in precisions {
+    // Default: the encoder's own precision (int8 for a dynamic-int8 ONNX file).
+    for precision in precisions ?? [bench.encoder.nativePrecision] {
         _ = try bench.run(batches: batches, seq: seq, compute: Compute(backend: gemm, threads: threads, isa: isa, precision: precision)) { r in
             if json {
                 print(r.jsonLine)

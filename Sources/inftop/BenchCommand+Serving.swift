@@ -41,7 +41,7 @@ extension BenchCommand {
         let batches = try parse { try BenchInput.integers(batch ?? "8", option: "--batch", range: KnobValues.batchRange) }
         let threadList = try parse { try BenchInput.threads(threads) }
         let backends = try parse { try BenchInput.backends(backend == "simd,blas" ? "blas" : backend) }
-        let precisions = try parse { try BenchInput.precisions(precision) }
+        let precisions = try parse { try BenchInput.precisions(precision ?? "fp32") }
         let isas = isaOption.resolvedList("bench")
         let workerList = try parse { try BenchInput.integers(o.workers, option: "--workers", range: 1...256) }
         let delays = try parse { try BenchInput.numbers(o.delay, option: "--delay", range: 0...10_000) }

@@ -52,8 +52,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("Fashion-MNIST folder for --train.", valueName: "dir"))
     var data: String = "/usr/share/datasets/fashion-mnist"
 
-    @Option(name: .customLong("precision"), help: ArgumentHelp("Weight precisions for --model, comma-separated: fp32, int8.", valueName: "list"))
-    var precision: String = "fp32"
+    @Option(name: .customLong("precision"), help: ArgumentHelp("Weight precisions for --model, comma-separated: fp32, int8 (default: int8 for a dynamic-int8 FILE.onnx, else fp32).", valueName: "list"))
+    var precision: String?
 
     @Option(name: .customLong("weights"), help: ArgumentHelp("Checkpoint (from inftop train --checkpoint) for --model mlp|cnn.", valueName: "file"))
     var weights: String?
@@ -110,10 +110,10 @@ struct BenchCommand: ParsableCommand {
                 return b
             }
             guard let s = Int(seq), s >= 2 else { try Self.fail("--seq \(seq): must be an integer ≥ 2") }
-            let t: [Int], precisions: [Precision]
+            let t: [Int], precisions: [Precision]?
             do {
                 t = try BenchInput.threads(threads)
-                precisions = try BenchInput.precisions(precision)
+                precisions = try precision.map { try BenchInput.precisions($0) }
             } catch let error as BenchInputError {
                 try Self.fail(error.description)
             }
@@ -136,7 +136,7 @@ struct BenchCommand: ParsableCommand {
             }
             if imageModel {
                 try runClassifierBench(model: model, weights: weights, batches: batches, threads: t[0], backend: fp32Backend,
-                                       precisions: precisions, json: json)
+                                       precisions: precisions ?? [.fp32], json: json)
                 return
             }
             if let weights { try Self.fail("--weights \(weights): only for --model \(ModelZoo.names.joined(separator: "|")) (a BERT folder holds its own weights)") }

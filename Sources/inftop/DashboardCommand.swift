@@ -113,7 +113,11 @@ struct DashboardCommand: ParsableCommand {
         } else {
             generatorUnavailable = "no generative model: pass --llm FILE or " + LLMLocator.installHint
         }
-        let knobs = Knobs(KnobValues(batchSize: b, threads: t, backend: kb, model: model, isa: isa, learningRate: rate, optimizer: opt))
+        // A dynamic-int8 ONNX encoder (--serve FILE.onnx) comes up served, on the int8 plan that runs
+        // its own weights; i and v switch as ever.
+        let int8File = serve?.hasSuffix(".onnx") == true && encoder?.nativePrecision == .int8
+        let knobs = Knobs(KnobValues(batchSize: b, precision: int8File ? .int8 : .fp32, threads: t, backend: kb, model: model,
+                                     served: int8File ? .encoder : .trained, isa: isa, learningRate: rate, optimizer: opt))
         let session: DashboardSession
         do {
             session = try DashboardSession(train: train, test: test, knobs: knobs,

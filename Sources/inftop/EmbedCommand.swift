@@ -30,8 +30,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "GEMM backend: blas, simd or reference.")
     var backend: String = "blas"
 
-    @Option(help: "Weight precision of the projections: fp32 or int8 (per-channel int8 weights, per-token int8 activations).")
-    var precision: String = "fp32"
+    @Option(help: "Weight precision of the projections: fp32 or int8 (per-channel int8 weights, per-token int8 activations). Default: int8 for a dynamic-int8 FILE.onnx, else fp32.")
+    var precision: String?
 
     @Flag(help: "Print one JSON object per text.")
     var json = false
@@ -50,7 +50,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let prec = Precision(rawValue: precision) else {
+        if let precision, Precision(rawValue: precision) == nil {
             exitWithErrorLine("embed", "--precision: unknown precision '\(precision)' (known: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         var input = texts
@@ -66,6 +66,7 @@ struct EmbedCommand: ParsableCommand {
         } catch let e as EngineError {
             exitWithErrorLine("embed", "\(e)")
         }
+        let prec = precision.flatMap(Precision.init(rawValue:)) ?? encoder.nativePrecision
         let compute = Compute(backend: KernelBackend(rawValue: backend)!, threads: threads, isa: isaOption.resolved("embed"), precision: prec)
         let t0 = Date()
         let vectors = encoder.embed(input, batchSize: batch, compute: compute)
@@ -87,7 +88,7 @@ struct EmbedCommand: ParsableCommand {
         print("        \(c.layers) layers, hidden \(c.hiddenSize), \(c.heads) heads, ffn \(c.intermediateSize), "
               + "\(encoder.pooling.rawValue) pooling, max \(encoder.tokenizer.maxLength) tokens")
         print(String(format: "embedded %d text(s) in %.1f ms (%@, %@, %d thread(s), batch %d)", input.count, seconds * 1e3,
-                     backend, precision, threads, batch))
+                     backend, prec.rawValue, threads, batch))
         print("")
         for (i, (text, v)) in zip(input, vectors).enumerated() {
             let n = encoder.tokenizer.encode(text).count

@@ -9,6 +9,13 @@ public protocol BertWeightSource {
     func shape(of name: String) -> [Int]?
     /// The tensor as fp32.
     func float32(_ name: String) throws -> WeightBuffer
+    /// The tensor's own int8 form when the file holds its weights quantized (a dynamic-int8 ONNX
+    /// file's codes and scales), nil otherwise: the int8 plan then quantizes the fp32 weights.
+    func int8(_ name: String) -> QuantizedWeights?
+}
+
+extension BertWeightSource {
+    public func int8(_ name: String) -> QuantizedWeights? { nil }
 }
 
 extension SafeTensorsFile: BertWeightSource {
@@ -66,6 +73,14 @@ extension BertModel {
         let type = try weight("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
         let (eg, eb) = try norm("embeddings.LayerNorm")
         let acts = BertActivations()
+        /// The file's int8 form of the projection made of `names` (stacked), when it has one for
+        /// each and nothing was pruned away (pruning would select rows or columns of the codes).
+        func fileInt8(_ names: [String]) -> QuantizedWeights? {
+            guard pruneUnits == 0 else { return nil }
+            let parts = names.compactMap { file.int8(prefix + $0) }
+            guard parts.count == names.count else { return nil }
+            return parts.count == 1 ? parts[0] : QuantizedWeights(stacking: parts)
+        }
         var nodes: [any Node] = [BertEmbeddingsNode(word: word, position: pos, type: type, gamma: eg, beta: eb, eps: c.layerNormEps, acts: acts)]
         var inputs: [[String]] = [["input"]]
         var stream = "embeddings"
@@ -96,17 +111,18 @@ extension BertModel {
             // over tokens and attention needs no transposition; attn_out reads the context
             // feature-major ([M, H] = (contextᵀ)ᵀ · Woᵀ).
             nodes += [
-                ProjectionNode(name: n + "qkv", weight: wqkv, layout: .featureMajorOut, output: acts.qkvT, ownsOutput: first),
+                ProjectionNode(name: n + "qkv", weight: wqkv, layout: .featureMajorOut, output: acts.qkvT, ownsOutput: first,
+                               fileInt8: fileInt8(["query", "key", "value"].map { p + "attention.self.\($0).weight" })),
                 BertAttentionNode(name: n + "attention", bias: bqkv, heads: heads.count, headSize: c.headSize, acts: acts, ownsOutput: first),
                 ProjectionNode(name: n + "attn_out", weight: BertPruning.columns(wo, rows: h, keep: heads, group: c.headSize), layout: .featureMajorIn,
-                               output: acts.proj, ownsOutput: first),
+                               output: acts.proj, ownsOutput: first, fileInt8: fileInt8([p + "attention.output.dense.weight"])),
                 BertAddNormNode(name: n + "ln1", bias: try weight(p + "attention.output.dense.bias", [h]), gamma: g1, beta: b1n, eps: c.layerNormEps),
                 ProjectionNode(name: n + "ffn_up", weight: BertPruning.rows(wUp, cols: h, keep: channels), layout: .rowMajor,
-                               output: acts.ffn, ownsOutput: first),
+                               output: acts.ffn, ownsOutput: first, fileInt8: fileInt8([p + "intermediate.dense.weight"])),
                 BertBiasActivationNode(name: n + "gelu", bias: BertPruning.rows(try weight(p + "intermediate.dense.bias", [f]), cols: 1, keep: channels),
                                        activation: c.activation),
                 ProjectionNode(name: n + "ffn_down", weight: BertPruning.columns(wDown, rows: h, keep: channels, group: 1), layout: .rowMajor,
-                               output: acts.proj, ownsOutput: false),
+                               output: acts.proj, ownsOutput: false, fileInt8: fileInt8([p + "output.dense.weight"])),
                 BertAddNormNode(name: n + "ln2", bias: try weight(p + "output.dense.bias", [h]), gamma: g2, beta: b2n, eps: c.layerNormEps),
             ]
             inputs += [[stream], [n + "qkv"], [n + "attention"], [n + "attn_out", stream],

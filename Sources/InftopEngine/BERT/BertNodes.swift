@@ -44,13 +44,22 @@ public final class ProjectionNode: Node {
     /// Where the output goes ([M, N] or [N, M]); shared with the other layers' nodes.
     let output: Tensor
     let ownsOutput: Bool
-    /// The weight's int8 form for `precision == .int8`: built once (loaded weights never change).
-    var q8: QuantizedWeights?
+    /// The weight's int8 form for `precision == .int8`: built once (loaded weights never change),
+    /// or the file's own (`fileInt8`).
+    public internal(set) var q8: QuantizedWeights?
+    /// Whether `q8` is the int8 form the file held (a dynamic-int8 ONNX file's codes and scales,
+    /// taken as they are) rather than inftop's quantization of the fp32 weight.
+    public let int8FromFile: Bool
 
-    init(name: String, weight: WeightBuffer, layout: ProjectionLayout, output: Tensor, ownsOutput: Bool) {
+    /// `fileInt8`: the weight's int8 form as the file holds it (`weight` is then its dequantized
+    /// values), `[outFeatures, inFeatures]`.
+    init(name: String, weight: WeightBuffer, layout: ProjectionLayout, output: Tensor, ownsOutput: Bool, fileInt8: QuantizedWeights? = nil) {
         precondition(weight.shape.count == 2, "ProjectionNode '\(name)': weight shape \(weight.shape) is not [out, in]")
         self.name = name; self.weight = weight; self.layout = layout; self.output = output; self.ownsOutput = ownsOutput
         outFeatures = weight.shape[0]; inFeatures = weight.shape[1]
+        if let q = fileInt8 { precondition(q.n == outFeatures && q.k == inFeatures, "ProjectionNode '\(name)': file int8 form \(q.n)×\(q.k), weight \(weight.shape)") }
+        q8 = fileInt8
+        int8FromFile = fileInt8 != nil
     }
 
     public var weightBytes: Int { weight.count * 4 + (q8?.bytes ?? 0) }

@@ -1,3 +1,5 @@
+import InftopTelemetry
+
 /// A sentence-embedding model folder ready to use: its tokenizer and its encoder.
 ///
 /// `embed` tokenizes, batches (padding each batch to its longest text), runs the encoder and
@@ -14,6 +16,12 @@ public final class SentenceEncoder: @unchecked Sendable {
     public let directory: String
     /// The ONNX file the encoder came from (`load(onnx:tokenizer:)`), nil for a model folder.
     public internal(set) var onnxPath: String?
+
+    /// The precision the encoder comes up with: int8 when its file held the projections quantized
+    /// (a dynamic-int8 ONNX file: the int8 plan runs the file's own weights), fp32 otherwise.
+    public var nativePrecision: Precision {
+        model.nodes.contains { ($0 as? ProjectionNode)?.int8FromFile == true } ? .int8 : .fp32
+    }
 
     /// Another copy of the same encoder, loaded the same way (a serving worker's replica).
     public func replica() throws -> SentenceEncoder {

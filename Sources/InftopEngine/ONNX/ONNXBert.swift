@@ -42,14 +42,15 @@ public enum ONNXBert {
               inputNames.isSubset(of: ["input_ids", "attention_mask", "token_type_ids"]) else {
             throw bad("graph inputs \(inputNames.sorted()) are not a text encoder's (input_ids, attention_mask[, token_type_ids])")
         }
-        for (i, n) in graph.node.enumerated() where !ops.contains(n.opType) || !(n.domain.isEmpty || n.domain == "ai.onnx") {
-            let hint = n.opType.contains("Integer") || n.opType.lowercased().contains("quantize") ? " (quantized ONNX files are not imported yet)" : ""
-            throw bad("node '\(n.name.isEmpty ? "\(n.opType)_\(i)" : n.name)' (\(n.opType)): op \(n.opType) is not supported in a BERT encoder\(hint)")
+        // A dynamic-int8 file's quantized MatMuls and embeddings, as fp32 MatMuls and tables (ONNXQuantized).
+        let (nodes, dequantized, int8) = try ONNXQuantized.rewrite(graph.node, initializers: file.initializers, fail: bad)
+        for (i, n) in nodes.enumerated() where !ops.contains(n.opType) || !(n.domain.isEmpty || n.domain == "ai.onnx") {
+            throw bad("node '\(n.name.isEmpty ? "\(n.opType)_\(i)" : n.name)' (\(n.opType)): op \(n.opType) is not supported in a BERT encoder")
         }
         // Constants: initializers, then whatever folds for a [2, 16] token batch.
         let (batch, seq) = (2, 16)
-        var known = file.initializers
-        for n in graph.node {
+        var known = file.initializers.merging(dequantized) { a, _ in a }
+        for n in nodes {
             let x = n.input.map { $0.isEmpty ? nil : known[$0] }
             if n.opType == "Shape", let src = n.input.first, inputNames.contains(src) {
                 let attrs = ONNXAttributes(n)
@@ -65,12 +66,13 @@ public enum ONNXBert {
             }
         }
         var consumers: [String: [Int]] = [:]
-        for (i, n) in graph.node.enumerated() { for v in n.input where !v.isEmpty { consumers[v, default: []].append(i) } }
+        for (i, n) in nodes.enumerated() { for v in n.input where !v.isEmpty { consumers[v, default: []].append(i) } }
         var weights: [String: (shape: [Int], values: [Float])] = [:]
+        var codes: [String: ONNXInt8Weight] = [:]
 
         // Embeddings.
         var word: ONNXConstant?
-        for n in graph.node where n.opType == "Gather" {
+        for n in nodes where n.opType == "Gather" {
             guard let table = known[n.input[0]], table.shape.count == 2 else { continue }
             let role: String
             switch n.input[1] {
@@ -91,7 +93,7 @@ public enum ONNXBert {
         guard let position = weights["embeddings.position_embeddings.weight"] else { throw bad("no position-embedding Gather") }
 
         // LayerNorms.
-        let norms = graph.node.filter { $0.opType == "LayerNormalization" }
+        let norms = nodes.filter { $0.opType == "LayerNormalization" }
         guard norms.count >= 3, norms.count % 2 == 1 else { throw bad("\(norms.count) LayerNormalization nodes; a BERT encoder has 1 + 2 per layer") }
         let layers = (norms.count - 1) / 2
         var eps: Float = 1e-12
@@ -106,18 +108,18 @@ public enum ONNXBert {
         }
 
         // Projections: MatMul with constant [in, out] weights and the Add of their bias.
-        struct Projection { var node: Int; var weight: ONNXConstant; var bias: ONNXConstant; var out: String }
+        struct Projection { var node: Int; var weight: ONNXConstant; var int8: ONNXInt8Weight?; var bias: ONNXConstant; var out: String }
         var projections: [Projection] = []
-        for (i, n) in graph.node.enumerated() where n.opType == "MatMul" {
+        for (i, n) in nodes.enumerated() where n.opType == "MatMul" {
             guard let w = known[n.input[1]], w.shape.count == 2 else { continue }
-            guard let uses = consumers[n.output[0]], uses.count == 1, graph.node[uses[0]].opType == "Add" else {
+            guard let uses = consumers[n.output[0]], uses.count == 1, nodes[uses[0]].opType == "Add" else {
                 throw bad("node '\(n.name)' (MatMul): its output is not one Add of a bias")
             }
-            let add = graph.node[uses[0]]
+            let add = nodes[uses[0]]
             guard let b = add.input.compactMap({ known[$0] }).first, b.count == w.shape[1] else {
                 throw bad("node '\(add.name)' (Add): not a bias of \(w.shape[1]) for MatMul '\(n.name)'")
             }
-            projections.append(Projection(node: i, weight: w, bias: b, out: add.output[0]))
+            projections.append(Projection(node: i, weight: w, int8: int8[n.input[1]], bias: b, out: add.output[0]))
         }
         guard projections.count == 6 * layers else {
             throw bad("\(projections.count) MatMul nodes with constant weights; \(layers) layers need \(6 * layers)")
@@ -128,7 +130,7 @@ public enum ONNXBert {
             while let v = frontier.popLast() {
                 guard seen.insert(v).inserted else { continue }
                 for c in consumers[v] ?? [] {
-                    let n = graph.node[c]
+                    let n = nodes[c]
                     if n.opType == "MatMul", known[n.input[0]] == nil, known[n.input[1]] == nil { return (c, n.input.firstIndex(of: v)!) }
                     if ["Reshape", "Transpose", "Mul", "Div", "Unsqueeze", "Squeeze", "Identity"].contains(n.opType) { frontier += n.output }
                 }
@@ -139,7 +141,7 @@ public enum ONNXBert {
         for l in 0..<layers {
             let p = Array(projections[(6 * l)..<(6 * l + 6)])
             let flows = try p[0..<3].map { q -> (node: Int, slot: Int) in
-                guard let t = target(of: q.out) else { throw bad("node '\(graph.node[q.node].name)': a projection that feeds no attention MatMul") }
+                guard let t = target(of: q.out) else { throw bad("node '\(nodes[q.node].name)': a projection that feeds no attention MatMul") }
                 return t
             }
             let scores = flows.map(\.node).min()!
@@ -157,6 +159,7 @@ public enum ONNXBert {
                 for i in 0..<k { for j in 0..<n { t[j * k + i] = wv[i * n + j] } }
                 weights[prefix + role + ".weight"] = ([n, k], t)
                 weights[prefix + role + ".bias"] = ([n], proj.bias.floats)
+                codes[prefix + role + ".weight"] = proj.int8
             }
             intermediate = p[4].weight.shape[1]
             guard p[5].weight.shape == [intermediate, hidden], p[3].weight.shape == [hidden, hidden] else {
@@ -164,8 +167,8 @@ public enum ONNXBert {
             }
             // Heads: the Reshape of Q's output to [batch, seq, heads, head size].
             if l == 0 {
-                for c in consumers[p[qi].out] ?? [] where graph.node[c].opType == "Reshape" {
-                    if let t = known[graph.node[c].input[1]],
+                for c in consumers[p[qi].out] ?? [] where nodes[c].opType == "Reshape" {
+                    if let t = known[nodes[c].input[1]],
                        let shape = try? ONNXFold.reshapeTarget([batch, seq, hidden], t.ints, allowZero: false, fail: bad), shape.count == 4 {
                         heads = shape[2]
                     }
@@ -173,15 +176,15 @@ public enum ONNXBert {
                 guard heads >= 1, hidden % heads == 0 else { throw bad("layer 0: no Reshape of Q into [batch, seq, heads, head size]") }
             }
         }
-        let erfs = graph.node.filter { $0.opType == "Erf" }.count
+        let erfs = nodes.filter { $0.opType == "Erf" }.count
         guard erfs == layers else { throw bad("\(erfs) Erf nodes for \(layers) layers: inftop maps the exact (Erf) GELU") }
-        guard graph.node.contains(where: { $0.opType == "ReduceSum" }) else {
+        guard nodes.contains(where: { $0.opType == "ReduceSum" }) else {
             throw bad("no ReduceSum: inftop maps mean pooling over the attention mask")
         }
         let config = BertConfig(hiddenSize: hidden, layers: layers, heads: heads, intermediateSize: intermediate,
                                 maxPositions: position.shape[0], vocabSize: word.shape[0],
                                 typeVocabSize: weights["embeddings.token_type_embeddings.weight"]!.shape[0], layerNormEps: eps, activation: .gelu)
-        let model = try BertModel.load(file: ONNXBertWeights(path: path, tensors: weights), config: config, pooling: .mean, source: path)
+        let model = try BertModel.load(file: ONNXBertWeights(path: path, tensors: weights, codes: codes), config: config, pooling: .mean, source: path)
         return (model, config)
     }
 }
@@ -190,6 +193,8 @@ public enum ONNXBert {
 struct ONNXBertWeights: BertWeightSource {
     let path: String
     let tensors: [String: (shape: [Int], values: [Float])]
+    /// The int8 codes and scales of a dynamic-int8 file's projections (`ONNXQuantized`), by role.
+    let codes: [String: ONNXInt8Weight]
 
     func shape(of name: String) -> [Int]? { tensors[name]?.shape }
 
@@ -198,5 +203,12 @@ struct ONNXBertWeights: BertWeightSource {
         let w = WeightBuffer(name: name, shape: t.shape)
         t.values.withUnsafeBufferPointer { w.mutablePointer!.update(from: $0.baseAddress!, count: t.values.count) }
         return w
+    }
+
+    func int8(_ name: String) -> QuantizedWeights? {
+        guard let c = codes[name] else { return nil }
+        return c.codes.withUnsafeBufferPointer { q in
+            c.scales.withUnsafeBufferPointer { QuantizedWeights(codes: q.baseAddress!, scales: $0.baseAddress!, n: c.n, k: c.k) }
+        }
     }
 }

@@ -1,25 +1,49 @@
 /// A tensor whose values are known at load time: an ONNX initializer, a `Constant` node's value,
 /// or the result of folding shape arithmetic. Floating-point data (FLOAT, DOUBLE) is kept as
-/// fp32; integer and boolean data (INT64, INT32, INT8, UINT8, BOOL, …) as Int64.
+/// fp32; INT8 and UINT8 (a quantized file's weights and tables) as bytes; other integer and
+/// boolean data (INT64, INT32, BOOL, …) as Int64.
 ///
 /// `shape` is row-major, `[]` for a scalar; the storage holds the shape's product of elements.
 struct ONNXConstant: Equatable {
     enum Storage: Equatable {
         case float([Float])
         case int([Int64])
+        /// INT8 and UINT8 as stored (a quantized MiniLM holds 22 M of them: 8× less than Int64).
+        case int8([Int8])
+        case uint8([UInt8])
     }
 
     var shape: [Int]
     var storage: Storage
 
-    init(shape: [Int], floats: [Float]) {
-        precondition(shape.reduce(1, *) == floats.count, "ONNXConstant: \(floats.count) floats for shape \(shape)")
-        self.shape = shape; storage = .float(floats)
+    private init(shape: [Int], storage: Storage, count: Int) {
+        precondition(shape.reduce(1, *) == count, "ONNXConstant: \(count) values for shape \(shape)")
+        self.shape = shape; self.storage = storage
     }
 
-    init(shape: [Int], ints: [Int64]) {
-        precondition(shape.reduce(1, *) == ints.count, "ONNXConstant: \(ints.count) ints for shape \(shape)")
-        self.shape = shape; storage = .int(ints)
+    init(shape: [Int], floats: [Float]) { self.init(shape: shape, storage: .float(floats), count: floats.count) }
+    init(shape: [Int], ints: [Int64]) { self.init(shape: shape, storage: .int(ints), count: ints.count) }
+    init(shape: [Int], int8: [Int8]) { self.init(shape: shape, storage: .int8(int8), count: int8.count) }
+    init(shape: [Int], uint8: [UInt8]) { self.init(shape: shape, storage: .uint8(uint8), count: uint8.count) }
+
+    /// Every element as fp32 through `transform` (a dequantization), without an Int64 copy of bytes.
+    func floats(_ transform: (Float) -> Float) -> [Float] {
+        switch storage {
+        case .float(let v): v.map(transform)
+        case .int(let v): v.map { transform(Float($0)) }
+        case .int8(let v): v.map { transform(Float($0)) }
+        case .uint8(let v): v.map { transform(Float($0)) }
+        }
+    }
+
+    /// Element i as Int64 (floats truncated toward zero).
+    func int(at i: Int) -> Int64 {
+        switch storage {
+        case .float(let v): v[i].isFinite ? Int64(v[i]) : 0
+        case .int(let v): v[i]
+        case .int8(let v): Int64(v[i])
+        case .uint8(let v): Int64(v[i])
+        }
     }
 
     /// A 1-D int64 tensor (a shape, axes, indices).
@@ -33,6 +57,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v.map(Double.init)
         case .int(let v): v.map(Double.init)
+        case .int8(let v): v.map(Double.init)
+        case .uint8(let v): v.map(Double.init)
         }
     }
 
@@ -41,6 +67,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v
         case .int(let v): v.map(Float.init)
+        case .int8(let v): v.map(Float.init)
+        case .uint8(let v): v.map(Float.init)
         }
     }
 
@@ -49,6 +77,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): v.map { $0.isFinite ? Int64($0) : 0 }
         case .int(let v): v
+        case .int8(let v): v.map(Int64.init)
+        case .uint8(let v): v.map(Int64.init)
         }
     }
 
@@ -63,6 +93,8 @@ struct ONNXConstant: Equatable {
         switch storage {
         case .float(let v): ONNXConstant(shape: shape, floats: indices.map { v[$0] })
         case .int(let v): ONNXConstant(shape: shape, ints: indices.map { v[$0] })
+        case .int8(let v): ONNXConstant(shape: shape, int8: indices.map { v[$0] })
+        case .uint8(let v): ONNXConstant(shape: shape, uint8: indices.map { v[$0] })
         }
     }
 }

@@ -104,7 +104,8 @@ struct ONNXFile {
                 case .uint32: return ONNXConstant(shape: shape, ints: load(UInt32.self))
                 case .int16: return ONNXConstant(shape: shape, ints: load(Int16.self))
                 case .uint16: return ONNXConstant(shape: shape, ints: load(UInt16.self))
-                case .int8: return ONNXConstant(shape: shape, ints: load(Int8.self))
+                case .int8: return ONNXConstant(shape: shape, int8: (0..<count).map { b.load(fromByteOffset: $0, as: Int8.self) })
+                case .uint8: return ONNXConstant(shape: shape, uint8: Array(b.bindMemory(to: UInt8.self)))
                 default: return ONNXConstant(shape: shape, ints: load(UInt8.self))
                 }
             }

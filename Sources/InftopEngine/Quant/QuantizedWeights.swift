@@ -34,11 +34,9 @@ public final class QuantizedWeights: @unchecked Sendable {
     /// Bytes of the int8 form of an `[n, k]` weight (packed codes, scales, column sums).
     public static func bytes(n: Int, k: Int) -> Int { (n + 15) / 16 * (((k + 3) / 4 * 4) * 16 + 16 * 8) }
 
-    /// Quantizes `w` (row j at `w + j·ldw`, k values; `ldw` defaults to k).
-    public init(_ w: UnsafePointer<Float>, n: Int, k: Int, ldw: Int? = nil) {
+    /// Zero codes, scales and sums for an `[n, k]` weight (the public initializers fill them).
+    private init(zerosFor n: Int, k: Int) {
         precondition(n >= 1 && k >= 1, "QuantizedWeights: n \(n), k \(k) must be ≥ 1")
-        let ldw = ldw ?? k
-        precondition(ldw >= k, "QuantizedWeights: ldw \(ldw) < k \(k)")
         self.n = n
         self.k = k
         kp = (k + 3) / 4 * 4
@@ -49,6 +47,14 @@ public final class QuantizedWeights: @unchecked Sendable {
         packed.initialize(repeating: 0, count: panels * kp * 16)
         scales.initialize(repeating: 0, count: panels * 16)
         colsums.initialize(repeating: 0, count: panels * 16)
+        MemoryLedger.shared.add(bytes, to: .weightsINT8)
+    }
+
+    /// Quantizes `w` (row j at `w + j·ldw`, k values; `ldw` defaults to k).
+    public convenience init(_ w: UnsafePointer<Float>, n: Int, k: Int, ldw: Int? = nil) {
+        let ldw = ldw ?? k
+        precondition(ldw >= k, "QuantizedWeights: ldw \(ldw) < k \(k)")
+        self.init(zerosFor: n, k: k)
         for j in 0..<n {
             let row = w + j * ldw
             var amax: Float = 0
@@ -63,7 +69,40 @@ public final class QuantizedWeights: @unchecked Sendable {
             }
             colsums[j] = sum
         }
-        MemoryLedger.shared.add(bytes, to: .weightsINT8)
+    }
+
+    /// Takes int8 codes and per-channel scales as they are, without re-quantizing: row j of
+    /// `codes` (`codes + j·k`, k values in −128…127) with `scales[j]`, so w[j, p] = scales[j] ·
+    /// codes[j, p] exactly (a quantized ONNX file's weights: `ONNXQuantized`). A per-tensor
+    /// scale is that scale repeated for every channel.
+    public convenience init(codes: UnsafePointer<Int8>, scales channelScales: UnsafePointer<Float>, n: Int, k: Int) {
+        self.init(zerosFor: n, k: k)
+        for j in 0..<n {
+            scales[j] = channelScales[j]
+            var sum: Int32 = 0
+            for p in 0..<k {
+                let q = codes[j * k + p]
+                packed[offset(j, p)] = q
+                sum += Int32(q)
+            }
+            colsums[j] = sum
+        }
+    }
+
+    /// `parts` one above the other (rows of the first, then the second's, …), codes and scales as
+    /// they are: BERT's fused Q|K|V from a file's three quantized projections.
+    public convenience init(stacking parts: [QuantizedWeights]) {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.k == parts[0].k }, "QuantizedWeights(stacking:): parts of different k")
+        self.init(zerosFor: parts.reduce(0) { $0 + $1.n }, k: parts[0].k)
+        var row = 0
+        for part in parts {
+            for j in 0..<part.n {
+                scales[row] = part.scale(j)
+                colsums[row] = part.columnSum(j)
+                for p in 0..<k { packed[offset(row, p)] = part.value(j, p) }
+                row += 1
+            }
+        }
     }
 
     deinit {

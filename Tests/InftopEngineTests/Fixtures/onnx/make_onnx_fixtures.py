@@ -17,12 +17,22 @@ can check that inftop's import computes what ORT computes on the very same file.
                    vocab 64, 32 positions) with the peers' mean pooling + L2 normalisation inside (their
                    minilm_common Embedder); tiny_bert.json holds token batches (ids, mask) and ORT's
                    embeddings of each
+  tiny_bert_int8.onnx, tiny_bert_int8_pc.onnx
+                   onnxruntime.quantization.quantize_dynamic of tiny_bert.onnx (QInt8 weights, per tensor /
+                   per_channel=True; the peers' MiniLM settings); tiny_bert_int8.json holds, per sequence run
+                   alone, ORT's embedding from each file and from tiny_bert.onnx (fp32)
+  tiny_bert_int8_bad_weight.onnx   tiny_bert_int8.onnx with its first MatMulInteger's weight replaced by
+                   its quantized activation (a non-constant weight)
+  tiny_bert_int8_unsupported.onnx  tiny_bert_int8.onnx with its first MatMulInteger turned into a
+                   QLinearMatMul named "odd_qlinear"
 
 Inputs: numpy default_rng(seed 0) standard normal, float32, batch 3.
-Usage: /tmp/inftop-peers-venv/bin/python make_onnx_fixtures.py   (writes beside itself)
+Usage: /tmp/inftop-peers-venv/bin/python make_onnx_fixtures.py [int8]   (writes beside itself; `int8`: only
+the tiny_bert_int8* files, from the committed tiny_bert.onnx)
 """
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -203,7 +213,35 @@ def tiny_bert():
         f.write("\n")
 
 
+def tiny_bert_int8():
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    for name, pc in (("tiny_bert_int8", False), ("tiny_bert_int8_pc", True)):
+        quantize_dynamic(path("tiny_bert.onnx"), path(name + ".onnx"), weight_type=QuantType.QInt8, per_channel=pc, reduce_range=False)
+    sessions = {n: ort.InferenceSession(path(n + ".onnx"), providers=["CPUExecutionProvider"])
+                for n in ("tiny_bert", "tiny_bert_int8", "tiny_bert_int8_pc")}
+    cases = []
+    for row in ([2, 10, 11, 12, 3], [2, 20, 21, 3], [2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 3], [2, 63, 1, 40, 3], [2, 30] + list(range(31, 60)) + [3]):
+        x = np.array([row], np.int64)
+        feed = {"input_ids": x, "attention_mask": np.ones_like(x), "token_type_ids": np.zeros_like(x)}
+        cases.append({"sequence": row, **{n.replace("tiny_bert", "ort").replace("ort_int8", "int8") if n != "tiny_bert" else "fp32":
+                                          [float(v) for v in s.run(None, feed)[0][0]] for n, s in sessions.items()}})
+    with open(path("tiny_bert_int8.json"), "w") as f:
+        json.dump({"hidden": 16, "layers": 2, "cases": cases}, f)
+        f.write("\n")
+    m = onnx.load(path("tiny_bert_int8.onnx"))
+    first = next(n for n in m.graph.node if n.op_type == "MatMulInteger")
+    first.input[1] = first.input[0]
+    onnx.save(m, path("tiny_bert_int8_bad_weight.onnx"))
+    m = onnx.load(path("tiny_bert_int8.onnx"))
+    first = next(n for n in m.graph.node if n.op_type == "MatMulInteger")
+    first.op_type, first.name = "QLinearMatMul", "odd_qlinear"
+    onnx.save(m, path("tiny_bert_int8_unsupported.onnx"))
+
+
 def main():
+    if sys.argv[1:] == ["int8"]:
+        tiny_bert_int8()
+        return
     rng = np.random.default_rng(0)
     x_mlp = rng.standard_normal((BATCH, 12)).astype(np.float32)
     x_cnn = rng.standard_normal((BATCH, 1, 12, 12)).astype(np.float32)
@@ -222,6 +260,7 @@ def main():
     record("external", rng.standard_normal((BATCH, 5)).astype(np.float32))
     unsupported()
     tiny_bert()
+    tiny_bert_int8()
     for name in sorted(os.listdir(HERE)):
         if name.endswith(".onnx"):
             m = onnx.load(path(name), load_external_data=False)

@@ -22,13 +22,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.environ.get("PEERS_DIR", os.path.join(HERE, "../../shared/peers")))
 import minilm_common as mc  # noqa: E402
+sys.path.insert(0, HERE)
+import peer_timing  # noqa: E402
 
 
 def cosines(a, b):
@@ -43,14 +44,7 @@ def embed(a, path, texts, precision=None):
 
 
 def ort_p50(sess, feed):
-    for _ in range(3):
-        sess.run(None, feed)
-    times, start = [], time.perf_counter()
-    while len(times) < 10 or time.perf_counter() - start < 3:
-        t0 = time.perf_counter()
-        sess.run(None, feed)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times)), len(times)
+    return peer_timing.median_ms(lambda i: sess.run(None, feed), warmup=3, min_runs=10, min_s=3)
 
 
 def main():

@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -28,23 +27,19 @@ sys.path.insert(0, os.environ.get("PEERS_DIR", os.path.join(HERE, "../../shared/
 import fmnist_common as fc  # noqa: E402
 sys.path.insert(0, HERE)
 import fmnist_test_set  # noqa: E402
+import peer_timing  # noqa: E402
 
 LAYERS = {"mlp": ["fc1", "fc2", "fc3"], "cnn": ["conv1", "conv2", "fc1", "fc2"]}
 
 
 
 def ort_p50_ms(sess, x, batch, min_runs=30, min_s=1.0):
-    feed = {sess.get_inputs()[0].name: x[:batch]}
-    for _ in range(5):
-        sess.run(None, feed)
-    times, start = [], time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < min_s:
-        i = (len(times) * batch) % (len(x) - batch)
-        feed = {sess.get_inputs()[0].name: x[i:i + batch]}
-        t0 = time.perf_counter()
-        sess.run(None, feed)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times)), len(times)
+    name = sess.get_inputs()[0].name
+
+    def call(i):
+        j = 0 if i < 0 else (i * batch) % (len(x) - batch)
+        sess.run(None, {name: x[j:j + batch]})
+    return peer_timing.median_ms(call, warmup=5, min_runs=min_runs, min_s=min_s)
 
 
 def main():

@@ -66,7 +66,7 @@ public enum ExportsOverheadBenchmark {
                 var session: ExportSession?
                 var sideThread: JoinableThread?
                 let stop = Atomic<Bool>(false)
-                let counts = Mutex((lines: 0, scrapes: 0))
+                let counts = Locked((lines: 0, scrapes: 0))
                 if exporting {
                     let snapshot: @Sendable () -> DashboardSnapshot = {
                         DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)

@@ -1,7 +1,6 @@
 import InftopTelemetry
 import InftopWorkloads
 import Prometheus
-import Synchronization
 
 /// `/metrics` in Prometheus' text exposition format, through swift-prometheus' registry.
 ///
@@ -34,7 +33,7 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
     private let requestTotal: ValueHistogram, requestQueue: ValueHistogram, requestCompute: ValueHistogram
     private let queueDepth: Gauge
     // Scrape state.
-    private let scrape = Mutex<(info: Gauge?, labels: [String])>((nil, []))
+    private let scrape = Locked<(info: Gauge?, labels: [String])>((nil, []))
 
     public init(knobs: Knobs?, snapshot: @escaping @Sendable () -> DashboardSnapshot) {
         self.knobs = knobs

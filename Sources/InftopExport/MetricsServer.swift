@@ -1,6 +1,7 @@
 import Foundation
 import FlyingFox
 import FlyingSocks
+import InftopTelemetry
 
 /// Where `/metrics` listens: `HOST:PORT` (IPv4), loopback unless the user asked otherwise.
 public struct MetricsAddress: Sendable, Equatable, CustomStringConvertible {
@@ -72,7 +73,7 @@ public final class MetricsServer: @unchecked Sendable {
     /// - Throws: `ExportError.io` (e.g. the address is in use) within `timeoutSeconds`.
     public func start(timeoutSeconds: Double = 5) throws {
         let s = server
-        let result = Mutex<String?>(nil)
+        let result = Locked<String?>(nil)
         let done = DispatchSemaphore(value: 0)
         task = Task {
             do { try await s.run() } catch {
@@ -100,7 +101,7 @@ public final class MetricsServer: @unchecked Sendable {
 
     private func isListening() -> Bool {
         let s = server
-        let r = Mutex(false)
+        let r = Locked(false)
         let sem = DispatchSemaphore(value: 0)
         Task { let l = await s.isListening; r.withLock { $0 = l }; sem.signal() }
         sem.wait()
@@ -127,4 +128,3 @@ public final class MetricsServer: @unchecked Sendable {
     }
 }
 
-import Synchronization

@@ -20,12 +20,12 @@ public protocol TapSink: AnyObject, Sendable {
 /// a sink that is slow only lets the rings fill (their `dropped` counts the steps lost).
 public final class TelemetryPump: @unchecked Sendable {
     public static let periodNanos: UInt64 = 20_000_000
-    private let sinks = Mutex<[any TapSink]>([])
+    private let sinks = Locked<[any TapSink]>([])
     private let stopped = Atomic<Bool>(false)
     private let registry: TapRegistry
     private var thread: JoinableThread?
     /// Serialises draining (the pump thread, and `drainNow` from tests or at exit).
-    private let draining = Mutex<[TapRecord]>([])
+    private let draining = Locked<[TapRecord]>([])
 
     public init(registry: TapRegistry = .shared) { self.registry = registry }
 

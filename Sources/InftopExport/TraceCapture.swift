@@ -56,7 +56,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
     }
     /// Fewest bytes one event takes in the file (a complete event with a one-letter name).
     static let minEventBytes = 90
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let expected: Set<String>
     private let pid = Int(getpid())
     private let registry: TapRegistry
@@ -72,7 +72,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         // Helper threads (the loader) are captured beside their workload but never hold it up.
         let alive = registry.all.map(\.track).filter { $0 != "loader" }
         expected = (tracks ?? Set(alive)).subtracting(["loader"])
-        state = Mutex(State(outcome: .collecting(steps: 0, of: steps)))
+        state = Locked(State(outcome: .collecting(steps: 0, of: steps)))
         for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, true) }
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,12 +25,12 @@ public enum MemoryOwner: Int, CaseIterable, Sendable, CustomStringConvertible {
 }
 
 /// Process-wide byte counts by owner. Tensors add on allocation and subtract on free, which
-/// happens at set-up and when a batch grows, never per warm step; a Mutex (8 ns) is plenty.
+/// happens at set-up and when a batch grows, never per warm step; a lock (`Locked`, 8 ns) is plenty.
 public final class MemoryLedger: Sendable {
     public static let shared = MemoryLedger()
 
     private struct Counts { var bytes: [Int]; var peaks: [Int] }
-    private let counts = Mutex(Counts(bytes: MemoryOwner.allCases.map { _ in 0 }, peaks: MemoryOwner.allCases.map { _ in 0 }))
+    private let counts = Locked(Counts(bytes: MemoryOwner.allCases.map { _ in 0 }, peaks: MemoryOwner.allCases.map { _ in 0 }))
 
     public init() {}
 
@@ -59,7 +58,7 @@ public final class ProcessMemory: @unchecked Sendable {
     public static let shared = ProcessMemory()
     private let fd: Int32
     private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-    private let lock = Mutex<Void>(())
+    private let lock = Locked<Void>(())
 
     private init() { fd = open("/proc/self/statm", O_RDONLY) }
 

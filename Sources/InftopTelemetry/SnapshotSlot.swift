@@ -5,10 +5,10 @@ import Synchronization
 /// the engine never waits on the UI.
 public final class SnapshotSlot<T: Sendable>: Sendable {
     private final class Box: Sendable { let value: T; init(_ v: T) { value = v } }
-    private let box: Mutex<Box?>
+    private let box: Locked<Box?>
     private let version = Atomic<Int>(0)
 
-    public init(_ initial: T? = nil) { box = Mutex(initial.map(Box.init)) }
+    public init(_ initial: T? = nil) { box = Locked(initial.map(Box.init)) }
 
     /// Replaces the published value.
     public func publish(_ value: T) {

@@ -48,7 +48,7 @@ public final class SpanTap: @unchecked Sendable {
     private let tail = Atomic<Int>(0)   // next record to write (producer writes)
     private let wanted = Atomic<Int>(0)  // bit set of `Reason`s that want records
     private let droppedCount = Atomic<Int>(0)
-    private let names = Mutex<[String]>([])
+    private let names = Locked<[String]>([])
 
     /// Why a tap is on; several may be at once.
     public struct Reason: OptionSet, Sendable {
@@ -162,10 +162,10 @@ public final class TapRegistry: Sendable {
     public static let shared = TapRegistry()
 
     private struct Weak: @unchecked Sendable { weak var tap: SpanTap? }
-    private let taps = Mutex<[Weak]>([])
+    private let taps = Locked<[Weak]>([])
     /// Reasons every tap built from now on starts with (so a workload restarted by a model
     /// switch keeps feeding /metrics).
-    private let defaults = Mutex<SpanTap.Reason>([])
+    private let defaults = Locked<SpanTap.Reason>([])
 
     public init() {}
 

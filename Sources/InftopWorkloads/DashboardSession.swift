@@ -1,7 +1,6 @@
 import Foundation
 import InftopEngine
 import InftopTelemetry
-import Synchronization
 
 /// What `inftop` runs with no arguments: a training loop and, in the same process, a serving
 /// workload: an inference service serving the latest trained weights or a pretrained text
@@ -50,15 +49,15 @@ public final class DashboardSession: @unchecked Sendable {
         /// Whether `serving` serves the student (else the teacher, or the encoder).
         var servesStudent = false
     }
-    private let running = Mutex<Running?>(nil)
+    private let running = Locked<Running?>(nil)
     private let trainingSlot = SnapshotSlot<TrainingSnapshot>()
     private let studentSlot = SnapshotSlot<TrainingSnapshot>()
     private let servingSlot = SnapshotSlot<InferenceSnapshot>()
     private let stopFlag = StopFlag()
     private let origin = monotonicNanos()
-    private let memory = Mutex<(series: SeriesRing, last: UInt64)>((SeriesRing(name: "rss_mb", unit: "MB"), 0))
+    private let memory = Locked<(series: SeriesRing, last: UInt64)>((SeriesRing(name: "rss_mb", unit: "MB"), 0))
     private var supervisor: JoinableThread?
-    private let lastError = Mutex<String?>(nil)
+    private let lastError = Locked<String?>(nil)
     /// Every serving configuration of the session, across served-model switches.
     public let servingHistory = ServingHistory()
 

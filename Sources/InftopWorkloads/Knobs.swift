@@ -171,10 +171,10 @@ extension KnobValues {
 
 /// Shared, thread-safe knob values. Critical sections are a struct copy (nanoseconds).
 public final class Knobs: Sendable {
-    private let state: Mutex<KnobValues>
+    private let state: Locked<KnobValues>
     private let version = Atomic<Int>(0)
 
-    public init(_ initial: KnobValues = KnobValues()) { state = Mutex(initial) }
+    public init(_ initial: KnobValues = KnobValues()) { state = Locked(initial) }
 
     /// A copy of the current values.
     public var values: KnobValues { state.withLock { $0 } }

@@ -154,7 +154,7 @@ final class PlanSwapTests: XCTestCase {
                                          servingRate: 1, evalBatchSize: 1, trainable: false, latencyBoundMs: 1)
         let a = PlanStamp("a"), b = PlanStamp("b")
         let model = Model(descriptor: descriptor, nodes: [a, b], plan: Compute(backend: .blas))
-        let wanted = Mutex<KernelBackend>(.blas)
+        let wanted = Locked<KernelBackend>(.blas)
         let stop = Atomic<Bool>(false)
         nonisolated(unsafe) let m = model
         nonisolated(unsafe) var seen: [KernelBackend] = []

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import InftopTelemetry
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,7 @@ final class WorkerPool: @unchecked Sendable {
     private nonisolated(unsafe) var tasks = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let startOnce = Mutex<[JoinableThread]>([])
+    private let startOnce = Locked<[JoinableThread]>([])
 
     init(workers: Int) {
         workerCount = workers

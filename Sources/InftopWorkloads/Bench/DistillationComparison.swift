@@ -1,6 +1,5 @@
 import InftopEngine
 import InftopTelemetry
-import Synchronization
 
 /// One epoch of `inftop train --distill`: the distilled student's and the hard-label control's
 /// summaries of the same epoch.
@@ -72,7 +71,7 @@ public final class DistillationComparison {
 /// the callback, under the lock (one call at a time; each side's epochs come in order, so the
 /// pairs do too).
 private final class EpochPairs: Sendable {
-    private let state = Mutex<(distilled: [Int: EpochSummary], control: [Int: EpochSummary])>(([:], [:]))
+    private let state = Locked<(distilled: [Int: EpochSummary], control: [Int: EpochSummary])>(([:], [:]))
     private let onEpoch: @Sendable (DistillationEpoch) -> Void
 
     init(_ onEpoch: @escaping @Sendable (DistillationEpoch) -> Void) { self.onEpoch = onEpoch }

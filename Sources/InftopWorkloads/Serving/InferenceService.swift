@@ -52,8 +52,8 @@ public final class InferenceService: @unchecked Sendable {
         /// Increments on every change that restarts the figures (workers reset their profilers).
         var generation = 0
     }
-    let config = Mutex(Config())
-    let stats: Mutex<ServingStats>
+    let config = Locked(Config())
+    let stats: Locked<ServingStats>
     let cache: ResponseCache
     /// Held by the worker gathering the next batch (one at a time, as one dynamic batcher).
     let gathering = Atomic<Bool>(false)
@@ -102,7 +102,7 @@ public final class InferenceService: @unchecked Sendable {
                                   seed: seed &+ 7, clock: clock)
         cache = ResponseCache(width: first.answerWidth, capacityBytes: v.cacheBytes)
         origin = clock.now()
-        stats = Mutex(ServingStats(origin: origin))
+        stats = Locked(ServingStats(origin: origin))
         workers = [ServingWorker(index: 0, task: first, service: self)]
         applyKnobs()
         snapshots.publish(makeSnapshot())

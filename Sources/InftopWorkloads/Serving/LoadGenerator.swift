@@ -46,7 +46,7 @@ public final class LoadGenerator: @unchecked Sendable {
         var answered = 0
         var repeats = 0
     }
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// - Parameters:
     ///   - sampleCount: inputs requests draw from (> 0).
@@ -59,7 +59,7 @@ public final class LoadGenerator: @unchecked Sendable {
         self.clock = clock
         var rng = SeededRandom(seed: seed)
         let mix = RequestMix(sampleCount: sampleCount, repeatFraction: settings.repeatFraction, rng: &rng)
-        state = Mutex(State(settings: settings, mix: mix, rng: rng))
+        state = Locked(State(settings: settings, mix: mix, rng: rng))
     }
 
     /// Server load at `ratePerSecond`, uniform draws (the serving tests' generator).

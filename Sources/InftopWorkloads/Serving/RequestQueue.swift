@@ -1,4 +1,3 @@
-import Synchronization
 import InftopTelemetry
 
 /// One inference request: which test sample to classify and when it arrived.
@@ -14,7 +13,7 @@ public struct Request: Sendable {
     }
 }
 
-/// Bounded FIFO between the load generator and the batcher (a preallocated ring under a Mutex:
+/// Bounded FIFO between the load generator and the batcher (a preallocated ring under a lock, `Locked`:
 /// two threads, a handful of operations per request, not a kernel).
 ///
 /// A request offered when the queue is full is dropped and counted, as a server would shed load.
@@ -25,14 +24,14 @@ public final class RequestQueue: Sendable {
         var count = 0
         var dropped = 0
     }
-    private let ring: Mutex<Ring>
+    private let ring: Locked<Ring>
     public let capacity: Int
 
     /// - Parameter capacity: requests held at most (≥ 1).
     public init(capacity: Int = 65_536) {
         precondition(capacity >= 1, "RequestQueue: capacity must be ≥ 1")
         self.capacity = capacity
-        ring = Mutex(Ring(items: Array(repeating: Request(sample: 0, arrivalNanos: 0), count: capacity)))
+        ring = Locked(Ring(items: Array(repeating: Request(sample: 0, arrivalNanos: 0), count: capacity)))
     }
 
     /// Adds a request; returns false (and counts a drop) when full.

@@ -1,4 +1,3 @@
-import Synchronization
 import InftopTelemetry
 
 /// Least-recently-used answers keyed by a hash of the request's input, bounded by bytes
@@ -58,7 +57,7 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    private let lru: Mutex<LRU>
+    private let lru: Locked<LRU>
     /// Floats per answer.
     public let width: Int
 
@@ -68,7 +67,7 @@ public final class ResponseCache: Sendable {
     public init(width: Int, capacityBytes: Int) {
         precondition(width > 0 && capacityBytes >= 0, "ResponseCache: need width > 0 and capacity ≥ 0")
         self.width = width
-        lru = Mutex(LRU(capacityBytes: capacityBytes, width: width))
+        lru = Locked(LRU(capacityBytes: capacityBytes, width: width))
     }
 
     /// Copies the answer for `key` into `out` (`width` floats) and returns its score, or nil on

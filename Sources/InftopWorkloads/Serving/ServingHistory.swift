@@ -1,4 +1,3 @@
-import Synchronization
 import InftopTelemetry
 
 /// Every serving configuration of a session with its last figures: the points of the
@@ -9,7 +8,7 @@ public final class ServingHistory: Sendable {
     public static let minimumQueries = 32
     /// Points kept (oldest go first).
     public static let capacity = 64
-    private let points = Mutex<[TradeoffPoint]>([])
+    private let points = Locked<[TradeoffPoint]>([])
 
     public init() {}
 

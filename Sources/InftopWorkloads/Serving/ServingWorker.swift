@@ -1,7 +1,6 @@
 import Foundation
 import InftopEngine
 import InftopTelemetry
-import Synchronization
 
 /// One serving worker: its own replica of the served model (a `ServingTask`), profiler and
 /// thread. In turn with the other workers it gathers a batch from the shared queue — answering
@@ -18,9 +17,9 @@ final class ServingWorker: @unchecked Sendable {
     private unowned(unsafe) let service: InferenceService
     /// The profiler's per-node figures as of the worker's last batch boundary (at most every
     /// 100 ms): the profiler belongs to the worker thread, the snapshot is made elsewhere.
-    let layers = Mutex<(stats: [LayerStat], overhead: Double)>(([], 0))
+    let layers = Locked<(stats: [LayerStat], overhead: Double)>(([], 0))
     /// The figures under the plan before the last configuration change, with that plan's label.
-    let baseline = Mutex<LayerBaseline?>(nil)
+    let baseline = Locked<LayerBaseline?>(nil)
     /// The plan the figures being gathered are of (worker thread).
     private var gathered: Compute?
     private var layersAt: UInt64 = 0

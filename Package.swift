@@ -92,3 +92,17 @@ let package = Package(
         .testTarget(name: "InftopEndToEndTests", dependencies: []),
     ]
 )
+
+// Fuzzing (issue 17, docs/fuzzing.md): `inftop-fuzz`, one libFuzzer binary over every parser,
+// exists only when scripts/fuzz.sh builds it (INFTOP_FUZZ=1, its own build path, ASan and
+// coverage flags), so normal builds neither compile nor link it.
+if Context.environment["INFTOP_FUZZ"] == "1" {
+    package.products.append(.executable(name: "inftop-fuzz", targets: ["inftop-fuzz"]))
+    package.targets += [
+        .systemLibrary(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(
+            name: "inftop-fuzz",
+            dependencies: ["CFuzzDriver", "InftopEngine", "InftopTUI", "InftopExport", "InftopWorkloads"],
+            path: "Fuzz/inftop-fuzz"),
+    ]
+}

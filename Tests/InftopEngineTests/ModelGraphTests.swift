@@ -155,6 +155,9 @@ final class PlanSwapTests: XCTestCase {
         let a = PlanStamp("a"), b = PlanStamp("b")
         let model = Model(descriptor: descriptor, nodes: [a, b], plan: Compute(backend: .blas))
         let wanted = Locked<KernelBackend>(.blas)
+        // The plan the server runs, as the server sees it (the model is the server thread's:
+        // reading `currentPlan` from here raced its `request`, TSan said).
+        let running = Locked<KernelBackend>(.blas)
         let stop = Atomic<Bool>(false)
         nonisolated(unsafe) let m = model
         nonisolated(unsafe) var seen: [KernelBackend] = []
@@ -163,6 +166,8 @@ final class PlanSwapTests: XCTestCase {
             let x = Tensor([4, 1], values: [0, 0, 0, 0])
             while !stop.load(ordering: .acquiring) {
                 m.request(Compute(backend: wanted.withLock { $0 }))   // a step boundary
+                let now = m.currentPlan.backend
+                running.withLock { $0 = now }
                 let y = m.forward(x)
                 // a's stamp s goes through b as s·8 + b's stamp: a torn forward has s ≠ b's.
                 for i in 0..<4 {
@@ -176,8 +181,8 @@ final class PlanSwapTests: XCTestCase {
             wanted.withLock { $0 = backend }
             // Wait (bounded) until the server runs the new plan: it adopts at a boundary.
             var spins = 0
-            while model.currentPlan.backend != backend && spins < 20_000_000 { spins += 1 }
-            XCTAssertEqual(model.currentPlan.backend, backend)
+            while running.withLock({ $0 }) != backend && spins < 20_000_000 { spins += 1 }
+            XCTAssertEqual(running.withLock { $0 }, backend)
         }
         stop.store(true, ordering: .releasing)
         server.join()

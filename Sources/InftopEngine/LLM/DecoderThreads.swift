@@ -52,7 +52,10 @@ private final class Pool: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let monitor = Monitor()
     private var task: ((Int, Int) -> Void)?
-    private var total = 0
+    /// Pieces in the current region. Atomic (relaxed: a plain load on x86) because a worker still
+    /// in `take` from the last region reads it while the caller sets the next one (TSan saw the
+    /// race); a stale value is harmless, as the claim's compare-exchange names the region.
+    private let total = Atomic<Int>(0)
     private var region = 0
     var spinLimit = 50_000
 
@@ -70,7 +73,7 @@ private final class Pool: @unchecked Sendable {
             return
         }
         task = body
-        total = n
+        total.store(n, ordering: .relaxed)
         region &+= 1
         done.store(0, ordering: .relaxed)
         claim.store((region & 0x7fff_ffff) << 32, ordering: .releasing)
@@ -90,7 +93,7 @@ private final class Pool: @unchecked Sendable {
         while true {
             let c = claim.load(ordering: .acquiring)
             let next = c & 0xffff_ffff
-            guard next < total else { return }
+            guard next < total.load(ordering: .relaxed) else { return }
             guard claim.compareExchange(expected: c, desired: c + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
             task?(next, index)
             done.wrappingAdd(1, ordering: .releasing)

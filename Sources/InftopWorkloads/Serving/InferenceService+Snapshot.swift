@@ -2,18 +2,6 @@ import InftopEngine
 import InftopTelemetry
 
 extension InferenceService {
-    /// Worker 0's per-node sparsity and format, recomputed only when the weights, the plan or
-    /// the batch changed (control thread).
-    func nodePlans(batch: Int, plan: Compute) -> [NodePlan] {
-        let model = task.model
-        let key = NodePlansKey(weights: cacheVersion.load(ordering: .acquiring), plan: model.currentPlan, batch: batch,
-                               preparing: model.isPreparingPlan)
-        if let c = nodePlansCache, c.key == key { return c.plans }
-        let plans = model.nodePlans(batch: batch)
-        nodePlansCache = (key, plans)
-        return plans
-    }
-
     /// The served model's figures as of now (control thread, and once in `init`): the rolling
     /// window for the panels, the since-change figures and verdict for the serving floor.
     func makeSnapshot() -> InferenceSnapshot {
@@ -57,8 +45,8 @@ extension InferenceService {
             offeredPerSecond: generator.ratePerSecond, dropped: dropped, weightsVersion: cacheVersion.load(ordering: .acquiring),
             summary: model.descriptor.summary,
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
-            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
-            nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true, stats: s, total: floor.total)),
+            nodeMemory: workers[0].memory.withLock { $0 },
+            nodePlans: workers[0].plans.withLock { $0 }, floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true, stats: s, total: floor.total)),
             markers: markers, baseline: workers[0].baseline.withLock { $0 })
     }
 }

@@ -68,7 +68,6 @@ public final class InferenceService: @unchecked Sendable {
     /// Why the last worker-count change fell short, nil when it did not (not yet on screen: the
     /// floor line shows the workers actually running).
     var note: String?
-    var nodePlansCache: (key: NodePlansKey, plans: [NodePlan])?
     /// Time zero of the series (the stats' origin), and the knob changes on them (at most 32).
     let origin: UInt64
     private(set) var markers: [ChartMarker] = []
@@ -272,8 +271,8 @@ public final class InferenceService: @unchecked Sendable {
     }
 }
 
-/// What the served model's per-node plans depend on (they scan the weights: computed only
-/// when one of these changes).
+/// What the served model's per-node plans depend on (they scan the weights: worker 0 makes
+/// them again only when one of these changes).
 struct NodePlansKey: Equatable {
     let weights: Int
     let plan: Compute

@@ -18,6 +18,14 @@ final class ServingWorker: @unchecked Sendable {
     /// The profiler's per-node figures as of the worker's last batch boundary (at most every
     /// 100 ms): the profiler belongs to the worker thread, the snapshot is made elsewhere.
     let layers = Locked<(stats: [LayerStat], overhead: Double)>(([], 0))
+    /// The model replica's per-node bytes as of the same boundary: a forward pass resizes its
+    /// activations, so only the worker thread may read them (TSan saw the snapshot's read race
+    /// `Tensor.resize`).
+    let memory: Locked<[NodeMemory]>
+    /// Worker 0's per-node sparsity and format, made on this thread (they scan the weights the
+    /// worker writes when it takes newer ones) only when the weights, the plan or the batch changed.
+    let plans = Locked<[NodePlan]>([])
+    private var plansKey: NodePlansKey?
     /// The figures under the plan before the last configuration change, with that plan's label.
     let baseline = Locked<LayerBaseline?>(nil)
     /// The plan the figures being gathered are of (worker thread).
@@ -47,6 +55,11 @@ final class ServingWorker: @unchecked Sendable {
         nodeSites = task.model.registerSites(in: profiler)
         respondSite = profiler.site("respond")
         answer = Array(repeating: 0, count: task.answerWidth)
+        memory = Locked(Self.nodeMemory(task.model))   // before the thread starts
+    }
+
+    static func nodeMemory(_ model: Model) -> [NodeMemory] {
+        model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) }
     }
 
     func start() {
@@ -74,6 +87,16 @@ final class ServingWorker: @unchecked Sendable {
         layersAt = now
         let l = profiler.layerStats(fresh: fresh), o = profiler.overheadFraction
         layers.withLock { $0 = (l, o) }
+        let m = Self.nodeMemory(task.model)
+        memory.withLock { $0 = m }
+        guard index == 0 else { return }
+        let batch = service.config.withLock { $0.batch }
+        let key = NodePlansKey(weights: weightsVersion, plan: task.model.currentPlan, batch: batch, preparing: task.model.isPreparingPlan)
+        if key != plansKey {
+            plansKey = key
+            let p = task.model.nodePlans(batch: batch)
+            plans.withLock { $0 = p }
+        }
     }
 
     private func run() {

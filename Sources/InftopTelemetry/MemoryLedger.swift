@@ -48,8 +48,12 @@ public final class MemoryLedger: Sendable {
     /// Highest bytes `owner` ever held.
     public func peak(_ owner: MemoryOwner) -> Int { counts.withLock { $0.peaks[owner.rawValue] } }
 
-    /// All owners' current byte counts, in `MemoryOwner.allCases` order.
-    public func all() -> [Int] { counts.withLock { $0.bytes } }
+    /// All owners' current byte counts, in `MemoryOwner.allCases` order: a new array, not one
+    /// sharing the ledger's storage. Shared, the next `add` would see the storage uniquely
+    /// referenced again once the snapshot died and write it in place; that ordering goes through
+    /// the Swift runtime's reference count, which ThreadSanitizer cannot see (it reported a race
+    /// with a snapshot read on another thread). A copy of ten integers every snapshot is nothing.
+    public func all() -> [Int] { counts.withLock { c in c.bytes.map { $0 } } }
 }
 
 /// Resident set size of this process from `/proc/self/statm`, with the descriptor kept open

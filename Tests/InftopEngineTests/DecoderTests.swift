@@ -104,10 +104,14 @@ final class DecoderTests: XCTestCase {
 
     func testChunkedPrefillAndEveryTierMatchTheReference() throws {
         let prompt: [Int32] = (0..<23).map { Int32(3 + ($0 * 7) % 50) }
-        let ref = Array(try Self.tiny(backend: .reference).prefill(prompt))
+        // The logits point into the model's workspace: the model must outlive the copy (a
+        // temporary model was freed before `Array` read them, ASan said).
+        let reference = try Self.tiny(backend: .reference)
+        let ref = try withExtendedLifetime(reference) { Array(try reference.prefill(prompt)) }
         for isa in CPUFeatures.host.availableISAs {
             for (threads, chunk) in [(1, 512), (2, 512), (2, 5)] {
-                let got = Array(try Self.tiny(threads: threads, isa: isa, chunk: chunk).prefill(prompt))
+                let model = try Self.tiny(threads: threads, isa: isa, chunk: chunk)
+                let got = try withExtendedLifetime(model) { Array(try model.prefill(prompt)) }
                 XCTAssertLessThan(Self.maxRelDiff(ref, got), 2e-3, "\(isa), \(threads) thread(s), chunk \(chunk)")
             }
         }

@@ -94,15 +94,17 @@ let package = Package(
 )
 
 // Fuzzing (issue 17, docs/fuzzing.md): `inftop-fuzz`, one libFuzzer binary over every parser,
-// exists only when scripts/fuzz.sh builds it (INFTOP_FUZZ=1, its own build path, ASan and
-// coverage flags), so normal builds neither compile nor link it.
-if Context.environment["INFTOP_FUZZ"] == "1" {
+// exists only in scripts/sanitize.sh address's build (INFTOP_FUZZ=1, its own build path, ASan and
+// coverage flags; scripts/fuzz.sh builds through it), so normal builds neither compile nor link it.
+// INFTOP_FUZZ_RUNTIME is compiler-rt's libclang_rt.fuzzer_no_main, linked into this binary only.
+if Context.environment["INFTOP_FUZZ"] == "1", let fuzzer = Context.environment["INFTOP_FUZZ_RUNTIME"] {
     package.products.append(.executable(name: "inftop-fuzz", targets: ["inftop-fuzz"]))
     package.targets += [
         .systemLibrary(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .executableTarget(
             name: "inftop-fuzz",
             dependencies: ["CFuzzDriver", "InftopEngine", "InftopTUI", "InftopExport", "InftopWorkloads"],
-            path: "Fuzz/inftop-fuzz"),
+            path: "Fuzz/inftop-fuzz",
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", fuzzer, "-Xlinker", "--no-whole-archive", "-lstdc++"])]),
     ]
 }

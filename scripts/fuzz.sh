@@ -2,23 +2,16 @@
 # libFuzzer over every parser (docs/fuzzing.md):
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]   each target for SECONDS (default 60) from Fuzz/corpus/TARGET
 #   scripts/fuzz.sh --ci                     every target for 20 s (CI), fails on any crash
-# Builds Fuzz/inftop-fuzz with AddressSanitizer and libFuzzer's coverage in .build-fuzz (the normal
-# .build is untouched). New inputs libFuzzer finds go to .build-fuzz/corpus/TARGET (the committed
-# seeds stay as they are); a crash is written to .build-fuzz/crashes/TARGET/ and the script fails.
+# Builds Fuzz/inftop-fuzz with AddressSanitizer and libFuzzer's coverage in .build-address, the
+# build scripts/sanitize.sh address also runs the suite from (the normal .build is untouched). New
+# inputs libFuzzer finds go to .build-address/corpus/TARGET (the committed seeds stay as they are);
+# a crash is written to .build-address/crashes/TARGET/ and the script fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 target=all; seconds=60
 if [ "${1:-}" = "--ci" ]; then seconds=20; shift; else target=${1:-all}; seconds=${2:-60}; fi
-build=.build-fuzz
-
-# libFuzzer without its main (inftop-fuzz has one: it picks the target, then calls LLVMFuzzerRunDriver).
-toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")
-runtime=$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
-[ -n "$runtime" ] || { echo "fuzz.sh: libclang_rt.fuzzer_no_main not found under $toolchain/lib/clang" >&2; exit 2; }
-
-INFTOP_FUZZ=1 nice -n 19 swift build -c release --build-path "$build" --product inftop-fuzz \
-    --sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
-    -Xlinker --whole-archive -Xlinker "$runtime" -Xlinker --no-whole-archive -Xlinker -lstdc++ || exit 1
+build=.build-address
+[ "${FUZZ_SKIP_BUILD:-0}" = 1 ] || bash scripts/sanitize.sh address --build-only --product inftop-fuzz || exit 1
 bin="$build/release/inftop-fuzz"
 
 if [ "$target" = all ]; then targets=$(ls Fuzz/corpus); else targets=$target; fi

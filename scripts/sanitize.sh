@@ -2,7 +2,9 @@
 # Runs the test suite under a sanitizer: scripts/sanitize.sh thread|address [swift test args, e.g. --filter X]
 #   thread:  ThreadSanitizer, built with -DINFTOP_TSAN so that `Locked` is a pthread mutex TSan sees
 #            (Sources/InftopTelemetry/Locked.swift); suppressions in scripts/tsan.supp, each with its reason.
-#   address: AddressSanitizer (+ LeakSanitizer off: Swift's runtime metadata caches read as leaks).
+#   address: AddressSanitizer (LeakSanitizer off: Swift's runtime metadata caches read as leaks), with
+#            libFuzzer's coverage and the inftop-fuzz product (INFTOP_FUZZ=1): one build serves this
+#            suite and scripts/fuzz.sh, which builds through `scripts/sanitize.sh address --build-only`.
 # Its own build path (.build-thread / .build-address), so the normal .build stays as it is.
 # Every process's reports (the test bundles and each inftop the end-to-end tests launch) go to
 # .build-KIND/reports/; the script prints their count and fails if a test failed or any report is left.
@@ -12,10 +14,22 @@ cd "$(dirname "$0")/.."
 kind=${1:-}
 case "$kind" in
     thread)  flags=(--sanitize=thread -Xswiftc -DINFTOP_TSAN) ;;
-    address) flags=(--sanitize=address) ;;
-    *) echo "usage: scripts/sanitize.sh thread|address [swift test arguments]" >&2; exit 2 ;;
+    address)
+        # libFuzzer without its main (inftop-fuzz has its own: it picks the target, then calls
+        # LLVMFuzzerRunDriver); Package.swift links it into inftop-fuzz only.
+        toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")
+        INFTOP_FUZZ_RUNTIME=$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
+        [ -n "$INFTOP_FUZZ_RUNTIME" ] || { echo "sanitize.sh: libclang_rt.fuzzer_no_main not found under $toolchain/lib/clang" >&2; exit 2; }
+        export INFTOP_FUZZ=1 INFTOP_FUZZ_RUNTIME
+        # What -sanitize=fuzzer instruments, without linking libFuzzer's main into every binary.
+        flags=(--sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table) ;;
+    *) echo "usage: scripts/sanitize.sh thread|address [--build-only [swift build args]] [swift test arguments]" >&2; exit 2 ;;
 esac
 shift
+if [ "${1:-}" = "--build-only" ]; then
+    shift
+    exec nice -n 19 swift build -c release --build-path ".build-$kind" "${flags[@]}" "$@"
+fi
 build=".build-$kind"
 reports="$PWD/$build/reports"
 mkdir -p "$build"

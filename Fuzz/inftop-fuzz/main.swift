@@ -3,13 +3,16 @@
 import CFuzzDriver
 import Glibc
 
+/// One line on stderr.
+func say(_ line: String) { _ = (line + "\n").withCString { write(2, $0, strlen($0)) } }
+
 let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "write-record-seed" {
-    do { try RecordSeed.write(path: arguments[2]); exit(0) } catch { fputs("write-record-seed: \(error)\n", stderr); exit(1) }
+    do { try RecordSeed.write(path: arguments[2]); exit(0) } catch { say("write-record-seed: \(error)"); exit(1) }
 }
 guard arguments.count >= 2, let target = FuzzTargets.named(arguments[1]) else {
     let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
-    fputs("usage: inftop-fuzz TARGET [libFuzzer arguments]; targets: \(names)\n", stderr)
+    say("usage: inftop-fuzz TARGET [libFuzzer arguments]; targets: \(names)")
     exit(2)
 }
 FuzzTargets.selected = target.run

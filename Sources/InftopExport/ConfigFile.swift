@@ -70,16 +70,22 @@ public struct ConfigFile: Sendable, Equatable {
     public static func parse(_ text: String, path: String) -> ConfigFile {
         var c = ConfigFile(path: path)
         let byName = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+        // Lines split on the scalar "\n" (a Character split would keep "\r\n" lines together).
+        for (i, raw) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let at = "\(path):\(i + 1)"
-            guard let eq = line.firstIndex(of: "=") else {
+            // `=` and the quotes are found among Unicode scalars, not Characters: a value that
+            // starts with a combining mark joins the opening quote into one Character, and then
+            // `theme = "\u{651}x"` (as --write-config writes it) read back with its quotes (fuzzing).
+            let scalars = line.unicodeScalars
+            guard let eq = scalars.firstIndex(of: "=") else {
                 c.warnings.append("\(at): not a 'key = value' line; ignored"); continue
             }
-            let name = line[..<eq].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            let name = String(scalars[..<eq]).trimmingCharacters(in: .whitespaces)
+            var value = String(scalars[scalars.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            let v = value.unicodeScalars
+            if v.count >= 2, v.first == "\"", v.last == "\"" { value = String(v.dropFirst().dropLast()) }
             guard let key = byName[name] else {
                 c.warnings.append("\(at): unknown key '\(Self.shown(name))' (known: \(keys.map(\.name).joined(separator: ", "))); ignored")
                 continue

@@ -40,6 +40,24 @@ final class ConfigFileTests: XCTestCase {
         XCTAssertEqual(ConfigFile.load(path: dir + "/none.conf").values, [:])
     }
 
+    /// Found by `scripts/fuzz.sh config` (Fuzz/corpus/config regression input): `theme = \u{651}ord"`
+    /// (a value starting with a combining mark) was accepted, but --write-config's quoted line
+    /// read back with its quotes, as the mark joined the opening quote into one Character.
+    func testFuzzedValueStartingWithACombiningMarkSurvivesWriteConfig() throws {
+        let input = try XCTUnwrap(Data(base64Encoded: "I29wLmNvbmYKdGhlbWUgPSDZkW9yZCIKY25gCmJhdGNoID0gNjQCdGhyZWFkcyA9IDI9IDIKYmFja2VuZGUgPSAibm9yZCIKbm9fY2hvbG9yID0gZmFsc2UKaW50ZXJ2YWwgPSAybW9kZWwgPSBjbm4KYmF0Y2ggPSA5NDY1CnRyYWNlX3N0ZXBzID0gMjAK"))
+        let first = ConfigFile.parse(String(decoding: input, as: UTF8.self), path: "fuzz.conf")
+        XCTAssertEqual(first.values["theme"], "\u{651}ord\"")
+        let again = ConfigFile.parse(ConfigFile.render(first.values), path: "fuzz.conf")
+        for (key, value) in first.values { XCTAssertEqual(again.values[key], value, key) }
+    }
+
+    /// A file with CRLF line ends reads as with LF (a Character split kept "\r\n" lines together).
+    func testCRLFLinesAreLines() {
+        let c = ConfigFile.parse("theme = \"nord\"\r\ninterval = 250\r\n", path: "crlf.conf")
+        XCTAssertEqual(c.values, ["theme": "nord", "interval": "250"])
+        XCTAssertEqual(c.warnings, [])
+    }
+
     func testDefaultPathFollowsXDG() {
         XCTAssertEqual(ConfigFile.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]), "/x/inftop/inftop.conf")
         XCTAssertEqual(ConfigFile.defaultPath(environment: ["HOME": "/h"]), "/h/.config/inftop/inftop.conf")

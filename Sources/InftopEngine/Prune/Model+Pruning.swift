@@ -115,6 +115,20 @@ extension Model {
         nodes.indices.map { NodePlan(name: nodes[$0].name, sparsity: weightSparsity(ofNode: $0), format: weightFormat(ofNode: $0, batch: batch)) }
     }
 
+    /// Per node of this model, physically cut from `full` by structured pruning (`shrunk`, or a
+    /// BERT encoder loaded with `pruneUnits`): the fraction of `full`'s node weights removed and
+    /// format shrunk for the weight-bearing nodes whose matrices got smaller (dense otherwise),
+    /// nil for weight-free nodes. Nodes pair by position (the same graph, smaller matrices).
+    public func shrunkNodePlans(cutFrom full: Model) -> [NodePlan] {
+        precondition(full.nodes.count == nodes.count, "Model '\(name)': \(nodes.count) nodes, cut from a model of \(full.nodes.count)")
+        return nodes.indices.map { i in
+            guard nodes[i].kind.isWeightBearing else { return NodePlan(name: nodes[i].name, sparsity: nil, format: nil) }
+            let before = full.nodes[i].weightBytes, after = nodes[i].weightBytes
+            let removed = before > 0 ? Double(before - min(before, after)) / Double(before) : 0
+            return NodePlan(name: nodes[i].name, sparsity: removed, format: after < before ? .shrunk : .dense)
+        }
+    }
+
     /// Fraction of node i's weight that is zero now (nil for nodes without a prunable weight).
     public func weightSparsity(ofNode i: Int) -> Double? {
         let node = nodes[i]

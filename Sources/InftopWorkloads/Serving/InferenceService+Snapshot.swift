@@ -5,11 +5,11 @@ extension InferenceService {
     /// Worker 0's per-node sparsity and format, recomputed only when the weights, the plan or
     /// the batch changed (control thread).
     func nodePlans(batch: Int, plan: Compute) -> [NodePlan] {
-        let model = task.model
-        let key = NodePlansKey(weights: cacheVersion.load(ordering: .acquiring), plan: model.currentPlan, batch: batch,
-                               preparing: model.isPreparingPlan)
+        let model = task.model, served = workers[0].servedNow
+        let key = NodePlansKey(weights: cacheVersion.load(ordering: .acquiring), plan: served.currentPlan, batch: batch,
+                               preparing: served.isPreparingPlan, served: ObjectIdentifier(served))
         if let c = nodePlansCache, c.key == key { return c.plans }
-        let plans = model.nodePlans(batch: batch)
+        let plans = served === model ? model.nodePlans(batch: batch) : served.shrunkNodePlans(cutFrom: model)
         nodePlansCache = (key, plans)
         return plans
     }
@@ -57,7 +57,7 @@ extension InferenceService {
             offeredPerSecond: generator.ratePerSecond, dropped: dropped, weightsVersion: cacheVersion.load(ordering: .acquiring),
             summary: model.descriptor.summary,
             plan: PlanLabel(backend: c.compute.backend, isa: c.compute.isa, precision: c.compute.precision, threads: c.compute.threads),
-            nodeMemory: model.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
+            nodeMemory: workers[0].servedNow.nodeMemory().map { NodeMemory(name: $0.name, weights: $0.weights, activations: $0.activations) },
             nodePlans: nodePlans(batch: c.batch, plan: c.compute), floor: floor, tradeoff: history.snapshot(current: currentPoint(current: true, stats: s, total: floor.total)),
             markers: markers, baseline: workers[0].baseline.withLock { $0 })
     }

@@ -21,8 +21,12 @@ final class ServingWorker: @unchecked Sendable {
     let layers = Mutex<(stats: [LayerStat], overhead: Double)>(([], 0))
     /// The figures under the plan before the last configuration change, with that plan's label.
     let baseline = Mutex<LayerBaseline?>(nil)
+    /// The model the task serves (its replica, or the smaller one structured pruning cut from
+    /// it), published at batch boundaries for the snapshot (which holds it while it reads).
+    private let served: Mutex<Model>
+    var servedNow: Model { served.withLock { $0 } }
     /// The plan the figures being gathered are of (worker thread).
-    private var gathered: Compute?
+    private var gathered: (compute: Compute, structured: Double)?
     private var layersAt: UInt64 = 0
 
     // Worker-thread state.
@@ -48,6 +52,7 @@ final class ServingWorker: @unchecked Sendable {
         nodeSites = task.model.registerSites(in: profiler)
         respondSite = profiler.site("respond")
         answer = Array(repeating: 0, count: task.answerWidth)
+        served = Mutex(task.model)
     }
 
     func start() {
@@ -61,11 +66,13 @@ final class ServingWorker: @unchecked Sendable {
         thread?.join()
     }
 
-    /// "int8 simd avx2", "+ csr 90%" when pruned, "t2" for more than one thread.
-    static func label(_ c: Compute) -> String {
+    /// "int8 simd avx2", "pruned 90%" (unstructured) or "shrunk 50%" (structured), "t2" for more
+    /// than one thread.
+    static func label(_ c: Compute, structured: Double = 0) -> String {
         var parts = [c.precision.rawValue, c.backend.rawValue, c.isa.rawValue]
         if c.threads > 1 { parts.append("t\(c.threads)") }
         if c.sparsity > 0 { parts.append("pruned \(Format.percent(c.sparsity))") }
+        if structured > 0 { parts.append("shrunk \(Format.percent(structured))") }
         return parts.joined(separator: " ")
     }
 
@@ -85,13 +92,13 @@ final class ServingWorker: @unchecked Sendable {
                 generation = cfg.generation
                 // What the old plan measured becomes the baseline the table compares with, when
                 // the plan itself changed and it measured anything.
-                if let old = gathered, old != cfg.compute {
+                if let old = gathered, old.compute != cfg.compute || old.structured != cfg.structured {
                     let before = profiler.layerStats(fresh: true)
                     if before.contains(where: { ($0.forward?.calls ?? 0) > 0 }) {
-                        baseline.withLock { $0 = LayerBaseline(label: Self.label(old), layers: before) }
+                        baseline.withLock { $0 = LayerBaseline(label: Self.label(old.compute, structured: old.structured), layers: before) }
                     }
                 }
-                gathered = cfg.compute
+                gathered = (cfg.compute, cfg.structured)
                 profiler.resetStatistics()
                 publishLayers(fresh: true)
             }
@@ -99,6 +106,9 @@ final class ServingWorker: @unchecked Sendable {
             task.model.request(cfg.compute)
             keySalt = task.model.currentPlan.precision == .fp32 ? 0 : 0x9E37_79B9_7F4A_7C15
             if let v = service.takeWeights(into: task.model, held: weightsVersion) { weightsVersion = v }
+            task.followStructured(cfg.structured, plan: cfg.compute, weightsVersion: weightsVersion)
+            let now = task.servedModel
+            if now !== servedNow { served.withLock { $0 = now } }
             guard service.gathering.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
                 usleep(100)  // another worker is gathering the next batch
                 continue

@@ -142,10 +142,14 @@ extension Model {
     /// How node i runs at inference at `batch` under its plan: csr where it measured CSR faster.
     public func weightFormat(ofNode i: Int, batch: Int) -> WeightFormat? {
         guard nodes[i].kind.isWeightBearing else { return nil }
-        guard plans[i].sparsity > 0, let l = nodes[i] as? Linear else { return .dense }
-        return l.runsSparse(batch: batch) ? .csr : .dense
+        guard plans[i].sparsity > 0 else { return .dense }
+        if let l = nodes[i] as? Linear { return l.runsSparse(batch: batch) ? .csr : .dense }
+        if let c = nodes[i] as? Conv2d { return c.runsSparse() ? .csr : .dense }
+        return .dense
     }
 
     /// Bytes of the CSR forms held now (the memory panel's "weights sparse" of this model).
-    public var sparseWeightBytes: Int { nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? 0) } }
+    public var sparseWeightBytes: Int {
+        nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? ($1 as? Conv2d)?.sparseWeightBytes ?? 0) }
+    }
 }

@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("weights"), help: ArgumentHelp("Checkpoint (from inftop train --checkpoint) for --model mlp|cnn.", valueName: "file"))
     var weights: String?
 
-    @Option(name: .customLong("prune"), help: ArgumentHelp("Sparsities for --model mlp|cnn, comma-separated, each in [0, 1) (e.g. 0,0.5,0.75,0.9).", valueName: "list"))
+    @Option(name: .customLong("prune"), help: ArgumentHelp("Sparsities for --model mlp|cnn|DIR, comma-separated, each in [0, 1) (e.g. 0,0.5,0.75,0.9).", valueName: "list"))
     var prune: String?
 
     @Option(name: .customLong("prune-mode"), help: ArgumentHelp("With --prune: unstructured (magnitude, CSR where faster) or structured (units by L2 norm, matrices shrink).", valueName: "mode"))

@@ -132,6 +132,7 @@ extension Model {
     /// Fraction of node i's weight that is zero now (nil for nodes without a prunable weight).
     public func weightSparsity(ofNode i: Int) -> Double? {
         let node = nodes[i]
+        if let projection = node as? ProjectionNode { return projection.prunedSparsity }  // pruned by its own plan
         guard node.kind.isWeightBearing, let p = node.parameters.first(where: { $0.name == node.name + ".weight" }) else { return nil }
         var zeros = 0
         let v = p.value.data
@@ -145,11 +146,12 @@ extension Model {
         guard plans[i].sparsity > 0 else { return .dense }
         if let l = nodes[i] as? Linear { return l.runsSparse(batch: batch) ? .csr : .dense }
         if let c = nodes[i] as? Conv2d { return c.runsSparse() ? .csr : .dense }
+        if let p = nodes[i] as? ProjectionNode { return p.prunedWeight != nil && p.runsSparse(tokens: max(1, p.lastRows)) ? .csr : .dense }
         return .dense
     }
 
     /// Bytes of the CSR forms held now (the memory panel's "weights sparse" of this model).
     public var sparseWeightBytes: Int {
-        nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? ($1 as? Conv2d)?.sparseWeightBytes ?? 0) }
+        nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? ($1 as? Conv2d)?.sparseWeightBytes ?? ($1 as? ProjectionNode)?.sparseWeightBytes ?? 0) }
     }
 }

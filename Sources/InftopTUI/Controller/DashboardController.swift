@@ -58,7 +58,7 @@ public struct DashboardController: Sendable {
         let trained = "the trained model fine-tunes with the masks"
         switch (knobs.served == .encoder, knobs.effectivePruneMode) {
         case (true, .structured): return "the served encoder loses that share of heads and FFN channels, loaded in the background; \(trained)"
-        case (true, .unstructured): return "the served encoder has no sparse kernel and stays dense, P: structured; \(trained)"
+        case (true, .unstructured): return "the served encoder prunes a copy of its projections, CSR where it measured faster; \(trained)"
         case (false, .structured): return "next step; \(trained), serving runs the shrunk matrices"
         case (false, .unstructured): return "next step; \(trained), serving runs CSR where it measured faster"
         }

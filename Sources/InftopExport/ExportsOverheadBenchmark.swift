@@ -17,7 +17,7 @@ public enum ExportsOverheadBenchmark {
     public static let recordIntervalMs = 100
 
     public static func run(model: String, batch: Int, threads: Int, backend: KernelBackend, train: ImageDataset, test: ImageDataset,
-                           stepsPerRun: Int = 1800, rounds: Int = 5, traceSteps: Int = 20, scrapeIntervalMs: Int = 500,
+                           stepsPerRun: Int = 1800, rounds: Int = 5, traceSteps: Int = 20, scrapeIntervalMs: Int = 1000,
                            configurations: [ExportsConfiguration] = ExportsConfiguration.allCases,
                            folder: String = NSTemporaryDirectory()) throws -> ExportsOverheadResult {
         let subset = train.prefix(min(train.count, batch * stepsPerRun))
@@ -34,7 +34,7 @@ public enum ExportsOverheadBenchmark {
             let setup0 = threadCPUNanos(), cpu0 = processCPUNanos()
             var session: ExportSession?
             var sides: [JoinableThread] = []
-            let stop = Atomic<Bool>(false)
+            let wake = DispatchSemaphore(value: 0)   // signalled once per side thread at the end
             let counts = Mutex((scrapes: 0, bytes: 0))
             if let c {
                 let snapshot: @Sendable () -> DashboardSnapshot = {
@@ -48,16 +48,14 @@ public enum ExportsOverheadBenchmark {
                 session = s
                 if c.record {
                     sides.append(JoinableThread(name: "inftop-bench-record") {
-                        while !stop.load(ordering: .relaxed) {
-                            usleep(UInt32(recordIntervalMs * 1000))
+                        while wake.wait(timeout: .now() + .milliseconds(recordIntervalMs)) == .timedOut {
                             s.frame(snapshot(), knobs: knobs.values)
                         }
                     })
                 }
                 if c.metrics, let port = s.server?.boundPort {
                     sides.append(JoinableThread(name: "inftop-bench-scrape") {
-                        while !stop.load(ordering: .relaxed) {
-                            usleep(UInt32(scrapeIntervalMs * 1000))
+                        while wake.wait(timeout: .now() + .milliseconds(scrapeIntervalMs)) == .timedOut {
                             let body = MetricsServer.getBytes(port: port, path: "/metrics")
                             counts.withLock { $0.scrapes += 1; $0.bytes += body.count }
                         }
@@ -70,7 +68,7 @@ public enum ExportsOverheadBenchmark {
             let trainCPU = threadCPUNanos() &- train0
             let after = ThreadCPU.sample()
             let finish0 = threadCPUNanos()
-            stop.store(true, ordering: .relaxed)
+            for _ in sides { wake.signal() }
             for t in sides { t.join() }
             if let s = session {
                 _ = s.finish()

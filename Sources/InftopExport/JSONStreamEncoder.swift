@@ -86,13 +86,14 @@ public enum JSONStreamEncoder {
 
         /// A whole value at the current position (after its key or comma), inside depth `depth`.
         func value<T: Encodable>(_ v: T, depth: Int) throws {
-            switch v {
-            case let x as Double: double(x)
-            case let x as Float: float(x)
-            case let x as String: string(x)
-            case let x as Bool: out.append(contentsOf: (x ? "true" : "false").utf8)
-            case let x as Int: out.append(contentsOf: x.description.utf8)
-            default:
+            // Type identity, not `as?` casts: a failed dynamic cast per struct value was a
+            // good part of the cost. (Arrays hand their elements over generically.)
+            if T.self == Double.self { double(unsafeBitCast(v, to: Double.self)) }
+            else if T.self == Float.self { float(unsafeBitCast(v, to: Float.self)) }
+            else if T.self == Int.self { out.append(contentsOf: unsafeBitCast(v, to: Int.self).description.utf8) }
+            else if T.self == String.self { string(unsafeBitCast(v, to: String.self)) }
+            else if T.self == Bool.self { text(unsafeBitCast(v, to: Bool.self) ? "true" : "false") }
+            else {
                 let e = ValueEncoder(self, depth: depth)
                 try v.encode(to: e)
                 close(to: depth)

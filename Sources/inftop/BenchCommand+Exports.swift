@@ -11,6 +11,7 @@ extension BenchCommand {
         let (b, t, kb, trainSet, testSet) = try trainingRunInputs(flag: "--exports", model: model)
         if let n = exportsTraceSteps, !(1...100_000).contains(n) { try Self.fail("--exports-trace-steps \(n): must be an integer 1…100000") }
         if let n = exportsRounds, !(1...100).contains(n) { try Self.fail("--exports-rounds \(n): must be an integer 1…100") }
+        if let n = exportsScrapeMs, !(10...600_000).contains(n) { try Self.fail("--exports-scrape-ms \(n): must be an integer 10…600000") }
         var configurations = ExportsConfiguration.allCases
         if let only = exportsOnly {
             configurations = try only.split(separator: ",").map { name in
@@ -22,7 +23,7 @@ extension BenchCommand {
         }
         let r = try ExportsOverheadBenchmark.run(model: model, batch: b, threads: t, backend: kb, train: trainSet, test: testSet,
                                                  stepsPerRun: 6 * Self.overheadSteps(try ModelZoo.descriptor(model)),
-                                                 rounds: exportsRounds ?? 5, traceSteps: exportsTraceSteps ?? 20,
+                                                 rounds: exportsRounds ?? 5, traceSteps: exportsTraceSteps ?? 20, scrapeIntervalMs: exportsScrapeMs ?? 1000,
                                                  configurations: configurations)
         if json {
             print(r.jsonLine)

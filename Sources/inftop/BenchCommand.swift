@@ -83,6 +83,8 @@ struct BenchCommand: ParsableCommand {
     var exportsTraceSteps: Int?
     @Option(name: .customLong("exports-rounds"), help: ArgumentHelp("With --exports: rounds (each runs every configuration once between two off runs; default 5).", valueName: "n"))
     var exportsRounds: Int?
+    @Option(name: .customLong("exports-scrape-ms"), help: ArgumentHelp("With --exports: milliseconds between two GET /metrics (default 1000, 15× a usual 15 s scrape interval).", valueName: "ms"))
+    var exportsScrapeMs: Int?
     @Option(name: .customLong("exports-only"), help: ArgumentHelp("With --exports: only these configurations, comma-separated: metrics, record, trace, all (default: all four).", valueName: "list"))
     var exportsOnly: String?
 

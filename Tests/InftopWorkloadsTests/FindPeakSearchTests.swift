@@ -31,6 +31,19 @@ final class FindPeakSearchTests: XCTestCase {
         XCTAssertGreaterThan(p, 50_000 / 1.05 / 1.05 / 1.05)
     }
 
+    func testALuckyFirstProbeIsNotTheAnswerEither() {
+        // The first probe (0.9 × ceiling) passes by chance; the real edge is at 100 000.
+        var first = true, rates: [Double] = []
+        let peak = ServingBenchmark.searchPeak(ceiling: 148_000) { rate in
+            rates.append(rate)
+            if first { first = false; return true }
+            return rate <= 100_000
+        }
+        let p = try! XCTUnwrap(peak, "probes \(rates)")
+        XCTAssertLessThanOrEqual(p, 100_000, "probes \(rates)")
+        XCTAssertGreaterThan(p, 100_000 / 1.05 / 1.05, "probes \(rates)")
+    }
+
     func testNoPassingRateGivesNil() {
         XCTAssertNil(ServingBenchmark.searchPeak(ceiling: 1_000) { _ in false })
         var n = 0

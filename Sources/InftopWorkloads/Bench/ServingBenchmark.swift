@@ -116,31 +116,34 @@ public final class ServingBenchmark {
                                   probe: (Double) throws -> Bool) rethrows -> Double? {
         var probes = 0
         func tryRate(_ r: Double) throws -> Bool { probes += 1; return try probe(r) }
-        var hi = ceiling, lo: Double? = nil
-        var rate = ceiling * 0.9
-        while probes < maxProbes {
-            if try tryRate(rate) { lo = rate; break }
-            hi = rate
-            rate /= 2
-            if rate < 0.5 { return nil }
-        }
-        guard let first = lo else { return nil }
+        var hi = ceiling
         /// Rates that passed, ascending: the bracket's low end is the last.
-        var passes = [first]
+        var passes: [Double] = []
+        /// Halves down from `start` to a passing rate (within `budget` probes).
+        func descend(from start: Double, budget: Int) throws {
+            var rate = start
+            while probes < budget && rate >= 0.5 {
+                if try tryRate(rate) { passes.append(rate); return }
+                hi = rate
+                rate /= 2
+            }
+        }
         func bisect(budget: Int) throws {
             while probes < budget, let low = passes.last, hi / low > 1.05 {
                 let mid = (hi * low).squareRoot()
                 if try tryRate(mid) { passes.append(mid) } else { hi = mid }
             }
         }
+        try descend(from: ceiling * 0.9, budget: maxProbes)
         try bisect(budget: maxProbes)
         // Confirm: a pass that does not repeat was luck; search again below it.
         for round in 1...max(1, confirmations) {
-            let candidate = passes.removeLast()
+            guard let candidate = passes.popLast() else { return nil }
             if try tryRate(candidate) { return candidate }
             hi = candidate
-            if passes.isEmpty { return nil }
-            try bisect(budget: maxProbes + 4 * round)
+            let budget = maxProbes + 4 * round
+            if passes.isEmpty { try descend(from: candidate / 2, budget: budget) }
+            try bisect(budget: budget)
         }
         return nil
     }

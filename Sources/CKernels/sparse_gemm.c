@@ -88,11 +88,7 @@ static inline __attribute__((always_inline)) TAVX2 void csr_block(
     }
 }
 
-void TAVX2 ck_csr_gemm_avx2(long m, long n, long k, const float *x, long ldx,
-                            const int32_t *rowptr, const int32_t *cols, const float *vals,
-                            const float *bias, float *y, long ldy, float *xt) {
-    if (m <= 0 || n <= 0) return;
-    if (m < 8) { csr_rows(m, n, x, ldx, rowptr, cols, vals, bias, y, ldy); return; }
+void TAVX2 ck_csr_transpose(long m, long k, const float *x, long ldx, float *xt) {
     const long mp = (m + 7) & ~7L;
     // xt[c, i] = x[i, c], zero for i ≥ m: 8 × 8 blocks, then the ragged rows and columns.
     const long mf = m & ~7L, kf = k & ~7L;
@@ -103,8 +99,57 @@ void TAVX2 ck_csr_gemm_avx2(long m, long n, long k, const float *x, long ldx,
         for (long i = mf; i < m; i++) xt[c * mp + i] = x[i * ldx + c];
         for (long i = m; i < mp; i++) xt[c * mp + i] = 0;
     }
+}
+
+void TAVX2 ck_csr_gemm_kin_avx2(long m, long n, const float *xt, long ldxt, const int32_t *rowptr, const int32_t *cols,
+                                const float *vals, const float *bias, float *y, long ldy) {
+    if (m <= 0 || n <= 0) return;
+    const long mp = (m + 7) & ~7L;  // blocks cover whole 8-row groups; ldxt ≥ mp holds them
     long i0 = 0;
-    for (; i0 + 64 <= mp; i0 += 64) csr_block(8, i0, m, n, mp, xt, rowptr, cols, vals, bias, y, ldy);
-    for (; i0 + 32 <= mp; i0 += 32) csr_block(4, i0, m, n, mp, xt, rowptr, cols, vals, bias, y, ldy);
-    for (; i0 < mp; i0 += 8) csr_block(1, i0, m, n, mp, xt, rowptr, cols, vals, bias, y, ldy);
+    for (; i0 + 64 <= mp; i0 += 64) csr_block(8, i0, m, n, ldxt, xt, rowptr, cols, vals, bias, y, ldy);
+    for (; i0 + 32 <= mp; i0 += 32) csr_block(4, i0, m, n, ldxt, xt, rowptr, cols, vals, bias, y, ldy);
+    for (; i0 < mp; i0 += 8) csr_block(1, i0, m, n, ldxt, xt, rowptr, cols, vals, bias, y, ldy);
+}
+
+void TAVX2 ck_csr_gemm_avx2(long m, long n, long k, const float *x, long ldx,
+                            const int32_t *rowptr, const int32_t *cols, const float *vals,
+                            const float *bias, float *y, long ldy, float *xt) {
+    if (m <= 0 || n <= 0) return;
+    if (m < 8) { csr_rows(m, n, x, ldx, rowptr, cols, vals, bias, y, ldy); return; }
+    ck_csr_transpose(m, k, x, ldx, xt);
+    ck_csr_gemm_kin_avx2(m, n, xt, (m + 7) & ~7L, rowptr, cols, vals, bias, y, ldy);
+}
+
+/// Columns i0 ..< i0 + 8·nacc of every output row of the k-major product (ck_sparse.h).
+static inline __attribute__((always_inline)) TAVX2 void csr_kmajor_block(
+    const int nacc, long i0, long n, const float *b, long ldb, const int32_t *rowptr, const int32_t *cols,
+    const float *vals, const float *bias, float *c, long ldc) {
+    for (long j = 0; j < n; j++) {
+        __m256 a[8];
+        const __m256 bj = _mm256_set1_ps(bias ? bias[j] : 0.0f);
+        for (int t = 0; t < nacc; t++) a[t] = bj;
+        for (long p = rowptr[j], e = rowptr[j + 1]; p < e; p++) {
+            const __m256 v = _mm256_broadcast_ss(vals + p);
+            const float *row = b + (long)cols[p] * ldb + i0;
+            for (int t = 0; t < nacc; t++) a[t] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + 8 * t), a[t]);
+        }
+        for (int t = 0; t < nacc; t++) _mm256_storeu_ps(c + j * ldc + i0 + 8 * t, a[t]);
+    }
+}
+
+void TAVX2 ck_csr_kmajor_avx2(long n, long cols_n, const float *b, long ldb,
+                              const int32_t *rowptr, const int32_t *cols, const float *vals,
+                              const float *bias, float *c, long ldc) {
+    if (n <= 0 || cols_n <= 0) return;
+    long i0 = 0;
+    for (; i0 + 64 <= cols_n; i0 += 64) csr_kmajor_block(8, i0, n, b, ldb, rowptr, cols, vals, bias, c, ldc);
+    for (; i0 + 32 <= cols_n; i0 += 32) csr_kmajor_block(4, i0, n, b, ldb, rowptr, cols, vals, bias, c, ldc);
+    for (; i0 + 8 <= cols_n; i0 += 8) csr_kmajor_block(1, i0, n, b, ldb, rowptr, cols, vals, bias, c, ldc);
+    for (; i0 < cols_n; i0++) {
+        for (long j = 0; j < n; j++) {
+            float s = bias ? bias[j] : 0.0f;
+            for (long p = rowptr[j], e = rowptr[j + 1]; p < e; p++) s += vals[p] * b[(long)cols[p] * ldb + i0];
+            c[j * ldc + i0] = s;
+        }
+    }
 }

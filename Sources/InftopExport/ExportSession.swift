@@ -40,7 +40,7 @@ public final class ExportSession: @unchecked Sendable {
         if let r = settings.record { recorder = try RecordWriter(path: r) }
         if let a = settings.metrics {
             let e = MetricsExporter(knobs: knobs, snapshot: snapshot)
-            let s = try MetricsServer(address: a, render: { e.render() })
+            let s = try MetricsServer(address: a, render: { e.renderBytes() })
             try s.start()
             exporter = e
             server = s

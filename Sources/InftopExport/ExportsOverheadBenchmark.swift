@@ -7,127 +7,163 @@ import Synchronization
 import Glibc
 #endif
 
-/// What exporting costs (`inftop bench --exports mlp`): the same short training run with the
-/// profiler on and exports off, then with all three exports on at once — `/metrics` served and
-/// rendered twice a second, a Chrome trace capturing `traceSteps` steps (every step by default, up
-/// to its cap), a record line
-/// every 100 ms — in alternating order (off→on, then on→off, …) so drift hits both alike.
-public struct ExportsOverheadResult: Sendable {
-    public var model: String
-    public var batch: Int
-    public var threads: Int
-    public var rounds: Int
-    public var samplesPerSecondOff: Double
-    public var samplesPerSecondOn: Double
-    public var stepMsOff: Double
-    public var stepMsOn: Double
-    /// Process CPU time (every thread: training, loader, pump, recorder, scrapes) per step, ms:
-    /// steadier than wall time on a shared machine, and it counts the exporters' own threads.
-    public var cpuMsPerStepOff: Double
-    public var cpuMsPerStepOn: Double
-    public var cpuSlowdowns: [Double]
-    /// The profiler's own measured share of the training thread's wall time (clock reads, folding
-    /// spans, and with exports on copying each step into the tap): what the step itself pays.
-    public var profilerShareOff: Double
-    public var profilerShareOn: Double
-    /// Per-round slowdowns, (off − on) / off, in run order.
-    public var slowdowns: [Double]
-    public var traceEvents: Int
-    public var recordLines: Int
-    public var scrapes: Int
-
-    /// Median of the per-round slowdowns (negative = noise in the exports' favour).
-    public var slowdown: Double { slowdowns.isEmpty ? 0 : slowdowns.sorted()[slowdowns.count / 2] }
-    /// Median of the per-round (on − off) / off CPU time per step.
-    public var cpuOverhead: Double { cpuSlowdowns.isEmpty ? 0 : cpuSlowdowns.sorted()[cpuSlowdowns.count / 2] }
-
-    public var jsonLine: String {
-        String(format: #"{"bench":"exports_overhead","model":"%@","batch":%d,"threads":%d,"rounds":%d,"samples_per_sec_off":%.1f,"samples_per_sec_on":%.1f,"step_ms_off":%.4f,"step_ms_on":%.4f,"slowdown":%.4f,"cpu_ms_per_step_off":%.4f,"cpu_ms_per_step_on":%.4f,"cpu_overhead":%.4f,"profiler_share_off":%.5f,"profiler_share_on":%.5f,"trace_events":%d,"record_lines":%d,"scrapes":%d}"#,
-               model, batch, threads, rounds, samplesPerSecondOff, samplesPerSecondOn, stepMsOff, stepMsOn, slowdown, cpuMsPerStepOff, cpuMsPerStepOn, cpuOverhead, profilerShareOff, profilerShareOn,
-               traceEvents, recordLines, scrapes)
-    }
-}
-
+/// What exporting costs (`inftop bench --exports mlp`), per exporter: the same training run with
+/// the profiler on and exports off, then with `/metrics` alone (scraped over HTTP every
+/// `scrapeIntervalMs`), a record alone (a line every 100 ms), a bounded trace alone (the first
+/// `traceSteps` steps, as `--trace` takes by default) and all three. Runs go
+/// off, c₁, off, c₂, off, … with the configurations in forward then reverse order by round, and
+/// each configuration's run is compared with the mean of the two off runs around it.
 public enum ExportsOverheadBenchmark {
+    public static let recordIntervalMs = 100
+
     public static func run(model: String, batch: Int, threads: Int, backend: KernelBackend, train: ImageDataset, test: ImageDataset,
-                           stepsPerRun: Int = 300, rounds: Int = 6, traceSteps: Int = 100_000,
+                           stepsPerRun: Int = 1800, rounds: Int = 5, traceSteps: Int = 20, scrapeIntervalMs: Int = 1000,
+                           configurations: [ExportsConfiguration] = ExportsConfiguration.allCases,
                            folder: String = NSTemporaryDirectory()) throws -> ExportsOverheadResult {
         let subset = train.prefix(min(train.count, batch * stepsPerRun))
         let smallTest = test.prefix(min(test.count, 1000))
-        var off: [(Double, Double, Double, Double)] = [], on: [(Double, Double, Double, Double)] = [], slowdowns: [Double] = [], cpuSlowdowns: [Double] = []
-        var events = 0, lines = 0, scrapes = 0
-        for round in 0..<rounds {
-            var pair: [Bool: Double] = [:], cpuPair: [Bool: Double] = [:]
-            for exporting in round % 2 == 0 ? [false, true] : [true, false] {
-                let config = TrainingConfig(model: model, epochs: 1, seed: 0, telemetry: true)
-                let knobs = Knobs(KnobValues(batchSize: batch, threads: threads, backend: backend, model: model))
-                let slot = SnapshotSlot<TrainingSnapshot>()
-                let loop = try TrainingLoop(config: config, train: subset, test: smallTest, knobs: knobs, snapshots: slot)
-                var session: ExportSession?
-                var sideThread: JoinableThread?
-                let stop = Atomic<Bool>(false)
-                let counts = Locked((lines: 0, scrapes: 0))
-                if exporting {
-                    let snapshot: @Sendable () -> DashboardSnapshot = {
-                        DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)
-                    }
-                    let s = try ExportSession(.init(trace: folder + "/inftop-bench-\(getpid()).trace.json", traceSteps: traceSteps,
-                                                    metrics: MetricsAddress(host: "127.0.0.1", port: 0),
-                                                    record: folder + "/inftop-bench-\(getpid()).jsonl"),
-                                              knobs: knobs, snapshot: snapshot)
-                    try s.armStartupTrace()
-                    session = s
-                    sideThread = JoinableThread(name: "inftop-bench-side") {
-                        var tick = 0
-                        while !stop.load(ordering: .relaxed) {
-                            usleep(100_000)
+        let epochs = (stepsPerRun * batch + subset.count - 1) / subset.count + 1
+        func once(_ c: ExportsConfiguration?, into comparison: inout ExportsComparison?) throws -> ExportsRun {
+            var config = TrainingConfig(model: model, epochs: epochs, seed: 0, telemetry: true)
+            config.maxSteps = stepsPerRun
+            let knobs = Knobs(KnobValues(batchSize: batch, threads: threads, backend: backend, model: model))
+            let slot = SnapshotSlot<TrainingSnapshot>()
+            let loop = try TrainingLoop(config: config, train: subset, test: smallTest, knobs: knobs, snapshots: slot)
+            let tracePath = folder + "/inftop-bench-\(getpid()).trace.json", recordPath = folder + "/inftop-bench-\(getpid()).jsonl"
+            let before = ThreadCPU.sample()
+            let setup0 = threadCPUNanos(), cpu0 = processCPUNanos()
+            var session: ExportSession?
+            var sides: [JoinableThread] = []
+            let wake = DispatchSemaphore(value: 0)   // signalled once per side thread at the end
+            let counts = Locked((scrapes: 0, bytes: 0))
+            if let c {
+                let snapshot: @Sendable () -> DashboardSnapshot = {
+                    DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)
+                }
+                let s = try ExportSession(.init(trace: c.trace ? tracePath : nil, traceSteps: traceSteps,
+                                                metrics: c.metrics ? MetricsAddress(host: "127.0.0.1", port: 0) : nil,
+                                                record: c.record ? recordPath : nil),
+                                          knobs: knobs, snapshot: snapshot)
+                try s.armStartupTrace()
+                session = s
+                if c.record {
+                    sides.append(JoinableThread(name: "inftop-bench-record") {
+                        while wake.wait(timeout: .now() + .milliseconds(recordIntervalMs)) == .timedOut {
                             s.frame(snapshot(), knobs: knobs.values)
-                            tick += 1
-                            if tick % 5 == 0, let e = s.exporter { _ = e.render(); counts.withLock { $0.scrapes += 1 } }
-                            counts.withLock { $0.lines += 1 }
                         }
-                    }
+                    })
                 }
-                let cpu0 = processCPUNanos()
-                let report = loop.run()
-                let cpu1 = processCPUNanos()
-                stop.store(true, ordering: .relaxed)
-                sideThread?.join()
-                if let s = session {
-                    s.pump.drainNow()
-                    _ = s.finish()
-                    events += s.lastCapture?.eventsWritten ?? 0
-                    let c = counts.withLock { $0 }
-                    lines += c.lines; scrapes += c.scrapes
-                    unlink(folder + "/inftop-bench-\(getpid()).trace.json")
-                    unlink(folder + "/inftop-bench-\(getpid()).jsonl")
+                if c.metrics, let port = s.server?.boundPort {
+                    sides.append(JoinableThread(name: "inftop-bench-scrape") {
+                        while wake.wait(timeout: .now() + .milliseconds(scrapeIntervalMs)) == .timedOut {
+                            let body = MetricsServer.getBytes(port: port, path: "/metrics")
+                            counts.withLock { $0.scrapes += 1; $0.bytes += body.count }
+                        }
+                    })
                 }
-                if let e = report.error { throw e }
-                guard let epoch = report.epochs.last else { continue }
-                let ms = report.stepStat?.meanMs ?? 0
-                let cpuMs = Double(cpu1 &- cpu0) / 1e6 / Double(max(1, report.totalSteps))
-                let row = (epoch.samplesPerSecond, ms, cpuMs, report.profilerOverhead)
-                if exporting { on.append(row) } else { off.append(row) }
-                pair[exporting] = epoch.samplesPerSecond
-                cpuPair[exporting] = cpuMs
             }
-            if let a = pair[false], let b = pair[true], a > 0 { slowdowns.append((a - b) / a) }
-            if let a = cpuPair[false], let b = cpuPair[true], a > 0 { cpuSlowdowns.append((b - a) / a) }
+            let setup = threadCPUNanos() &- setup0
+            let train0 = threadCPUNanos()
+            let report = loop.run()
+            let trainCPU = threadCPUNanos() &- train0
+            let after = ThreadCPU.sample()
+            let finish0 = threadCPUNanos()
+            for _ in sides { wake.signal() }
+            for t in sides { t.join() }
+            if let s = session {
+                _ = s.finish()
+                if comparison != nil {
+                    comparison!.traceEvents += s.lastCapture?.eventsWritten ?? 0
+                    comparison!.recordLines += s.recorder?.ticks ?? 0
+                    let n = counts.withLock { $0 }
+                    comparison!.scrapes += n.scrapes; comparison!.scrapeBytes += n.bytes
+                }
+            }
+            let finish = threadCPUNanos() &- finish0
+            let cpu1 = processCPUNanos()
+            unlink(tracePath); unlink(recordPath)
+            if let e = report.error { throw e }
+            let steps = max(1, report.totalSteps)
+            // The exporters' threads (pump, side threads, the HTTP server's), until training ended,
+            // plus arming and finishing them here; the training and loader threads are not theirs.
+            let exporterNanos = session == nil ? 0 : ThreadCPU.delta(before, after, excluding: ["inftop", "inftop-loader"]) &+ setup &+ finish
+            if session != nil, comparison != nil {
+                var by = ThreadCPU.byName(before, after, excluding: ["inftop", "inftop-loader"])
+                by["arm+finish", default: 0] &+= setup &+ finish
+                for (name, ns) in by { comparison!.exporterNanosByThread[name, default: 0] &+= ns }
+                comparison!.exporterSteps += max(1, report.totalSteps)
+            }
+            let seconds = report.epochs.last?.trainingSeconds ?? 0
+            return ExportsRun(steps: steps, samplesPerSecond: seconds > 0 ? Double(steps * batch) / seconds : 0,
+                              cpuMsPerStep: Double(cpu1 &- cpu0) / 1e6 / Double(steps),
+                              trainingCpuMsPerStep: Double(trainCPU) / 1e6 / Double(steps),
+                              exporterCpuMsPerStep: Double(exporterNanos) / 1e6 / Double(steps),
+                              profilerShare: report.profilerOverhead)
         }
-        func median(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.sorted()[v.count / 2] }
-        return ExportsOverheadResult(
-            model: model, batch: batch, threads: threads, rounds: rounds,
-            samplesPerSecondOff: median(off.map(\.0)), samplesPerSecondOn: median(on.map(\.0)),
-            stepMsOff: median(off.map(\.1)), stepMsOn: median(on.map(\.1)),
-            cpuMsPerStepOff: median(off.map(\.2)), cpuMsPerStepOn: median(on.map(\.2)), cpuSlowdowns: cpuSlowdowns,
-            profilerShareOff: median(off.map(\.3)), profilerShareOn: median(on.map(\.3)), slowdowns: slowdowns,
-            traceEvents: events, recordLines: lines, scrapes: scrapes)
+
+        var none: ExportsComparison? = nil
+        var comparisons = configurations.map { ExportsComparison(configuration: $0) }
+        var offRuns = [try once(nil, into: &none)]
+        for round in 0..<rounds {
+            let order = round % 2 == 0 ? Array(comparisons.indices) : comparisons.indices.reversed()
+            for k in order {
+                var cmp: ExportsComparison? = comparisons[k]
+                let on = try once(cmp!.configuration, into: &cmp)
+                let offBefore = offRuns.last!
+                let offAfter = try once(nil, into: &none)
+                offRuns.append(offAfter)
+                let wallOff = (offBefore.samplesPerSecond + offAfter.samplesPerSecond) / 2
+                let cpuOff = (offBefore.cpuMsPerStep + offAfter.cpuMsPerStep) / 2
+                var c = cmp!
+                c.runs.append(on)
+                if wallOff > 0 { c.wallSlowdowns.append((wallOff - on.samplesPerSecond) / wallOff) }
+                if cpuOff > 0 {
+                    c.cpuOverheads.append((on.cpuMsPerStep - cpuOff) / cpuOff)
+                    c.exporterCpuShares.append(on.exporterCpuMsPerStep / cpuOff)
+                }
+                let trainOff = (offBefore.trainingCpuMsPerStep + offAfter.trainingCpuMsPerStep) / 2
+                if trainOff > 0 { c.trainingCpuOverheads.append((on.trainingCpuMsPerStep - trainOff) / trainOff) }
+                comparisons[k] = c
+            }
+        }
+        return ExportsOverheadResult(model: model, batch: batch, threads: threads, rounds: rounds, stepsPerRun: stepsPerRun,
+                                     traceSteps: traceSteps, scrapeIntervalMs: scrapeIntervalMs, recordIntervalMs: recordIntervalMs,
+                                     off: offRuns, comparisons: comparisons)
     }
 }
 
-/// CPU time of the whole process so far (all threads), ns.
-func processCPUNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+/// CPU time of each thread of this process (`/proc/self/task/*/schedstat`, ns on a CPU), by
+/// thread id with the thread's name: for telling the exporters' threads from the training ones.
+enum ThreadCPU {
+    typealias Sample = [Int: (name: String, nanos: UInt64)]
+
+    static func sample() -> Sample {
+        var out: Sample = [:]
+        guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return out }
+        for t in tids {
+            guard let tid = Int(t),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(t)/schedstat", encoding: .utf8),
+                  let ns = stat.split(separator: " ").first.flatMap({ UInt64($0) }) else { continue }
+            let name = (try? String(contentsOfFile: "/proc/self/task/\(t)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            out[tid] = (name, ns)
+        }
+        return out
+    }
+
+    /// CPU the threads alive at `after` spent since `before` (threads born since count from 0),
+    /// leaving out those named in `excluding`.
+    static func delta(_ before: Sample, _ after: Sample, excluding: Set<String>) -> UInt64 {
+        byName(before, after, excluding: excluding).values.reduce(0, &+)
+    }
+
+    /// As `delta`, by thread name (the runtime's pool threads, which serve /metrics, as "server").
+    static func byName(_ before: Sample, _ after: Sample, excluding: Set<String>) -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for (tid, e) in after where !excluding.contains(e.name) {
+            let name = e.name.hasPrefix("inftop-") ? e.name : "server"
+            out[name, default: 0] &+= e.nanos &- min(e.nanos, before[tid]?.nanos ?? 0)
+        }
+        return out
+    }
 }

@@ -1,6 +1,7 @@
 import InftopTelemetry
 import InftopWorkloads
 import Prometheus
+import Synchronization
 
 /// `/metrics` in Prometheus' text exposition format, through swift-prometheus' registry.
 ///
@@ -19,21 +20,41 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
     public static let buckets: [Double] = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2,
                                            2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    /// Per tap (pump thread only): its histograms by `site * phases + phase`, and this step's sums.
+    /// Per tap (pump thread only): its histograms by `site * phases + phase`, and this step's
+    /// sums in raw buffers (class-property arrays pay an exclusivity and a uniqueness check per
+    /// access: most of this sink's cost per step before).
     private final class TapCache {
         weak var tap: SpanTap?
-        var step: ValueHistogram
+        let step: ValueHistogram
         var nodes: [ValueHistogram?] = []
-        var sums: [UInt64] = []
-        var hit: [Int] = []
+        var cells = 0
+        var sums = UnsafeMutablePointer<UInt64>.allocate(capacity: 0)
+        var hit = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
         init(tap: SpanTap, step: ValueHistogram) { self.tap = tap; self.step = step }
+        deinit { sums.deallocate(); hit.deallocate() }
+
+        /// Room for cell `i` (a site seen for the first time).
+        func grow(to i: Int) {
+            let n = max(i + 1, cells * 2, 64)
+            let s = UnsafeMutablePointer<UInt64>.allocate(capacity: n), h = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+            s.initialize(repeating: 0, count: n)
+            s.update(from: sums, count: cells)
+            h.initialize(from: hit, count: cells)
+            sums.deallocate(); hit.deallocate()
+            sums = s; hit = h
+            nodes += Array(repeating: nil, count: n - cells)
+            cells = n
+        }
     }
     private var caches: [ObjectIdentifier: TapCache] = [:]
+    /// The tap of the previous call and its cache: a drain hands over one tap's steps in a row
+    /// (forgotten after each drain, while the pump holds the taps: an id is not reused meanwhile).
+    private var last: (id: ObjectIdentifier, cache: TapCache)?
     private static let phases = Phase.allCases.count
     private let requestTotal: ValueHistogram, requestQueue: ValueHistogram, requestCompute: ValueHistogram
     private let queueDepth: Gauge
     // Scrape state.
-    private let scrape = Locked<(info: Gauge?, labels: [String])>((nil, []))
+    private let scrape = Locked<(info: Gauge?, labels: [String], bytes: Int)>((nil, [], 0))
 
     public init(knobs: Knobs?, snapshot: @escaping @Sendable () -> DashboardSnapshot) {
         self.knobs = knobs
@@ -53,7 +74,32 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
     // MARK: TapSink (pump thread)
 
     public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {
+        let cache = self.cache(tap)
+        cache.step.record(Double(step.value) / 1e9)
+        // A node hit several times in a step counts once, with its sum (as the Layers table).
+        var hits = 0
+        spans.withUnsafeBufferPointer { spans in
+            for s in spans {
+                let i = Int(s.site) * Self.phases + Int(s.phase.rawValue)
+                if i >= cache.cells { cache.grow(to: i) }
+                let sums = cache.sums
+                if sums[i] == 0 { cache.hit[hits] = Int32(i); hits += 1 }
+                sums[i] &+= max(s.value, 1)
+            }
+        }
+        let sums = cache.sums, hit = cache.hit
+        for k in 0..<hits {
+            let i = Int(hit[k])
+            let h = cache.nodes[i] ?? makeNodeHistogram(tap, cache, cell: i)
+            h.record(Double(sums[i]) / 1e9)
+            sums[i] = 0
+        }
+    }
+
+    /// The cache of `tap` (a dictionary lookup only when the tap changes from the last call).
+    private func cache(_ tap: SpanTap) -> TapCache {
         let id = ObjectIdentifier(tap)
+        if let l = last, l.id == id { return l.cache }
         let cache: TapCache
         if let c = caches[id], c.tap === tap { cache = c } else {
             cache = TapCache(tap: tap, step: registry.makeValueHistogram(
@@ -62,34 +108,20 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
             caches = caches.filter { $0.value.tap != nil }
             caches[id] = cache
         }
-        cache.step.record(Double(step.value) / 1e9)
-        // A node hit several times in a step counts once, with its sum (as the Layers table).
-        for s in spans {
-            let i = Int(s.site) * Self.phases + Int(s.phase.rawValue)
-            if i >= cache.sums.count {
-                cache.sums += Array(repeating: 0, count: i + 1 - cache.sums.count)
-                cache.nodes += Array(repeating: nil, count: i + 1 - cache.nodes.count)
-            }
-            if cache.sums[i] == 0 { cache.hit.append(i) }
-            cache.sums[i] &+= max(s.value, 1)
-        }
-        var names: [String]?
-        for i in cache.hit {
-            let h: ValueHistogram
-            if let known = cache.nodes[i] { h = known } else {
-                if names == nil { names = tap.siteNames }
-                let site = i / Self.phases, phase = Phase(rawValue: UInt8(i % Self.phases)) ?? .other
-                let name = site < names!.count ? names![site] : "site\(site)"
-                h = registry.makeValueHistogram(
-                    descriptor: Self.descriptor("node_duration", unit: "seconds",
-                                                help: "Time in one node (layer) per step, by workload and phase."),
-                    labels: [("workload", tap.track), ("node", name), ("phase", "\(phase)")], buckets: Self.buckets)
-                cache.nodes[i] = h
-            }
-            h.record(Double(cache.sums[i]) / 1e9)
-            cache.sums[i] = 0
-        }
-        cache.hit.removeAll(keepingCapacity: true)
+        last = (id, cache)
+        return cache
+    }
+
+    /// The histogram of a (node, phase) cell seen for the first time.
+    private func makeNodeHistogram(_ tap: SpanTap, _ cache: TapCache, cell i: Int) -> ValueHistogram {
+        let names = tap.siteNames
+        let site = i / Self.phases, phase = Phase(rawValue: UInt8(i % Self.phases)) ?? .other
+        let name = site < names.count ? names[site] : "site\(site)"
+        let h = registry.makeValueHistogram(
+            descriptor: Self.descriptor("node_duration", unit: "seconds", help: "Time in one node (layer) per step, by workload and phase."),
+            labels: [("workload", tap.track), ("node", name), ("phase", "\(phase)")], buckets: Self.buckets)
+        cache.nodes[i] = h
+        return h
     }
 
     public func event(_ tap: SpanTap, _ record: TapRecord) {
@@ -105,14 +137,21 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
         }
     }
 
-    public func drained(now: UInt64) {}
+    public func drained(now: UInt64) { last = nil }
 
     // MARK: Scrape
 
     /// Sets the gauges from the latest snapshot and knobs, then returns the exposition text.
-    public func render() -> String {
+    public func render() -> String { String(decoding: renderBytes(), as: UTF8.self) }
+
+    /// `render()`'s bytes, as the server sends them (no String in between).
+    public func renderBytes() -> [UInt8] {
         refresh(snapshot())
-        return registry.emitToString()
+        var out: [UInt8] = []
+        out.reserveCapacity(scrape.withLock { $0.bytes } + 4096)
+        registry.emit(into: &out)
+        scrape.withLock { $0.bytes = out.count }
+        return out
     }
 
     private func gauge(_ name: String, _ unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
@@ -197,7 +236,7 @@ public final class MetricsExporter: TapSink, @unchecked Sendable {
             if let old = st.info { registry.unregisterGauge(old) }
             let g = registry.makeGauge(descriptor: Self.descriptor("knobs_info", help: "The current knob settings as labels (value 1)."), labels: labels)
             g.set(to: 1)
-            st = (g, flat)
+            st.info = g; st.labels = flat
         }
     }
 }

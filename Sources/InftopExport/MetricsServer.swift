@@ -49,7 +49,8 @@ public final class MetricsServer: @unchecked Sendable {
     private let server: HTTPServer
     private var task: Task<Void, any Error>?
 
-    public init(address: MetricsAddress, render: @escaping @Sendable () -> String) throws {
+    /// - Parameter render: the exposition text's bytes, made at each `GET /metrics`.
+    public init(address: MetricsAddress, render: @escaping @Sendable () -> [UInt8]) throws {
         self.address = address
         let sock = try sockaddr_in.inet(ip4: address.host, port: address.port)
         server = HTTPServer(address: sock, timeout: 15, logger: .disabled)
@@ -58,7 +59,7 @@ public final class MetricsServer: @unchecked Sendable {
         Task {
             await s.appendRoute("GET /metrics") { _ in
                 HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                             body: Data(render().utf8))
+                             body: Data(render()))
             }
             await s.appendRoute("GET /") { _ in
                 HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -97,6 +98,51 @@ public final class MetricsServer: @unchecked Sendable {
         if !isListening() {
             throw ExportError.io(path: address.description, reason: "not listening")
         }
+    }
+
+    /// The port the server listens on (the one picked by the system when asked for port 0).
+    public var boundPort: UInt16? {
+        let s = server
+        let r = Locked<UInt16?>(nil)
+        let sem = DispatchSemaphore(value: 0)
+        Task {
+            if case .ip4(_, let port) = await s.listeningAddress { r.withLock { $0 = port } }
+            sem.signal()
+        }
+        sem.wait()
+        return r.withLock { $0 }
+    }
+
+    /// GET `path` from 127.0.0.1:`port` over a plain socket, as a scraper does (one connection
+    /// per request, `Connection: close`); returns the body, "" on failure.
+    public static func get(port: UInt16, path: String) -> String {
+        String(decoding: getBytes(port: port, path: path), as: UTF8.self)
+    }
+
+    /// As `get`, the body's bytes (a scraper that only counts them decodes nothing).
+    public static func getBytes(port: UInt16, path: String) -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return [] }
+        let req = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = req.withCString { send(fd, $0, strlen($0), 0) }
+        var out = [UInt8](), buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        let end: [UInt8] = [13, 10, 13, 10]
+        guard out.count >= 4, let k = (0...(out.count - 4)).first(where: { out[$0..<($0 + 4)].elementsEqual(end) }) else { return [] }
+        return Array(out[(k + 4)...])
     }
 
     private func isListening() -> Bool {

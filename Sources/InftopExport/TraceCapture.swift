@@ -95,6 +95,8 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         return true
     }
 
+    public var isFinished: Bool { isDone }
+
     // MARK: TapSink
 
     public func step(_ tap: SpanTap, _ step: TapRecord, _ spans: ArraySlice<TapRecord>) {

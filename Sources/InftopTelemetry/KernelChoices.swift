@@ -31,8 +31,9 @@ public enum KernelISA: String, CaseIterable, Sendable, Codable {
 public enum Precision: String, CaseIterable, Sendable, Codable { case fp32, int8 }
 
 /// How a weight-bearing node runs its weights at inference, as the layer table shows it: dense,
-/// or CSR where its pruned plan measured CSR faster than dense for its shape and the batch.
-public enum WeightFormat: String, CaseIterable, Sendable, Codable { case dense, csr }
+/// CSR where its pruned plan measured CSR faster than dense for its shape and the batch, or
+/// shrunk (structured pruning: a smaller dense matrix without the removed units).
+public enum WeightFormat: String, CaseIterable, Sendable, Codable { case dense, csr, shrunk }
 
 /// How `p` prunes (`P` switches): unstructured = the smallest-magnitude single weights (kept
 /// as CSR where faster); structured = whole output units by L2 norm (the matrices shrink).

@@ -143,6 +143,21 @@ public final class SpanTap: @unchecked Sendable {
         tail.store(t &+ 1, ordering: .releasing)
     }
 
+    /// Appends every record written so far to `out`, oldest first, in at most two copies
+    /// (consumer thread only). - Returns: how many were appended.
+    @discardableResult
+    public func drain(into out: inout [TapRecord]) -> Int {
+        let h = head.load(ordering: .relaxed)
+        let t = tail.load(ordering: .acquiring)
+        let n = t &- h
+        guard n > 0 else { return 0 }
+        let start = h & mask, first = min(n, capacity - start)
+        out.append(contentsOf: UnsafeBufferPointer(start: ring + start, count: first))
+        if first < n { out.append(contentsOf: UnsafeBufferPointer(start: ring, count: n - first)) }
+        head.store(t, ordering: .releasing)
+        return n
+    }
+
     /// Hands every record written so far to `body`, oldest first (consumer thread only).
     /// - Returns: how many were handed over.
     @discardableResult

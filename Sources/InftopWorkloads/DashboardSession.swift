@@ -190,7 +190,7 @@ public final class DashboardSession: @unchecked Sendable {
             return try InferenceService(
                 makeTask: { i in
                     try TextServingTask(model: i == 0 ? encoder.model : try encoder.replica().model,
-                                        corpus: corpus)
+                                        corpus: corpus, loadPruned: { try encoder.replica(pruneUnits: $0).model })
                 },
                 knobs: knobs, ratePerSecond: servingRate, seed: seed, history: servingHistory, snapshots: servingSlot)
         case .generator:

@@ -58,14 +58,15 @@ extension BenchCommand {
         }
     }
 
-    /// `bench --model DIR --prune 0,0.5 --prune-mode structured --batch 1,8`: a BERT encoder with
-    /// that fraction of every layer's heads and FFN channels removed at load (BertPruning):
+    /// `bench --model DIR --prune 0,0.5 --prune-mode structured|unstructured --batch 1,8`: a BERT
+    /// encoder with that fraction of every layer's heads and FFN channels removed at load
+    /// (BertPruning), or of every projection's weights pruned by its plan (CSR where faster):
     /// latency per batch and the mean cosine of its embeddings of the first 256 bundled sentences
     /// to the unpruned model's (no fine-tuning).
     func runEncoderPruneBench(model: String?, sparsitiesText: String, modeText: String, batches: [Int], seq: Int, threads: Int,
                               backend: String, json: Bool) throws {
-        guard modeText == PruneMode.structured.rawValue else {
-            try Self.fail("--prune on a BERT folder needs --prune-mode structured (heads and FFN channels); unstructured CSR is built for mlp|cnn only")
+        guard let mode = PruneMode(rawValue: modeText) else {
+            try Self.fail("--prune-mode \(modeText): unknown; known: \(PruneMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let gemm = KernelBackend(rawValue: backend) else {
             try Self.fail("--backend for a model must be one of \(KernelBackend.allCases.map(\.rawValue).joined(separator: ", ")), got '\(backend)'")
@@ -81,22 +82,32 @@ extension BenchCommand {
         } catch let e as EngineError {
             try Self.fail("\(e)")
         }
-        if !json { print("encoder \(directory): structured pruning of heads and FFN channels; seq \(seq), \(threads) thread(s), \(backend)") }
+        if !json {
+            print("encoder \(directory): " + (mode == .structured ? "structured pruning of heads and FFN channels"
+                                                                   : "unstructured pruning of every projection (CSR where measured faster)")
+                  + "; seq \(seq), \(threads) thread(s), \(backend)")
+        }
         for s in sparsities {
             let encoder: SentenceEncoder
-            do { encoder = try SentenceEncoder.load(directory: directory, pruneUnits: s) } catch let e as EngineError { try Self.fail("\(e)") }
+            do { encoder = try SentenceEncoder.load(directory: directory, pruneUnits: mode == .structured ? s : 0) } catch let e as EngineError { try Self.fail("\(e)") }
+            var compute = compute
+            if mode == .unstructured { compute.sparsity = s }  // the projections prune a copy of their weights
             let got = encoder.embed(texts, compute: compute)
+            let projections = encoder.model.nodes.compactMap { $0 as? ProjectionNode }
             let cosine = zip(reference, got).reduce(0.0) { sum, pair in sum + Double(zip(pair.0, pair.1).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
                 / Double(texts.count)
             let weightBytes = encoder.model.weightBytes
             _ = try ModelBenchmark(encoder: encoder).run(batches: batches, seq: seq, compute: compute) { r in
-                let line = String(format: "{\"model\":%@,\"prune_mode\":\"structured\",\"sparsity\":%.4f,\"batch\":%d,\"seq\":%d,\"threads\":%d,"
+                // Projections that run CSR at this batch's token count (measured at plan preparation).
+                let csrNodes = mode == .structured ? 0 : projections.filter { $0.sparseChoice?.sparseFaster(batch: r.batch * seq) ?? false }.count
+                let line = String(format: "{\"model\":%@,\"prune_mode\":\"%@\",\"sparsity\":%.4f,\"batch\":%d,\"seq\":%d,\"threads\":%d,"
                                   + "\"backend\":\"%@\",\"isa\":\"%@\",\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"sentences_per_sec\":%.1f,"
-                                  + "\"cosine_to_fp32\":%.5f,\"weight_bytes\":%d,\"runs\":%d}",
-                                  JSONText.quote(r.model), s, r.batch, seq, threads, backend, compute.isa.rawValue, r.p50Ms, r.p90Ms, r.p99Ms,
-                                  r.sentencesPerSec, cosine, weightBytes, r.runs)
-                print(json ? line : String(format: "removed %3.0f%%  batch %3d  p50 %8.2f ms  p90 %8.2f ms  %7.1f sent/s  cosine to fp32 %.4f  weights %.1f MB",
-                                           s * 100, r.batch, r.p50Ms, r.p90Ms, r.sentencesPerSec, cosine, Double(weightBytes) / 1e6))
+                                  + "\"cosine_to_fp32\":%.5f,\"weight_bytes\":%d,\"csr_projections\":%d,\"projections\":%d,\"runs\":%d}",
+                                  JSONText.quote(r.model), mode.rawValue, s, r.batch, seq, threads, backend, compute.isa.rawValue, r.p50Ms, r.p90Ms, r.p99Ms,
+                                  r.sentencesPerSec, cosine, weightBytes, csrNodes, projections.count, r.runs)
+                print(json ? line : String(format: "%@ %3.0f%%  batch %3d  p50 %8.2f ms  p90 %8.2f ms  %7.1f sent/s  cosine to fp32 %.4f  weights %.1f MB  csr %d/%d",
+                                           mode == .structured ? "removed" : "pruned", s * 100, r.batch, r.p50Ms, r.p90Ms, r.sentencesPerSec, cosine,
+                                           Double(weightBytes) / 1e6, csrNodes, projections.count))
                 fflush(nil)
             }
         }

@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("weights"), help: ArgumentHelp("Checkpoint (from inftop train --checkpoint) for --model mlp|cnn.", valueName: "file"))
     var weights: String?
 
-    @Option(name: .customLong("prune"), help: ArgumentHelp("Sparsities for --model mlp|cnn, comma-separated, each in [0, 1) (e.g. 0,0.5,0.75,0.9).", valueName: "list"))
+    @Option(name: .customLong("prune"), help: ArgumentHelp("Sparsities for --model mlp|cnn|DIR, comma-separated, each in [0, 1) (e.g. 0,0.5,0.75,0.9).", valueName: "list"))
     var prune: String?
 
     @Option(name: .customLong("prune-mode"), help: ArgumentHelp("With --prune: unstructured (magnitude, CSR where faster) or structured (units by L2 norm, matrices shrink).", valueName: "mode"))
@@ -77,10 +77,16 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var isaOption: ISAOption
 
     @OptionGroup var llm: LLMBenchOptions
-    @Option(name: .customLong("exports"), help: ArgumentHelp("Measure what exports cost on a training run of this model (mlp or cnn): off vs metrics + trace + record on.", valueName: "model"))
+    @Option(name: .customLong("exports"), help: ArgumentHelp("Measure what exports cost on a training run of this model (mlp or cnn): off vs /metrics, record, a bounded trace, each alone and all three.", valueName: "model"))
     var exportsModel: String?
-    @Option(name: .customLong("exports-trace-steps"), help: ArgumentHelp("With --exports: steps the trace captures (default: every step, the harshest case; 20 is what --trace does by default).", valueName: "n"))
+    @Option(name: .customLong("exports-trace-steps"), help: ArgumentHelp("With --exports: steps the trace captures (default 20, what --trace takes by default; 100000 = every step).", valueName: "n"))
     var exportsTraceSteps: Int?
+    @Option(name: .customLong("exports-rounds"), help: ArgumentHelp("With --exports: rounds (each runs every configuration once between two off runs; default 5).", valueName: "n"))
+    var exportsRounds: Int?
+    @Option(name: .customLong("exports-scrape-ms"), help: ArgumentHelp("With --exports: milliseconds between two GET /metrics (default 1000, 15× a usual 15 s scrape interval).", valueName: "ms"))
+    var exportsScrapeMs: Int?
+    @Option(name: .customLong("exports-only"), help: ArgumentHelp("With --exports: only these configurations, comma-separated: metrics, record, trace, all (default: all four).", valueName: "list"))
+    var exportsOnly: String?
 
     @OptionGroup var exports: ExportFlags
 

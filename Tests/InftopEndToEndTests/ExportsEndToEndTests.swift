@@ -204,7 +204,7 @@ final class ExportsEndToEndTests: XCTestCase {
         listen(fd, 1)
         defer { close(fd) }
         let cases: [([String], String)] = [
-            (["replay", dir + "/newer.jsonl"], "inftop replay: \(dir)/newer.jsonl:1: schema_version 7 is newer than this inftop reads (1)"),
+            (["replay", dir + "/newer.jsonl"], "inftop replay: \(dir)/newer.jsonl:1: schema_version 7 is newer than this inftop reads (2)"),
             (["replay", dir + "/missing.jsonl"], "inftop replay: \(dir)/missing.jsonl: no such file"),
             (["serve", "--seconds", "5", "--metrics", "127.0.0.1:\(port)"], "inftop serve: --metrics 127.0.0.1:\(port): address in use"),
             (["serve", "--seconds", "5", "--trace", "/nonexistent-dir/t.json"], "inftop serve: --trace /nonexistent-dir/t.json: No such file or directory"),

@@ -72,12 +72,12 @@ final class MetricsExporterTests: XCTestCase {
     func testServerAnswersAndAnAddressInUseIsOneClearError() throws {
         let port = UInt16(20000 + Int(getpid() % 20000))
         let a = MetricsAddress(host: "127.0.0.1", port: port)
-        let first = try MetricsServer(address: a, render: { "inftop_up 1\n" })
+        let first = try MetricsServer(address: a, render: { Array("inftop_up 1\n".utf8) })
         try first.start()
         defer { first.stop() }
         let body = httpGet(port: port, path: "/metrics")
         XCTAssertEqual(body, "inftop_up 1\n")
-        let second = try MetricsServer(address: a, render: { "" })
+        let second = try MetricsServer(address: a, render: { [] })
         XCTAssertThrowsError(try second.start()) { e in
             XCTAssertTrue("\(e)".contains("address in use"), "\(e)")
         }

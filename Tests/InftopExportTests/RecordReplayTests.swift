@@ -99,7 +99,7 @@ final class RecordReplayTests: XCTestCase {
         let path = temporaryFolder("newer") + "/run.jsonl"
         try "{\"schema_version\":99,\"tick\":0,\"whatever\":true}\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Record.read(path: path)) { e in
-            XCTAssertEqual("\(e)", "\(path):1: schema_version 99 is newer than this inftop reads (1); use a newer inftop")
+            XCTAssertEqual("\(e)", "\(path):1: schema_version 99 is newer than this inftop reads (2); use a newer inftop")
         }
         XCTAssertThrowsError(try Record.read(path: path + ".missing")) { e in XCTAssertTrue("\(e)".hasSuffix("no such file")) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import InftopEngine
+import InftopExport
 import InftopTelemetry
 import InftopWorkloads
 
@@ -57,28 +58,5 @@ func syntheticSnapshot(_ i: Int, keep: Int = 50) -> DashboardSnapshot {
                              memorySeries: series("rss_mb") { 114 + Double($0) * 0.01 })
 }
 
-/// GET `path` from 127.0.0.1:`port` over a plain socket; returns the body ("" on failure).
-func httpGet(port: UInt16, path: String) -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = port.bigEndian
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard ok == 0 else { return "" }
-    let req = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    _ = req.withCString { send(fd, $0, strlen($0), 0) }
-    var out = [UInt8](), buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = recv(fd, &buf, buf.count, 0)
-        if n <= 0 { break }
-        out.append(contentsOf: buf[0..<n])
-    }
-    let text = String(decoding: out, as: UTF8.self)
-    guard let r = text.range(of: "\r\n\r\n") else { return "" }
-    return String(text[r.upperBound...])
-}
+/// GET `path` from 127.0.0.1:`port` (the scraper `inftop bench --exports` uses too).
+func httpGet(port: UInt16, path: String) -> String { MetricsServer.get(port: port, path: path) }

@@ -27,13 +27,7 @@ final class BatcherTests: XCTestCase {
 
 /// The serving side serves any model of the graph, driven by its descriptor.
 final class ServedModelTests: XCTestCase {
-    private func tinyEncoder() throws -> SentenceEncoder {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inftop-served-\(getpid())-\(UUID().uuidString.prefix(6))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        try TinyBert.write(to: dir)
-        return try SentenceEncoder.load(directory: dir)
-    }
+    private func tinyEncoder() throws -> SentenceEncoder { try TinyBert.encoder(for: self) }
 
     func testDescriptorDrivesRateAndInputKind() throws {
         let (_, test) = try imageData()

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 import InftopEngine
 
 /// A 2-layer, 24-wide BERT folder with seeded random weights (config.json, vocab.txt,
@@ -38,5 +39,14 @@ enum TinyBert {
             add(p + "output.LayerNorm.weight", [h], scale: 0.2, offset: 1); add(p + "output.LayerNorm.bias", [h], scale: 0.1)
         }
         try SafeTensorsWriter.write(path: dir + "/model.safetensors", tensors: tensors, metadata: ["format": "pt"])
+    }
+
+    /// The tiny encoder loaded from a fresh temporary folder that `test` removes when it ends.
+    static func encoder(for test: XCTestCase) throws -> SentenceEncoder {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inftop-tinybert-\(getpid())-\(UUID().uuidString.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        try write(to: dir)
+        return try SentenceEncoder.load(directory: dir)
     }
 }

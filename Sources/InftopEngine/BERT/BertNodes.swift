@@ -50,6 +50,12 @@ public final class ProjectionNode: Node {
     /// Whether `q8` is the int8 form the file held (a dynamic-int8 ONNX file's codes and scales,
     /// taken as they are) rather than inftop's quantization of the fp32 weight.
     public let int8FromFile: Bool
+    /// Under an unstructured pruning plan: the pruned copy of `weight` `[N, K]`, its CSR form and
+    /// measured choice (ProjectionNode+Sparse.swift); nil / empty when unpruned.
+    var prunedWeight: Tensor?
+    let sparseWeights = SparseWeightCache()
+    /// Token rows of the last forward (the layer table's format is the one forward ran at).
+    public private(set) var lastRows = 0
 
     /// `fileInt8`: the weight's int8 form as the file holds it (`weight` is then its dequantized
     /// values), `[outFeatures, inFeatures]`.
@@ -62,7 +68,7 @@ public final class ProjectionNode: Node {
         int8FromFile = fileInt8 != nil
     }
 
-    public var weightBytes: Int { weight.count * 4 + (q8?.bytes ?? 0) }
+    public var weightBytes: Int { weight.count * 4 + (q8?.bytes ?? 0) + sparseWeightBytes }
     public var activationBytes: Int { ownsOutput ? output.bytes : 0 }
 
     public func outputShape(_ inputs: [[Int]]) -> [Int] {
@@ -103,23 +109,20 @@ public final class ProjectionNode: Node {
             }
             return output
         }
-        switch layout {
-        case .rowMajor:
-            let M = x.shape[0]
-            output.resize([M, N])
-            Gemm.run(plan.backend, transB: true, m: M, n: N, k: K, a: x.data, lda: K, b: weight.pointer, ldb: K,
-                     c: output.data, ldc: N, threads: plan.threads, isa: plan.isa)
-        case .featureMajorOut:
-            let M = x.shape[0]
-            output.resize([N, M])
-            Gemm.run(plan.backend, transB: true, m: N, n: M, k: K, a: weight.pointer, lda: K, b: x.data, ldb: K,
-                     c: output.data, ldc: M, threads: plan.threads, isa: plan.isa)
-        case .featureMajorIn:
-            let M = x.shape[1]
-            output.resize([M, N])
-            Gemm.run(plan.backend, transA: true, transB: true, m: M, n: N, k: K, a: x.data, lda: M, b: weight.pointer, ldb: K,
-                     c: output.data, ldc: N, threads: plan.threads, isa: plan.isa)
+        let M = layout == .featureMajorIn ? x.shape[1] : x.shape[0]
+        output.resize(layout == .featureMajorOut ? [N, M] : [M, N])
+        lastRows = M
+        if plan.sparsity > 0, let pruned = prunedWeight {
+            // Pruned: CSR where it measured faster at this many tokens, else dense on the pruned copy.
+            if runsSparse(tokens: M) {
+                sparseForward(SparseGemm.tier(plan.backend), rows: M, x: x.data, weights: sparseWeights.weights(for: pruned, n: N, k: K),
+                              y: output.data, scratch: sparseWeights.scratch)
+            } else {
+                denseForward(plan, rows: M, x: x.data, w: pruned.data, y: output.data)
+            }
+            return output
         }
+        denseForward(plan, rows: M, x: x.data, w: weight.pointer, y: output.data)
         return output
     }
 }

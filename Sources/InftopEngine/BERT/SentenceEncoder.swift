@@ -23,10 +23,11 @@ public final class SentenceEncoder: @unchecked Sendable {
         model.nodes.contains { ($0 as? ProjectionNode)?.int8FromFile == true } ? .int8 : .fp32
     }
 
-    /// Another copy of the same encoder, loaded the same way (a serving worker's replica).
-    public func replica() throws -> SentenceEncoder {
-        if let onnxPath { return try SentenceEncoder.load(onnx: onnxPath, tokenizer: directory) }
-        return try SentenceEncoder.load(directory: directory)
+    /// Another copy of the same encoder, loaded the same way (a serving worker's replica); with
+    /// `pruneUnits`, that fraction of every layer's heads and FFN channels removed (BertPruning).
+    public func replica(pruneUnits: Double = 0) throws -> SentenceEncoder {
+        if let onnxPath { return try SentenceEncoder.load(onnx: onnxPath, tokenizer: directory, pruneUnits: pruneUnits) }
+        return try SentenceEncoder.load(directory: directory, pruneUnits: pruneUnits)
     }
 
     public init(tokenizer: WordPieceTokenizer, model: Model, config: BertConfig, pooling: BertPooling, directory: String) {

@@ -49,6 +49,11 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     /// `[out]`.
     public let bias: Parameter
+    /// `[in, H, W]` of one image as the model feeds it (set when the model chains shapes; nil
+    /// before): what a sparse plan measures at (Conv2d+Sparse.swift).
+    var sampleShape: [Int]?
+    /// The weight's CSR form `[out, in·k·k]` and measured choice under a sparse plan.
+    let sparseWeights = SparseWeightCache()
     /// Images per im2col+GEMM chunk (≥ 1; `Int.max` = everything a thread has in one GEMM).
     public var samplesPerChunk = 1 {
         didSet { precondition(samplesPerChunk >= 1, "Conv2d '\(name)': samplesPerChunk must be ≥ 1") }
@@ -117,6 +122,7 @@ public final class Conv2d: Layer {
 
     public func outputShape(_ input: [Int]) -> [Int] {
         let g = geometry(input)
+        sampleShape = Array(input.dropFirst())  // the model computes shapes once at init: what it feeds this node
         return [input[0], outChannels, g.outHeight, g.outWidth]
     }
 
@@ -131,7 +137,10 @@ public final class Conv2d: Layer {
         let imageSize = g.channels * g.height * g.width
         y.resize([batch, O, g.outHeight, g.outWidth])
         let s = split(batch: batch, compute)
-        let backend = compute.backend, implicit = implicit(s, compute)
+        // Pruned, where CSR measured faster: im2col, then only the weight's nonzeros (k-major CSR).
+        let csr = compute.sparsity > 0 && !training && runsSparse() ? sparseWeights.weights(for: weight.value, n: O, k: K) : nil
+        let tier = SparseGemm.tier(compute.backend)
+        let backend = compute.backend, implicit = csr == nil && implicit(s, compute)
         let bufs = buffers(s, g, lowered: !implicit)
         let xs = ParallelChunks.Ptr(x.data), ys = ParallelChunks.Ptr(y.data)
         let ws = ParallelChunks.Ptr(weight.value.data), bs = ParallelChunks.Ptr(bias.value.data)
@@ -157,7 +166,12 @@ public final class Conv2d: Layer {
             } else {
                 Im2col.im2col(xs.p + b0 * imageSize, batch: nb, g, col: buf.col, threads: s.inner)
             }
-            if nb == 1 {
+            if let csr {
+                // One image: [O, HW] is its NCHW block, bias included; more: Yᵗ, then the permute adds it.
+                SparseGemm.runKMajor(tier, columns: N, b: buf.col, ldb: N, weights: csr, bias: nb == 1 ? bs.p : nil,
+                                     c: nb == 1 ? out : buf.yT, ldc: N)
+                if nb > 1 { Self.unpermute(buf.yT, bias: bs.p, into: out, images: nb, channels: O, planeSize: HW, threads: s.inner) }
+            } else if nb == 1 {
                 // One image: the GEMM's [O, HW] result is already its NCHW block.
                 Gemm.run(backend, m: O, n: N, k: K, a: ws.p, lda: K, b: buf.col, ldb: N,
                          beta: 0, c: out, ldc: N, threads: s.inner, isa: compute.isa)

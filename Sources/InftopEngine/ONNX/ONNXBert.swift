@@ -33,7 +33,7 @@ public enum ONNXBert {
     /// The encoder in `path` and the config it implies.
     /// - Throws: `EngineError` naming the file and the node or tensor when the graph is not a
     ///   BERT encoder inftop recognises (one line).
-    public static func load(path: String) throws -> (model: Model, config: BertConfig) {
+    public static func load(path: String, pruneUnits: Double = 0) throws -> (model: Model, config: BertConfig) {
         let file = try ONNXFile(path: path)
         func bad(_ m: String) -> EngineError { EngineError.badFile(path: path, reason: m) }
         let graph = file.graph
@@ -184,7 +184,8 @@ public enum ONNXBert {
         let config = BertConfig(hiddenSize: hidden, layers: layers, heads: heads, intermediateSize: intermediate,
                                 maxPositions: position.shape[0], vocabSize: word.shape[0],
                                 typeVocabSize: weights["embeddings.token_type_embeddings.weight"]!.shape[0], layerNormEps: eps, activation: .gelu)
-        let model = try BertModel.load(file: ONNXBertWeights(path: path, tensors: weights, codes: codes), config: config, pooling: .mean, source: path)
+        let model = try BertModel.load(file: ONNXBertWeights(path: path, tensors: weights, codes: codes), config: config, pooling: .mean, source: path,
+                                       pruneUnits: pruneUnits)
         return (model, config)
     }
 }

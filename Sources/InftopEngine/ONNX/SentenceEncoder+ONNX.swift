@@ -3,8 +3,8 @@ extension SentenceEncoder {
     /// optional `tokenizer_config.json`), since ONNX files carry no tokenizer. Mean pooling and
     /// unit-length vectors, as the export computes them.
     /// - Throws: `EngineError`, one line (the file or the tokenizer folder named).
-    public static func load(onnx path: String, tokenizer directory: String) throws -> SentenceEncoder {
-        let (model, config) = try ONNXBert.load(path: path)
+    public static func load(onnx path: String, tokenizer directory: String, pruneUnits: Double = 0) throws -> SentenceEncoder {
+        let (model, config) = try ONNXBert.load(path: path, pruneUnits: pruneUnits)
         let tokenizer = try WordPieceTokenizer.load(directory: directory, maxPositions: config.maxPositions)
         guard tokenizer.vocabSize <= config.vocabSize else {
             throw EngineError.badFile(path: directory + "/vocab.txt",

@@ -115,9 +115,24 @@ extension Model {
         nodes.indices.map { NodePlan(name: nodes[$0].name, sparsity: weightSparsity(ofNode: $0), format: weightFormat(ofNode: $0, batch: batch)) }
     }
 
+    /// Per node of this model, physically cut from `full` by structured pruning (`shrunk`, or a
+    /// BERT encoder loaded with `pruneUnits`): the fraction of `full`'s node weights removed and
+    /// format shrunk for the weight-bearing nodes whose matrices got smaller (dense otherwise),
+    /// nil for weight-free nodes. Nodes pair by position (the same graph, smaller matrices).
+    public func shrunkNodePlans(cutFrom full: Model) -> [NodePlan] {
+        precondition(full.nodes.count == nodes.count, "Model '\(name)': \(nodes.count) nodes, cut from a model of \(full.nodes.count)")
+        return nodes.indices.map { i in
+            guard nodes[i].kind.isWeightBearing else { return NodePlan(name: nodes[i].name, sparsity: nil, format: nil) }
+            let before = full.nodes[i].weightBytes, after = nodes[i].weightBytes
+            let removed = before > 0 ? Double(before - min(before, after)) / Double(before) : 0
+            return NodePlan(name: nodes[i].name, sparsity: removed, format: after < before ? .shrunk : .dense)
+        }
+    }
+
     /// Fraction of node i's weight that is zero now (nil for nodes without a prunable weight).
     public func weightSparsity(ofNode i: Int) -> Double? {
         let node = nodes[i]
+        if let projection = node as? ProjectionNode { return projection.prunedSparsity }  // pruned by its own plan
         guard node.kind.isWeightBearing, let p = node.parameters.first(where: { $0.name == node.name + ".weight" }) else { return nil }
         var zeros = 0
         let v = p.value.data
@@ -128,10 +143,15 @@ extension Model {
     /// How node i runs at inference at `batch` under its plan: csr where it measured CSR faster.
     public func weightFormat(ofNode i: Int, batch: Int) -> WeightFormat? {
         guard nodes[i].kind.isWeightBearing else { return nil }
-        guard plans[i].sparsity > 0, let l = nodes[i] as? Linear else { return .dense }
-        return l.runsSparse(batch: batch) ? .csr : .dense
+        guard plans[i].sparsity > 0 else { return .dense }
+        if let l = nodes[i] as? Linear { return l.runsSparse(batch: batch) ? .csr : .dense }
+        if let c = nodes[i] as? Conv2d { return c.runsSparse() ? .csr : .dense }
+        if let p = nodes[i] as? ProjectionNode { return p.prunedWeight != nil && p.runsSparse(tokens: max(1, p.lastRows)) ? .csr : .dense }
+        return .dense
     }
 
     /// Bytes of the CSR forms held now (the memory panel's "weights sparse" of this model).
-    public var sparseWeightBytes: Int { nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? 0) } }
+    public var sparseWeightBytes: Int {
+        nodes.reduce(0) { $0 + (($1 as? Linear)?.sparseWeightBytes ?? ($1 as? Conv2d)?.sparseWeightBytes ?? ($1 as? ProjectionNode)?.sparseWeightBytes ?? 0) }
+    }
 }

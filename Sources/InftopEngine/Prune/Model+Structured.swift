@@ -89,15 +89,29 @@ extension Model {
     /// pruning zeroed): same names, smaller weights copied over, so its outputs equal this
     /// model's. Masks are not carried (the shrunk model has nothing left to mask).
     /// - Throws: `EngineError.invalid` for a model that is not in the zoo.
-    public func shrunk() throws -> Model {
-        let live = liveUnits()
-        let small = try ModelZoo.make(name: name, seed: 0, widths: live.map { max(1, $0.kept.count) })
+    public func shrunk() throws -> Model { try shrunk(keeping: liveUnits()) }
+
+    /// The zoo model with only the units `keep` names (per prunable node, as `structuredKeep`
+    /// gives them) and this model's weights of those units: what serving runs for structured
+    /// pruning. Outputs equal this model's with the other units zeroed (weight row, bias and
+    /// the next node's inputs from them). `reusing` a model of the same widths (the one made
+    /// for the previous weights) copies into it instead of allocating.
+    /// - Throws: `EngineError.invalid` for a model that is not in the zoo.
+    public func shrunk(keeping keep: [(node: Int, kept: [Int])], reusing old: Model? = nil) throws -> Model {
+        let widths = keep.map { max(1, $0.kept.count) }
+        let small: Model
+        if let old, old.unitNodes.dropLast().map(\.units) == widths {
+            small = old
+        } else {
+            small = try ModelZoo.make(name: name, seed: 0, widths: widths)
+        }
         let src = unitNodes, dst = small.unitNodes
-        precondition(src.count == dst.count, "Model '\(name)': shrunk model has \(dst.count) weight-bearing nodes, not \(src.count)")
+        precondition(src.count == dst.count && keep.count == src.count - 1,
+                     "Model '\(name)': shrunk model has \(dst.count) weight-bearing nodes, not \(src.count)")
         for k in src.indices {
             let s = src[k], d = dst[k]
-            let outs = k < live.count ? (live[k].kept.isEmpty ? [0] : live[k].kept) : Array(0..<s.units)
-            let ins: [Int]? = k > 0 ? (live[k - 1].kept.isEmpty ? [0] : live[k - 1].kept) : nil
+            let outs = k < keep.count ? (keep[k].kept.isEmpty ? [0] : keep[k].kept) : Array(0..<s.units)
+            let ins: [Int]? = k > 0 ? (keep[k - 1].kept.isEmpty ? [0] : keep[k - 1].kept) : nil
             let rest = s.weight.value.count / s.units
             let group = ins.map { _ in rest / src[k - 1].units } ?? rest
             let dRest = d.weight.value.count / d.units
@@ -113,6 +127,7 @@ extension Model {
             d.weight.value.markChanged()
             d.bias?.value.markChanged()
         }
+        small.weightsDidChange()
         return small
     }
 }

@@ -45,6 +45,35 @@ public enum SparseGemm {
         }
     }
 
+    /// The k-major product of a pruned convolution (its im2col columns):
+    ///
+    ///     C[j, i] = bias[j] + Σ_{p ∈ row j} vals[p] · B[cols[p], i]      (j < n, i < columns)
+    ///
+    /// B `[k, ldb]`, C `[n, ldc]`, `bias` `[n]` or nil: only W's nonzeros are read, each against
+    /// one contiguous row of B. Tiers as `run` (`ck_csr_kmajor_avx2`).
+    public static func runKMajor(_ tier: Tier, columns: Int, b: UnsafePointer<Float>, ldb: Int, weights w: SparseWeights,
+                                 bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(columns >= 0 && ldb >= columns && ldc >= columns, "SparseGemm: ldb \(ldb) / ldc \(ldc) below \(columns) columns")
+        if columns == 0 { return }
+        switch tier {
+        case .reference: referenceKMajor(columns: columns, b: b, ldb: ldb, weights: w, bias: bias, c: c, ldc: ldc)
+        case .avx2:
+            ck_csr_kmajor_avx2(w.n, columns, b, ldb, UnsafePointer(w.rowptr), UnsafePointer(w.cols), UnsafePointer(w.vals), bias, c, ldc)
+        }
+    }
+
+    /// Plain loops of `runKMajor`: c[j, i] = bias[j] + Σ_p vals[p] · b[cols[p], i], in storage order.
+    public static func referenceKMajor(columns: Int, b: UnsafePointer<Float>, ldb: Int, weights w: SparseWeights,
+                                       bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for j in 0..<w.n {
+            for i in 0..<columns {
+                var s = bias?[j] ?? 0
+                for p in Int(w.rowptr[j])..<Int(w.rowptr[j + 1]) { s += w.vals[p] * b[Int(w.cols[p]) * ldb + i] }
+                c[j * ldc + i] = s
+            }
+        }
+    }
+
     /// Median ms of the dense forward GEMM (+ bias) and of the CSR one for `weight` `[n, k]` at
     /// each of `batches`, under `compute` (dense: its backend, threads and ISA; CSR: `tier(backend)`).
     /// Uses its own buffers (inputs drawn once), so it may run beside a forward of the same node.
@@ -57,18 +86,7 @@ public enum SparseGemm {
         rng.fillUniform(x, -1, 1)
         let y = Tensor([maxB, n], name: "sparse.measure.y")
         let scratch = Tensor([0], name: "sparse.measure.xt")
-        func median(_ body: () -> Void) -> Double {
-            body()
-            var times: [Double] = []
-            let start = monotonicNanos()
-            while times.count < 5 || (Double(monotonicNanos() - start) / 1e9 < minSeconds && times.count < 200) {
-                let t0 = monotonicNanos()
-                body()
-                times.append(Double(monotonicNanos() - t0) / 1e6)
-            }
-            times.sort()
-            return times[times.count / 2]
-        }
+        func median(_ body: () -> Void) -> Double { medianMs(minSeconds: minSeconds, body) }
         var dense: [Double] = [], csr: [Double] = []
         let tier = tier(compute.backend)
         for b in batches {
@@ -84,6 +102,21 @@ public enum SparseGemm {
 }
 
 extension SparseGemm {
+    /// Median ms of `body` after one warm-up run: at least 5 runs, more until `minSeconds` have
+    /// passed (at most 200). What a sparse plan times dense and CSR with.
+    static func medianMs(minSeconds: Double, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        let start = monotonicNanos()
+        while times.count < 5 || (Double(monotonicNanos() - start) / 1e9 < minSeconds && times.count < 200) {
+            let t0 = monotonicNanos()
+            body()
+            times.append(Double(monotonicNanos() - t0) / 1e6)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
     /// The crossover of one weight `[n, k]` at `batch`: its magnitude-pruned copies at each of
     /// `grid`'s sparsities timed dense and CSR (`measure`); the lowest sparsity from which CSR
     /// stays faster (nil: dense at every sparsity measured), and every point.

@@ -37,15 +37,3 @@ extension ProjectionNode: Int8WeightHolder {
     public func prepareInt8() { _ = int8() }
     public var int8WeightBytes: Int { q8?.bytes ?? 0 }
 }
-
-/// A projection's switch to int8 is prepared in the background (`Model.request`): its weights are
-/// read-only (a loaded model's never change), so quantizing them on another thread while the fp32
-/// plan keeps serving is safe; the int8 form is adopted at the next step boundary.
-extension ProjectionNode: PlanPreparing {
-    public func needsPreparation(from old: Compute, to new: Compute) -> Bool { new.precision == .int8 && q8 == nil }
-    public func prepare(for plan: Compute) -> any Sendable { QuantizedWeights(weight.pointer, n: outFeatures, k: inFeatures) }
-    public func adopt(_ prepared: any Sendable, for plan: Compute) {
-        if q8 == nil, let q = prepared as? QuantizedWeights { q8 = q }
-    }
-    public func weightsChanged(plan: Compute) {}
-}

@@ -53,6 +53,17 @@ public struct DashboardController: Sendable {
     /// Pruning levels `p` steps through.
     public static let pruningLevels: [Double] = [0, 0.5, 0.75, 0.9]
 
+    /// What `p` / `P` prune under `knobs`, for the status line.
+    static func pruningTarget(_ knobs: KnobValues) -> String {
+        let trained = "the trained model fine-tunes with the masks"
+        switch (knobs.served == .encoder, knobs.effectivePruneMode) {
+        case (true, .structured): return "the served encoder loses that share of heads and FFN channels, loaded in the background; \(trained)"
+        case (true, .unstructured): return "the served encoder prunes a copy of its projections, CSR where it measured faster; \(trained)"
+        case (false, .structured): return "next step; \(trained), serving runs the shrunk matrices"
+        case (false, .unstructured): return "next step; \(trained), serving runs CSR where it measured faster"
+        }
+    }
+
     public init(config: DashboardConfig, state: DashboardState = DashboardState()) {
         self.config = config; self.state = state
     }
@@ -153,13 +164,11 @@ public struct DashboardController: Sendable {
             let levels = DashboardController.pruningLevels
             let i = levels.lastIndex { $0 <= knobs.pruning + 1e-9 } ?? 0
             knobs.pruning = levels[(i + 1) % levels.count]
-            let where_ = knobs.served == .encoder ? "the trained model; the served encoder is pruned only by inftop bench --prune"
-                                                  : "next step; the trained model fine-tunes with the masks"
-            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning)) \(knobs.effectivePruneMode.rawValue) (\(where_))", now: now)
+            setStatus(knobs.pruning == 0 ? "pruning off" : "pruning → \(Format.percent(knobs.pruning)) \(knobs.effectivePruneMode.rawValue) (\(Self.pruningTarget(knobs)))", now: now)
         case .pruneMode:
             guard built(.pruning, key: key, now: now) else { return }
             knobs.pruneMode = knobs.effectivePruneMode == .unstructured ? .structured : .unstructured
-            setStatus("pruning mode → \(knobs.effectivePruneMode.rawValue)" + (knobs.pruning > 0 ? " at \(Format.percent(knobs.pruning)) (next step)" : " (p sets the sparsity)"), now: now)
+            setStatus("pruning mode → \(knobs.effectivePruneMode.rawValue)" + (knobs.pruning > 0 ? " at \(Format.percent(knobs.pruning)) (\(Self.pruningTarget(knobs)))" : " (p sets the sparsity)"), now: now)
         case .threads:
             knobs.threads = knobs.threads >= config.maxThreads ? 1 : max(1, knobs.threads + 1)
             setStatus("threads → \(knobs.threads) of \(config.maxThreads) (next step)", now: now)

@@ -50,9 +50,9 @@ enum LayersPanel {
         let plans = kind == .inference ? (ctx.snapshot.inference?.nodePlans ?? []) : []
         if plans.contains(where: { ($0.sparsity ?? 0) > 0 }) {
             let byName = Dictionary(plans.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            cols.append((TableColumn("format", width: 9), nil, { l in
+            cols.append((TableColumn("format", width: 10), nil, { l in
                 guard let p = byName[l.name], let f = p.format else { return .text("", nil) }
-                return .text("\(f.rawValue) \(Format.percent(p.sparsity ?? 0))", f == .csr ? st.good : st.dim)
+                return .text("\(f.rawValue) \(Format.percent(p.sparsity ?? 0))", f == .dense ? st.dim : st.good)
             }))
         }
         // The served model's precision per row (weight-bearing nodes run the plan's; the rest

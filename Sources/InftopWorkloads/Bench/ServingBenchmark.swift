@@ -82,10 +82,9 @@ public final class ServingBenchmark {
     public struct Probe: Sendable { public var rate: Double; public var result: ServingResult; public var passed: Bool }
 
     /// MLPerf's FindPeakPerformance for the Server scenario: the highest Poisson rate whose
-    /// run is VALID (p99 within the bound, enough queries, nothing dropped). The Offline
-    /// throughput of `config` bounds it above; the search doubles down from there to a passing
-    /// rate, then bisects (geometrically) until the bracket is within 5 % or `maxProbes` ran.
-    /// `progress` sees every probe.
+    /// run is VALID (p99 within the bound, enough queries, nothing dropped), searched by
+    /// `searchPeak` from the Offline throughput of `config` (which bounds it above). `progress`
+    /// sees every probe.
     public func findPeak(_ config: ServingConfig, seconds: Double, maxProbes: Int = 10,
                          progress: (Probe) -> Void = { _ in }) throws -> (peak: Double?, probes: [Probe]) {
         var offline = config
@@ -93,7 +92,7 @@ public final class ServingBenchmark {
         let ceiling = try run(offline, seconds: min(seconds, 3), warmup: 0.5).itemsPerSecond
         guard ceiling > 0 else { return (nil, []) }
         var probes: [Probe] = []
-        func probe(_ rate: Double) throws -> Bool {
+        let peak = try Self.searchPeak(ceiling: ceiling, maxProbes: maxProbes) { rate in
             var c = config
             c.scenario = .server
             c.rate = rate
@@ -103,20 +102,50 @@ public final class ServingBenchmark {
             progress(p)
             return p.passed
         }
-        var hi = ceiling, lo: Double? = nil
-        var rate = ceiling * 0.9
-        while probes.count < maxProbes {
-            if try probe(rate) { lo = rate; break }
-            hi = rate
-            rate /= 2
-            if rate < 0.5 { return (nil, probes) }
+        return (peak, probes)
+    }
+
+    /// The search behind `findPeak`, over any pass/fail `probe` of a rate: halves down from 0.9 ×
+    /// `ceiling` to a passing rate, bisects (geometrically) until the bracket is within 5 % or
+    /// `maxProbes` ran, then confirms: the rate found must pass once more, else it counts as a
+    /// failure and the search bisects again below it, between it and the previous pass (at most
+    /// `confirmations` rounds of a few probes; nil when no rate passes twice). A p99 near the bound passes or fails by chance
+    /// from run to run; one lucky pass high in the bracket would otherwise be the answer, which
+    /// is what made two searches in a row disagree by 15 % (docs/benchmarks.md, issue 13).
+    public static func searchPeak(ceiling: Double, maxProbes: Int = 10, confirmations: Int = 3,
+                                  probe: (Double) throws -> Bool) rethrows -> Double? {
+        var probes = 0
+        func tryRate(_ r: Double) throws -> Bool { probes += 1; return try probe(r) }
+        var hi = ceiling
+        /// Rates that passed, ascending: the bracket's low end is the last.
+        var passes: [Double] = []
+        /// Halves down from `start` to a passing rate (within `budget` probes).
+        func descend(from start: Double, budget: Int) throws {
+            var rate = start
+            while probes < budget && rate >= 0.5 {
+                if try tryRate(rate) { passes.append(rate); return }
+                hi = rate
+                rate /= 2
+            }
         }
-        guard var low = lo else { return (nil, probes) }
-        while probes.count < maxProbes && hi / low > 1.05 {
-            let mid = (hi * low).squareRoot()
-            if try probe(mid) { low = mid } else { hi = mid }
+        func bisect(budget: Int) throws {
+            while probes < budget, let low = passes.last, hi / low > 1.05 {
+                let mid = (hi * low).squareRoot()
+                if try tryRate(mid) { passes.append(mid) } else { hi = mid }
+            }
         }
-        return (low, probes)
+        try descend(from: ceiling * 0.9, budget: maxProbes)
+        try bisect(budget: maxProbes)
+        // Confirm: a pass that does not repeat was luck; search again below it.
+        for round in 1...max(1, confirmations) {
+            guard let candidate = passes.popLast() else { return nil }
+            if try tryRate(candidate) { return candidate }
+            hi = candidate
+            let budget = maxProbes + 4 * round
+            if passes.isEmpty { try descend(from: candidate / 2, budget: budget) }
+            try bisect(budget: budget)
+        }
+        return nil
     }
 
     /// Linux: writing 5 to clear_refs resets the peak RSS (VmHWM), so each row's peak is its own.

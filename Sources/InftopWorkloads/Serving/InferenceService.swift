@@ -47,6 +47,9 @@ public final class InferenceService: @unchecked Sendable {
         var batch = 8
         var delayNanos: UInt64 = 2_000_000
         var compute = Compute()
+        /// Structured pruning: the fraction of units the served model loses physically (0 = none;
+        /// unstructured pruning is `compute.sparsity`).
+        var structured = 0.0
         var cacheOn = false
         var paused = false
         /// Increments on every change that restarts the figures (workers reset their profilers).
@@ -171,11 +174,13 @@ public final class InferenceService: @unchecked Sendable {
         let next = Config(batch: max(1, min(v.inferenceBatchSize, KnobValues.batchRange.upperBound)),
                           delayNanos: UInt64(max(0, v.maxQueueDelayMs) * 1e6),
                           compute: Compute(backend: v.backend, threads: threadsPerWorker, isa: HostCPU.current.runnable(v.isa), precision: v.precision,
-                                           // Pruned (p): Linears run CSR where they measure it faster; structured
-                                           // pruning's zeroed units are skipped the same way (replicas keep the shapes).
-                                           sparsity: v.pruning),
+                                           // Pruned (p), unstructured: Linears run CSR where they measure it faster.
+                                           sparsity: v.effectivePruneMode == .unstructured ? v.pruning : 0),
+                          // Structured: the workers serve a smaller model without the removed units.
+                          structured: v.effectivePruneMode == .structured ? v.pruning : 0,
                           cacheOn: v.responseCache, paused: v.inferencePaused, generation: c.generation)
         var restart = next.batch != c.batch || next.delayNanos != c.delayNanos || next.compute != c.compute || next.cacheOn != c.cacheOn
+            || next.structured != c.structured
         if let a = applied {
             restart = restart || a.servingWorkers != v.servingWorkers || a.scenario != v.scenario || a.offeredRate != v.offeredRate
                 || a.repeatPercent != v.repeatPercent || a.cacheBytes != v.cacheBytes || a.p99BoundMs != v.p99BoundMs
@@ -224,7 +229,7 @@ public final class InferenceService: @unchecked Sendable {
         var parts = [model, c.compute.precision.rawValue, "b\(c.batch)", c.compute.backend.rawValue, c.compute.isa.rawValue,
                      "w\(workers)", "d\(Format.compact(Double(c.delayNanos) / 1e6))ms", v.scenario.rawValue]
         if c.compute.threads > 1 { parts.insert("t\(c.compute.threads)", at: 4) }
-        if v.pruning > 0 { parts.append("prune\(Format.percent(v.pruning))") }
+        if v.pruning > 0 { parts.append((v.effectivePruneMode == .structured ? "struct" : "prune") + Format.percent(v.pruning)) }
         if c.cacheOn { parts.append("cache\(v.repeatPercent)%rep") }
         return parts.joined(separator: " ")
     }
@@ -278,4 +283,6 @@ struct NodePlansKey: Equatable {
     let plan: Compute
     let batch: Int
     let preparing: Bool
+    /// The model serving (the replica, or the smaller one structured pruning cut from it).
+    let served: ObjectIdentifier
 }

@@ -1,5 +1,6 @@
 import InftopEngine
 import InftopTelemetry
+import Synchronization
 
 /// What the serving loop runs for a batch of requests, whatever the model's input: the model,
 /// the inputs requests draw from, and how a served answer is scored (its live accuracy).
@@ -25,6 +26,14 @@ public protocol ServingTask: AnyObject {
     /// The last `serve`'s per-request scores in row order (1/0 for a correct class, the
     /// cosine to fp32 for an embedding; NaN for a request not scored), written into `out`.
     func scores(into out: inout [Double])
+    /// The model `serve` runs: `model`, or the physically smaller one structured pruning cut
+    /// from it (`followStructured`).
+    var servedModel: Model { get }
+    /// Structured pruning of what serves: `fraction` of the units removed (0 = none), the
+    /// smaller model running `plan`. Called on the worker thread at each batch boundary, after
+    /// newer weights (if any) went into `model` (`weightsVersion`, the version it holds). Long
+    /// work happens off that thread while the current model keeps serving.
+    func followStructured(_ fraction: Double, plan: Compute, weightsVersion: Int)
 }
 
 /// FNV-1a over bytes: the response cache's input hash (not for security).
@@ -51,6 +60,12 @@ public final class ImageServingTask: ServingTask {
     /// Per test image, the hash of its pixels.
     private let keys: [UInt64]
     public let answerWidth: Int
+    /// The zoo model with only the units structured pruning keeps, cut from `model`'s weights
+    /// each time newer ones arrive (`Model.shrunk(keeping:reusing:)`: a copy into the same
+    /// buffers while the kept widths stay), nil when unpruned or `model` is not a zoo model.
+    private var compact: Model?
+    private var compactKey: (fraction: Double, version: Int)?
+    public var servedModel: Model { compact ?? model }
 
     /// - Throws: `EngineError.invalid` when the model does not take images of the dataset's size.
     public init(model: Model, dataset: ImageDataset) throws {
@@ -81,7 +96,7 @@ public final class ImageServingTask: ServingTask {
             }
         }
         spans?.lap(site: inputSite, phase: .forward)
-        let out = model.forward(x, spans: spans, sites: sites)
+        let out = servedModel.forward(x, spans: spans, sites: sites)
         logits = out
         let classes = answerWidth
         correct.removeAll(keepingCapacity: true)
@@ -91,6 +106,21 @@ public final class ImageServingTask: ServingTask {
             for c in 1..<classes where o[b * classes + c] > o[b * classes + best] { best = c }
             correct.append(Int32(best) == labels[b])
         }
+    }
+
+    /// The units kept are `structuredKeep(fraction)` of the replica's weights: when the trained
+    /// model was pruned to the same fraction (the dashboard prunes both), its zeroed units have
+    /// the lowest norms, so they are the ones removed. A non-zoo model (an ONNX import) keeps
+    /// serving whole.
+    public func followStructured(_ fraction: Double, plan: Compute, weightsVersion: Int) {
+        guard fraction > 0 else { compact = nil; compactKey = nil; return }
+        if compactKey?.fraction != fraction || compactKey?.version != weightsVersion {
+            // A model still preparing a plan in the background reads its weights: cut a new one.
+            let reuse = compact.flatMap { $0.isPreparingPlan ? nil : $0 }
+            compact = try? model.shrunk(keeping: model.structuredKeep(fraction: fraction), reusing: reuse)
+            compactKey = (fraction, weightsVersion)
+        }
+        compact?.request(plan)
     }
 
     public func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>) {
@@ -122,8 +152,47 @@ public final class TextServingTask: ServingTask {
     /// Per sentence, the hash of its token ids.
     private let keys: [UInt64]
     public var answerWidth: Int { dimension }
+    /// Loads the encoder again with a fraction of every layer's heads and FFN channels removed
+    /// (`SentenceEncoder.replica(pruneUnits:)`); nil: this encoder has no structured form.
+    private let loadPruned: (@Sendable (Double) throws -> Model)?
+    /// The pruned encoder serving now, and the fraction it was loaded at.
+    private var compact: (fraction: Double, model: Model)?
+    /// A pruned encoder being loaded on its own thread while the current one serves.
+    private var loading: PrunedLoad?
+    /// Why the last structured load failed (nil when it did not).
+    public private(set) var structuredError: String?
+    public var servedModel: Model { compact?.model ?? model }
 
     public func inputKey(_ i: Int32) -> UInt64 { keys[Int(i)] }
+
+    /// Loads the pruned encoder on a background thread (a MiniLM takes about a second) and swaps
+    /// it in at the first batch boundary after it is ready; the current encoder serves until then.
+    public func followStructured(_ fraction: Double, plan: Compute, weightsVersion: Int) {
+        if let l = loading, l.done.load(ordering: .acquiring) {
+            l.thread?.join()
+            loading = nil
+            switch l.result {
+            case .success(let m)? where l.fraction == fraction: compact = (fraction, m); structuredError = nil
+            case .failure(let e)?: structuredError = "\(e)"; failedFraction = l.fraction
+            default: break  // loaded for a fraction no longer wanted
+            }
+        }
+        if fraction == 0 {
+            compact = nil
+        } else if compact?.fraction != fraction, loading == nil, failedFraction != fraction, let loadPruned {
+            let l = PrunedLoad(fraction: fraction)
+            l.thread = JoinableThread(name: "inftop-prune") { [l] in
+                l.result = Result { try loadPruned(fraction) }
+                l.done.store(true, ordering: .releasing)
+            }
+            loading = l
+        }
+        compact?.model.request(plan)
+    }
+    /// The fraction whose load failed (not retried for the same fraction).
+    private var failedFraction: Double = -1
+
+    deinit { loading?.thread?.join() }
 
     public func copyAnswer(row b: Int, into out: UnsafeMutablePointer<Float>) {
         last.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + b * dimension, count: dimension) }
@@ -135,9 +204,11 @@ public final class TextServingTask: ServingTask {
     /// would halve a benchmark's throughput. 1 scores every request.
     public let referenceStride: Int
 
-    public init(model: Model, corpus: TokenizedCorpus, referenceStride: Int = 1) throws {
+    public init(model: Model, corpus: TokenizedCorpus, referenceStride: Int = 1,
+                loadPruned: (@Sendable (Double) throws -> Model)? = nil) throws {
         precondition(referenceStride >= 1, "TextServingTask: reference stride must be ≥ 1")
         self.referenceStride = referenceStride
+        self.loadPruned = loadPruned
         guard case .tokens = model.descriptor.input, case .embedding(let d) = model.descriptor.output else {
             throw EngineError.invalid(what: "model '\(model.name)'", reason: "is not a text encoder (token input, embedding output)")
         }
@@ -155,7 +226,7 @@ public final class TextServingTask: ServingTask {
     public func serve(_ samples: [Int32], spans: SpanBuffer?, inputSite: Int32, sites: [Int32]) {
         let batch = TokenBatch(sequences: samples.map { corpus.ids[Int($0)] }, padId: corpus.padId)
         spans?.lap(site: inputSite, phase: .forward)
-        let e = model.forward(tokens: batch, spans: spans, sites: sites)
+        let e = servedModel.forward(tokens: batch, spans: spans, sites: sites)
         let n = samples.count, d = dimension
         if last.count < n * d { last = Array(repeating: 0, count: n * d) }
         last.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: e.data, count: n * d) }
@@ -179,6 +250,16 @@ public final class TextServingTask: ServingTask {
             out.append(dot)
         }
     }
+}
+
+/// A pruned encoder loading on its own thread (`TextServingTask.followStructured`).
+final class PrunedLoad: @unchecked Sendable {
+    let fraction: Double
+    let done = Atomic<Bool>(false)
+    /// Written by the loading thread before `done`.
+    var result: Result<Model, any Error>?
+    var thread: JoinableThread?
+    init(fraction: Double) { self.fraction = fraction }
 }
 
 /// Sentences tokenized once: the text encoder's request inputs.

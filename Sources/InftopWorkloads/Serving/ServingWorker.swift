@@ -29,7 +29,7 @@ final class ServingWorker: @unchecked Sendable {
     /// The figures under the plan before the last configuration change, with that plan's label.
     let baseline = Locked<LayerBaseline?>(nil)
     /// The plan the figures being gathered are of (worker thread).
-    private var gathered: Compute?
+    private var gathered: (compute: Compute, structured: Double)?
     private var layersAt: UInt64 = 0
 
     // Worker-thread state.
@@ -73,11 +73,13 @@ final class ServingWorker: @unchecked Sendable {
         thread?.join()
     }
 
-    /// "int8 simd avx2", "+ csr 90%" when pruned, "t2" for more than one thread.
-    static func label(_ c: Compute) -> String {
+    /// "int8 simd avx2", "pruned 90%" (unstructured) or "shrunk 50%" (structured), "t2" for more
+    /// than one thread.
+    static func label(_ c: Compute, structured: Double = 0) -> String {
         var parts = [c.precision.rawValue, c.backend.rawValue, c.isa.rawValue]
         if c.threads > 1 { parts.append("t\(c.threads)") }
         if c.sparsity > 0 { parts.append("pruned \(Format.percent(c.sparsity))") }
+        if structured > 0 { parts.append("shrunk \(Format.percent(structured))") }
         return parts.joined(separator: " ")
     }
 
@@ -87,14 +89,17 @@ final class ServingWorker: @unchecked Sendable {
         layersAt = now
         let l = profiler.layerStats(fresh: fresh), o = profiler.overheadFraction
         layers.withLock { $0 = (l, o) }
-        let m = Self.nodeMemory(task.model)
+        // What serves: the replica, or the smaller model structured pruning cut from it.
+        let served = task.servedModel
+        let m = Self.nodeMemory(served)
         memory.withLock { $0 = m }
         guard index == 0 else { return }
         let batch = service.config.withLock { $0.batch }
-        let key = NodePlansKey(weights: weightsVersion, plan: task.model.currentPlan, batch: batch, preparing: task.model.isPreparingPlan)
+        let key = NodePlansKey(weights: weightsVersion, plan: served.currentPlan, batch: batch, preparing: served.isPreparingPlan,
+                               served: ObjectIdentifier(served))
         if key != plansKey {
             plansKey = key
-            let p = task.model.nodePlans(batch: batch)
+            let p = served === task.model ? task.model.nodePlans(batch: batch) : served.shrunkNodePlans(cutFrom: task.model)
             plans.withLock { $0 = p }
         }
     }
@@ -107,13 +112,13 @@ final class ServingWorker: @unchecked Sendable {
                 generation = cfg.generation
                 // What the old plan measured becomes the baseline the table compares with, when
                 // the plan itself changed and it measured anything.
-                if let old = gathered, old != cfg.compute {
+                if let old = gathered, old.compute != cfg.compute || old.structured != cfg.structured {
                     let before = profiler.layerStats(fresh: true)
                     if before.contains(where: { ($0.forward?.calls ?? 0) > 0 }) {
-                        baseline.withLock { $0 = LayerBaseline(label: Self.label(old), layers: before) }
+                        baseline.withLock { $0 = LayerBaseline(label: Self.label(old.compute, structured: old.structured), layers: before) }
                     }
                 }
-                gathered = cfg.compute
+                gathered = (cfg.compute, cfg.structured)
                 profiler.resetStatistics()
                 publishLayers(fresh: true)
             }
@@ -121,6 +126,7 @@ final class ServingWorker: @unchecked Sendable {
             task.model.request(cfg.compute)
             keySalt = task.model.currentPlan.precision == .fp32 ? 0 : 0x9E37_79B9_7F4A_7C15
             if let v = service.takeWeights(into: task.model, held: weightsVersion) { weightsVersion = v }
+            task.followStructured(cfg.structured, plan: cfg.compute, weightsVersion: weightsVersion)
             guard service.gathering.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
                 usleep(100)  // another worker is gathering the next batch
                 continue

@@ -117,7 +117,7 @@ extension BenchCommand {
                 try Self.fail("--seq \(seq) is outside 2...\(first.config.maxPositions) (the model's max_position_embeddings)")
             }
             let corpus = TokenizedCorpus(texts: try SentenceCorpus.bundled(), tokenizer: first.tokenizer, length: seq)
-            return (ServingBenchmark(model: URL(fileURLWithPath: dir).lastPathComponent) { i in
+            return (ServingBenchmark(model: first.model.descriptor.name) { i in
                 // Cosine to fp32 on every 16th sentence: each scored one costs a reference forward.
                 try TextServingTask(model: i == 0 ? first.model : try SentenceEncoder.load(directory: dir).model, corpus: corpus,
                                     referenceStride: 16)

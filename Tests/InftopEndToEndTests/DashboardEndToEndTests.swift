@@ -47,7 +47,7 @@ final class DashboardEndToEndTests: XCTestCase {
 
         // `?` opens the help overlay; Esc closes it.
         try tmux.send("?")
-        let help = try tmux.waitFor(timeout: 5) { $0.contains("Help") }
+        let help = try tmux.waitFor(timeout: 5) { $0.contains("Help") && $0.contains("quit") }   // a whole frame, not one caught mid-draw
         XCTAssertTrue(help.contains("Help"), "help overlay:\n\(help)")
         XCTAssertTrue(help.contains("quit"))
         try tmux.send("Escape")

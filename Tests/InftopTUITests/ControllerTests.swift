@@ -178,6 +178,35 @@ final class ControllerTests: XCTestCase {
         XCTAssertEqual(status, "distillation off: the student stops")
     }
 
+    func testCTypesTheCacheBoundAndBTheP99Bound() {
+        c.config.builtFeatures = [.responseCache]
+        press(.char("C")); XCTAssertEqual(c.state.prompt?.kind, .cacheBound)
+        type("4M"); press(.enter)
+        XCTAssertEqual(k.cacheBytes, 4 << 20)
+        XCTAssertEqual(status, "response cache bound 512 KiB → 4.00 MiB (c turns the cache on)")
+        press(.char("C")); type("65536"); press(.enter)
+        XCTAssertEqual(k.cacheBytes, 65_536)
+        for bad in ["1K", "2G", "", "4.5.1M"] {
+            press(.char("C")); type(bad); press(.enter)
+            XCTAssertEqual(k.cacheBytes, 65_536, bad)
+            XCTAssertTrue(status?.hasPrefix("cache bound must be") ?? false, status ?? "")
+        }
+        press(.char("C")); type("x")
+        XCTAssertEqual(c.state.prompt?.text, "", "letters other than K/M/G are refused")
+        press(.escape)
+        XCTAssertEqual(DashboardController.parseBytes("1.5 KiB"), 1536)
+        XCTAssertNil(DashboardController.parseBytes("M"))
+
+        press(.char("B")); XCTAssertEqual(c.state.prompt?.kind, .latencyBound)
+        type("25"); press(.enter)
+        XCTAssertEqual(k.p99BoundMs, 25)
+        for bad in ["0", "", "1000000"] {
+            press(.char("B")); type(bad); press(.enter)
+            XCTAssertEqual(k.p99BoundMs, 25, bad)
+            XCTAssertTrue(status?.hasPrefix("p99 bound must be") ?? false, status ?? "")
+        }
+    }
+
     func testGTypesTheDistillationTemperatureAndAlpha() {
         press(.char("g"))
         XCTAssertNil(c.state.prompt, "not built: no prompt")

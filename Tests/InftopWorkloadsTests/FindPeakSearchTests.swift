@@ -49,4 +49,14 @@ final class FindPeakSearchTests: XCTestCase {
         var n = 0
         XCTAssertNil(ServingBenchmark.searchPeak(ceiling: 1_000, confirmations: 2) { _ in n += 1; return n == 1 }, "passed once, never again")
     }
+
+    /// A slow model's probe must last long enough for the Server minimum query count, or every
+    /// probe is INVALID for too few queries whatever its latency.
+    func testAProbeRunsLongEnoughForTheServerQueryMinimum() {
+        let rules = ScenarioRules.live
+        XCTAssertEqual(ServingBenchmark.probeSeconds(20, rate: 100_000, rules: rules), 20, "a fast model keeps --duration")
+        let s = ServingBenchmark.probeSeconds(20, rate: 10, rules: rules)
+        XCTAssertGreaterThanOrEqual(s * 10, Double(rules.minQueries[.server]!), "10/s for \(s) s")
+        XCTAssertEqual(s, 1024 / 10 * 1.05, accuracy: 1e-9)
+    }
 }

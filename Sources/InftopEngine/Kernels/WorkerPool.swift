@@ -20,6 +20,10 @@ import Glibc
 /// One job at a time: a call made while the pool is busy (another workload's kernel, or a task
 /// that itself asks for parallelism) runs its tasks on the calling thread. No allocation per
 /// call; the body is borrowed for the call's duration only.
+///
+/// `shared` serves the layers and BERT; a workload that needs threads of its own (the decoder,
+/// whose thread count is a knob and whose ~180 regions per token must not fall back to the
+/// caller while training holds `shared`) makes its own instance and `shutdown()`s it.
 final class WorkerPool: @unchecked Sendable {
     /// Sized from the cores this process may use; workers start on first use.
     static let shared = WorkerPool(workers: max(0, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
@@ -42,15 +46,21 @@ final class WorkerPool: @unchecked Sendable {
     private let next = Atomic<Int>(0)
     private let done = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
-    /// The current job; written only while `finished` is true and no worker is `active`.
+    private let stopping = Atomic<Bool>(false)
+    /// The current job, a `(task, slot) -> Void`; written only while `finished` is true and no
+    /// worker is `active`.
     private nonisolated(unsafe) var body: UnsafeRawPointer?
     private nonisolated(unsafe) var tasks = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let startOnce = Locked<[JoinableThread]>([])
 
-    init(workers: Int) {
+    /// Its threads' names, `\(threadName)\(w)` (`top -H` shows them).
+    let threadName: String
+
+    init(workers: Int, threadName: String = "inftop-worker") {
         workerCount = workers
+        self.threadName = threadName
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
     }
@@ -66,8 +76,17 @@ final class WorkerPool: @unchecked Sendable {
             }
             return
         }
+        run(count) { i, _ in body(i) }
+    }
+
+    /// Runs `body(i, slot)` for every i in 0..<count, as `run`, where `slot` in 0...workerCount
+    /// names the thread (0 = the caller, w + 1 = worker w), so a task may use per-thread scratch.
+    /// Slots are distinct within one call; a pool called from two threads at once gives the
+    /// second caller slot 0 too, so per-slot scratch needs a pool used from one thread at a time.
+    func run(_ count: Int, _ body: (Int, Int) -> Void) {
+        if count <= 0 { return }
         if count == 1 || workerCount == 0 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { body(i, 0) }
             return
         }
         startWorkersIfNeeded()
@@ -82,7 +101,7 @@ final class WorkerPool: @unchecked Sendable {
                 if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                     pthread_mutex_lock(mutex); pthread_cond_broadcast(wake); pthread_mutex_unlock(mutex)
                 }
-                work(bp.pointee, count)
+                work(bp.pointee, count, slot: 0)
                 var spins = 0
                 while done.load(ordering: .acquiring) < count { spins += 1; if spins & 1023 == 0 { sched_yield() } else { ck_pause() } }
                 // No worker may still be about to read this job when it goes out of scope.
@@ -96,36 +115,49 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Claims and runs tasks until none is left.
     @inline(__always)
-    private func work(_ body: (Int) -> Void, _ count: Int) {
+    private func work(_ body: (Int, Int) -> Void, _ count: Int, slot: Int) {
         while true {
             let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
             if i >= count { return }
-            body(i)
+            body(i, slot)
             done.wrappingAdd(1, ordering: .releasing)
         }
     }
 
-    private func workerLoop() {
+    /// Stops and joins the workers (an instance's owner calls it once, from its deinit; no call
+    /// may be running). `shared` lives as long as the process.
+    func shutdown() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex); pthread_cond_broadcast(wake); pthread_mutex_unlock(mutex)
+        let threads = startOnce.withLock { t in defer { t = [] }; return t }
+        for t in threads { t.join() }
+    }
+
+    private func workerLoop(slot: Int) {
         var seen = generation.load(ordering: .acquiring)
         while true {
             // Spin, then park, until a new job is published.
             let spinStart = clockNanos()
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .relaxed) {
                 spins += 1
                 if spins & 63 != 0 { ck_pause(); continue }
                 if clockNanos() &- spinStart < Self.spinNanos { continue }
                 pthread_mutex_lock(mutex)
                 sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-                while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(wake, mutex) }
+                while generation.load(ordering: .sequentiallyConsistent) == seen && !stopping.load(ordering: .sequentiallyConsistent) {
+                    pthread_cond_wait(wake, mutex)
+                }
                 sleepers.wrappingSubtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .acquiring) { return }
             active.wrappingAdd(1, ordering: .sequentiallyConsistent)
             if !finished.load(ordering: .sequentiallyConsistent), let raw = body {
-                let job = raw.assumingMemoryBound(to: ((Int) -> Void).self).pointee
-                work(job, tasks)
+                let job = raw.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee
+                work(job, tasks, slot: slot)
             }
             active.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         }
@@ -135,7 +167,7 @@ final class WorkerPool: @unchecked Sendable {
         startOnce.withLock { threads in
             guard threads.isEmpty else { return }
             for w in 0..<workerCount {
-                threads.append(JoinableThread(name: "inftop-worker\(w)") { [unowned self] in self.workerLoop() })
+                threads.append(JoinableThread(name: "\(threadName)\(w)") { [unowned self] in self.workerLoop(slot: w + 1) })
             }
         }
     }

@@ -146,6 +146,11 @@ public struct DashboardController: Sendable {
         case .learningRatePrompt:
             guard trainingFocused(key, now: now) else { return }
             state.prompt = Prompt(kind: .learningRate, text: "")
+        case .cacheBoundPrompt:
+            guard built(.responseCache, key: key, now: now) else { return }
+            state.prompt = Prompt(kind: .cacheBound, text: "")
+        case .latencyBoundPrompt:
+            state.prompt = Prompt(kind: .latencyBound, text: "")
         case .optimizer:
             guard trainingFocused(key, now: now) else { return }
             let current = knobs.optimizer ?? .sgd
@@ -380,6 +385,23 @@ public struct DashboardController: Sendable {
                 } else {
                     setStatus("distillation: type T and α, e.g. 4 0.9 (T > 0 and ≤ 100, α in [0, 1])", error: true, now: now)
                 }
+            case .cacheBound:
+                let r = Self.cacheBoundRange
+                if let n = Self.parseBytes(p.text), r.contains(n) {
+                    let old = knobs.cacheBytes
+                    knobs.cacheBytes = n
+                    setStatus("response cache bound \(Format.bytes(old)) → \(Format.bytes(n))" + (knobs.responseCache ? "" : " (c turns the cache on)"), now: now)
+                } else {
+                    setStatus("cache bound must be \(Format.bytes(r.lowerBound))…\(Format.bytes(r.upperBound)): bytes, or a number with K, M or G (e.g. 4M)", error: true, now: now)
+                }
+            case .latencyBound:
+                let r = Self.latencyBoundRange
+                if let v = Double(p.text.strippingSpaces()), v.isFinite, v > 0, v <= r.upperBound {
+                    knobs.p99BoundMs = v
+                    setStatus("Server p99 bound → \(Format.compact(v)) ms" + (knobs.scenario == .server ? "" : " (L: the Server scenario judges it)"), now: now)
+                } else {
+                    setStatus("p99 bound must be a number of ms > 0 and ≤ \(Format.compact(r.upperBound)) (e.g. 50)", error: true, now: now)
+                }
             case .filter:
                 state.layerFilter = p.text.strippingSpaces()
                 state.layerSelection = 0; state.layerScroll = 0
@@ -395,6 +417,12 @@ public struct DashboardController: Sendable {
             }
             if p.kind == .learningRate && !(c.isNumber || c == "." || c == "e" || c == "E" || c == "-" || c == "+") {
                 setStatus("learning rate: a number such as 0.01 or 1e-3", error: true, now: now); return
+            }
+            if p.kind == .cacheBound && !(c.isNumber || c == "." || c == " " || "kKmMgGiIbB".contains(c)) {
+                setStatus("cache bound: a size such as 4M, 512K or 65536", error: true, now: now); return
+            }
+            if p.kind == .latencyBound && !(c.isNumber || c == ".") {
+                setStatus("p99 bound: a number of ms such as 50", error: true, now: now); return
             }
             if p.kind == .distillation && !(c.isNumber || c == "." || c == " " || c == "," || c == "e" || c == "E" || c == "-" || c == "+") {
                 setStatus("distillation: two numbers, T and α, such as 4 0.9", error: true, now: now); return
@@ -448,6 +476,22 @@ public struct DashboardController: Sendable {
 
     /// Learning rates `<`/`>`/`l` may set.
     public static let learningRateRange: ClosedRange<Float> = 1e-6...10
+    /// `C`: the response cache's byte bound, 4 KiB … 1 GiB.
+    public static let cacheBoundRange: ClosedRange<Int> = (4 << 10)...(1 << 30)
+    /// `B`: the Server scenario's p99 bound, ms.
+    public static let latencyBoundRange: ClosedRange<Double> = 0.001...600_000
+
+    /// "4M", "512K", "1.5G", "65536", "4 MiB" → bytes (K/M/G are powers of 1 024); nil if not that.
+    public static func parseBytes(_ text: String) -> Int? {
+        var t = text.strippingSpaces().uppercased()
+        for suffix in ["IB", "B"] where t.hasSuffix(suffix) { t.removeLast(suffix.count); break }
+        var scale = 1.0
+        if let last = t.last, let i = ["K", "M", "G"].firstIndex(of: String(last)) {
+            scale = Double(1 << (10 * (i + 1))); t.removeLast()
+        }
+        guard let v = Double(t.strippingSpaces()), v.isFinite, v >= 0, v * scale < Double(Int.max) else { return nil }
+        return Int((v * scale).rounded())
+    }
 
     /// The base learning rate the knobs ask for (nil there: the optimizer's default, which is
     /// what the dashboard starts with unless `--lr` says otherwise — it then sets the knob).

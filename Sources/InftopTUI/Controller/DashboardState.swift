@@ -1,3 +1,4 @@
+import InftopTelemetry
 /// The dashboard's panels, in focus (Tab) order.
 public enum PanelID: Int, CaseIterable, Sendable {
     case training, latency, layers, memory
@@ -41,7 +42,7 @@ public enum LayerSortKey: Int, CaseIterable, Sendable {
 
 /// A one-line input on the footer.
 public struct Prompt: Equatable, Sendable {
-    public enum Kind: Sendable { case batch, filter, learningRate, distillation }
+    public enum Kind: Sendable { case batch, filter, learningRate, distillation, cacheBound, latencyBound }
     public var kind: Kind
     public var text: String
 
@@ -53,6 +54,8 @@ public struct Prompt: Equatable, Sendable {
         case .filter: "filter layers: "
         case .learningRate: "learning rate (> 0, ≤ \(DashboardController.learningRateRange.upperBound)): "
         case .distillation: "distillation T α (T > 0, 0 ≤ α ≤ 1): "
+        case .cacheBound: "response cache bound (\(Format.bytes(DashboardController.cacheBoundRange.lowerBound))…\(Format.bytes(DashboardController.cacheBoundRange.upperBound)), e.g. 4M): "
+        case .latencyBound: "p99 bound, ms (> 0, ≤ \(Format.compact(DashboardController.latencyBoundRange.upperBound))): "
         }
     }
     public var hint: String { "Enter apply · Esc cancel" }

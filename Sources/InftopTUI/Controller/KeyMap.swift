@@ -16,6 +16,8 @@ public enum Command: String, CaseIterable, Sendable {
     case windowOut, windowIn, windowReset
     case model, servedModel, loadScenario, abCompare, theme, trace
     case queueDelay, workers, repeats
+    /// `C`: type the response cache's byte bound; `B`: type the Server scenario's p99 bound.
+    case cacheBoundPrompt, latencyBoundPrompt
     /// `K`: the generator's KV cache on/off.
     case kvCache
     case scrollUp, scrollDown, pageUp, pageDown, scrollHome, scrollEnd
@@ -113,6 +115,8 @@ public enum KeyMap {
         case .char("T"): return .theme
         case .char("X"): return .trace
         case .char("K"): return .kvCache
+        case .char("C"): return .cacheBoundPrompt
+        case .char("B"): return .latencyBoundPrompt
         case .up: return .scrollUp
         case .down: return .scrollDown
         case .pageUp: return .pageUp
@@ -138,7 +142,7 @@ public enum KeyMap {
         HelpEntry("t", "threads: 1 → … → cores", .threads),
         HelpEntry("k", "kernel backend: blas → simd → reference", .backend),
         HelpEntry("I", "kernel ISA: avx2 ↔ avx512 (the tiers this CPU has)", .isa),
-        HelpEntry("c", "response cache on/off", .cache, feature: .responseCache),
+        HelpEntry("c C", "response cache on/off · C: its size bound", .cache, feature: .responseCache),
         HelpEntry("d", "distillation (train a student) on/off", .distillation, feature: .distillation),
         HelpEntry("D", "served model: teacher ↔ student (with d on)", .servedStudent, feature: .distillation),
         HelpEntry("g", "distillation: type T and α (e.g. 4 0.9)", .distillationPrompt, feature: .distillation),
@@ -156,7 +160,7 @@ public enum KeyMap {
         HelpEntry("w", "max queue delay: 0 → 1 → 2 → 5 → 10 ms", .queueDelay),
         HelpEntry("a", "serving workers: 1 → … → cores", .workers),
         HelpEntry("z", "load repeats: 0 → 25 → 50 → 90 %", .repeats),
-        HelpEntry("L", "load scenario (single/server/offline)", .loadScenario),
+        HelpEntry("L B", "load scenario single/server/offline · B: p99 bound", .loadScenario),
         HelpEntry("x", "snapshot serving for A/B compare (x again clears)", .abCompare),
         HelpEntry("T", "next theme", .theme),
         HelpEntry("X", "Chrome trace of the next N steps (focused)", .trace),
@@ -168,6 +172,6 @@ public enum KeyMap {
         ("?", "help"), ("q", "quit"), ("+/-", "batch"), ("b", "set batch"), ("</>", "lr"), ("o", "optim"), ("space", "pause"),
         ("Tab", "focus"), ("e", "expand"), ("t", "threads"), ("k", "backend"), ("I", "isa"), ("m", "model"), ("v", "served"), ("K", "kv"),
         ("L", "scenario"), ("w", "delay"), ("a", "workers"), ("c", "cache"), ("z", "repeats"), ("x", "A/B"),
-        ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"),
+        ("s", "sort"), ("/", "filter"), ("[/]", "window"), ("Z", "freeze"), ("T", "theme"), ("C", "cache size"), ("B", "p99 bound"),
     ]
 }

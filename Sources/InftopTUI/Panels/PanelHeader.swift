@@ -100,7 +100,7 @@ enum HeaderPanel {
                   + (ctx.maxThreads.map { " of \($0)" } ?? ""))
             field("backend ", kv.backend.rawValue)
             field("isa ", kv.isa == .auto ? (ctx.cpu?.bestISA.rawValue ?? "auto") : kv.isa.rawValue)
-            if kv.responseCache { field("cache ", "on") }
+            if kv.responseCache { field("cache ", Format.bytes(kv.cacheBytes)) }
             if kv.repeatPercent > 0 { field("repeats ", "\(kv.repeatPercent)%") }
         } else {
             field("batch ", snap.training.map { "\($0.batchSize)" } ?? "–", first: true)
@@ -112,7 +112,10 @@ enum HeaderPanel {
         if let th = ctx.themeName { field("theme ", th) }
         let overhead = max(snap.training?.profilerOverhead ?? 0, snap.inference?.profilerOverhead ?? 0)
         if overhead > 0 { field("profiler ", Format.percent(overhead, decimals: 1)) }
-        if let kv = knobs, snap.inference?.generation == nil { field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms") }
+        if let kv = knobs, snap.inference?.generation == nil {
+            let bound = kv.scenario == .server ? (kv.p99BoundMs ?? snap.inference?.floor?.p99BoundMs).map { " · p99≤\(Format.compact($0))ms" } ?? "" : ""
+            field("load ", kv.scenario.rawValue + " · delay \(Format.compact(kv.maxQueueDelayMs))ms" + bound)
+        }
     }
 
     /// "64", or "64→128" while the workload still runs the old batch size.

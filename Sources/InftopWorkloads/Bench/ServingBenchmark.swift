@@ -96,13 +96,23 @@ public final class ServingBenchmark {
             var c = config
             c.scenario = .server
             c.rate = rate
-            let r = try run(c, seconds: seconds)
+            let r = try run(c, seconds: Self.probeSeconds(seconds, rate: rate, rules: rules))
             let p = Probe(rate: rate, result: r, passed: r.verdict.valid)
             probes.append(p)
             progress(p)
             return p.passed
         }
         return (peak, probes)
+    }
+
+    /// How long a Server probe at `rate` runs: at least `seconds`, and long enough for the
+    /// scenario's minimum query count at that rate (LoadGen runs until both its minimum duration
+    /// and its minimum query count are met), plus 5 % for Poisson's spread. Without it a slow
+    /// model's probes were INVALID for "too few queries" whatever their latency.
+    public static func probeSeconds(_ seconds: Double, rate: Double, rules: ScenarioRules) -> Double {
+        let need = Double(rules.minQueries[.server] ?? 0)
+        guard rate > 0, need > 0 else { return seconds }
+        return max(seconds, need / rate * 1.05)
     }
 
     /// The search behind `findPeak`, over any pass/fail `probe` of a rate: halves down from 0.9 ×

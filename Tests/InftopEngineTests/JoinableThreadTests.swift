@@ -16,4 +16,21 @@ final class JoinableThreadTests: XCTestCase {
         }
         XCTAssertEqual(seen.withLock { $0 }, ["inftop-test", "inftop-a-very-l"])
     }
+
+    /// The decoder's pool joins its threads when its owner goes: a generator rebuilt at another
+    /// thread count (the `T` key) leaves no thread behind, every piece of every region ran once.
+    func testDecoderThreadsLeaveNoThreadBehind() throws {
+        func threadCount() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
+        let before = try threadCount()
+        for round in 0..<20 {
+            let threads = DecoderThreads(count: 2 + round % 3)
+            let hits = Locked<[Int]>(Array(repeating: 0, count: threads.chunks))
+            threads.run(chunks: threads.chunks) { piece, slot in
+                precondition(slot < threads.count)
+                hits.withLock { $0[piece] += 1 }
+            }
+            XCTAssertEqual(hits.withLock { $0 }, Array(repeating: 1, count: threads.chunks), "round \(round)")
+        }
+        XCTAssertEqual(try threadCount(), before)
+    }
 }

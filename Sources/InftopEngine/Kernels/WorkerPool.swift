@@ -65,6 +65,13 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
     }
 
+    /// Only after `shutdown()`: a running worker holds the pool strongly (its loop is a method
+    /// call on it), so the last release, and this, come after its threads were joined.
+    deinit {
+        pthread_cond_destroy(wake); pthread_mutex_destroy(mutex)
+        wake.deallocate(); mutex.deallocate()
+    }
+
     /// Runs `body(i)` for every i in 0..<count, in parallel over the workers and the caller;
     /// returns when all have returned. `count` ≤ 1, no workers, or a busy pool: on the caller.
     func run(_ count: Int, _ body: (Int) -> Void) {

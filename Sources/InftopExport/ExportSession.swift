@@ -83,7 +83,7 @@ public final class ExportSession: @unchecked Sendable {
         let stamp = Self.stamp(Date())
         let path = "inftop-trace-\(workload)-\(stamp).json"
         do {
-            let c = try startTrace(path: path, tracks: workload == "training" ? ["training", "loader"] : [workload])
+            let c = try startTrace(path: path, tracks: workload == "training" ? ["training", "loader", "loader 2"] : [workload])
             return "tracing the next \(c.steps) \(workload) steps → \(path)"
         } catch {
             return "X: \(error)"

@@ -70,11 +70,14 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
         self.path = path; self.steps = steps; self.capBytes = capBytes; self.tracks = tracks; self.registry = registry
         armedAt = monotonicNanos()
         // Helper threads (the loader) are captured beside their workload but never hold it up.
-        let alive = registry.all.map(\.track).filter { $0 != "loader" }
-        expected = (tracks ?? Set(alive)).subtracting(["loader"])
+        let alive = registry.all.map(\.track).filter { !Self.isLoader($0) }
+        expected = (tracks ?? Set(alive)).filter { !Self.isLoader($0) }
         state = Locked(State(outcome: .collecting(steps: 0, of: steps)))
         for t in registry.all where tracks?.contains(t.track) ?? true { t.want(.trace, true) }
     }
+
+    /// The loader threads' tracks ("loader", "loader 2"): captured, never waited for.
+    static func isLoader(_ track: String) -> Bool { track == "loader" || track.hasPrefix("loader ") }
 
     /// Creates and removes `path`'s temporary name: an unwritable path fails now, not after the capture.
     static func checkWritable(_ path: String) throws {
@@ -169,7 +172,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
                 while i < tr.records.count {
                     let st = tr.records[i]
                     let k = Int(st.site)
-                    var group = [complete(name: name == "training" ? "step \(n + 1)" : name == "loader" ? "fill \(n + 1)" : "batch \(n + 1)", cat: "step",
+                    var group = [complete(name: name == "training" ? "step \(n + 1)" : Self.isLoader(name) ? "fill \(n + 1)" : "batch \(n + 1)", cat: "step",
                                           ts: st.t0, dur: st.value, tid: tr.tid)]
                     for r in tr.records[(i + 1)..<min(tr.records.count, i + 1 + k)] {
                         let node = Int(r.site) < tr.names.count ? tr.names[Int(r.site)] : "site\(r.site)"
@@ -180,7 +183,7 @@ public final class TraceCapture: TapSink, @unchecked Sendable {
                     n += 1
                     i += 1 + k
                 }
-                if name != "loader" { written.append(n) }
+                if !Self.isLoader(name) { written.append(n) }
             }
             for c in s.counters {
                 let args = c.args.map { "\(JSONText.quote($0.0)):\(Self.number($0.1))" }.joined(separator: ",")

@@ -55,8 +55,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var checkpointPath: String? = nil
     /// false: no per-step clock reads, no spans, no per-step series (measuring is off).
     public var telemetry = true
-    /// false: no loader thread, the training thread converts each batch itself (for comparing).
-    public var prefetch = true
+    /// Loader threads converting batches ahead (0…2); 0: the training thread converts each batch
+    /// itself (for comparing).
+    public var loaderThreads = 1
     /// Batches the loader prepares ahead (1…7; the loader's pool holds one more, the batch in use).
     public var prefetchDepth = 2
     /// Convert the whole training set to fp32 once at start instead of each batch as it is made.
@@ -102,6 +103,7 @@ public struct TrainingConfig: Sendable, Equatable {
         if let wd = weightDecay, !(wd >= 0 && wd.isFinite) {
             throw EngineError.invalid(what: "--weight-decay \(wd)", reason: "must be a finite number ≥ 0")
         }
+        if !(0...2).contains(loaderThreads) { throw EngineError.invalid(what: "--loader-threads \(loaderThreads)", reason: "must be 0, 1 or 2") }
         if !(1...7).contains(prefetchDepth) { throw EngineError.invalid(what: "--prefetch-depth \(prefetchDepth)", reason: "must be 1…7") }
         if let m = maxSteps, m < 1 { throw EngineError.invalid(what: "--max-steps \(m)", reason: "must be ≥ 1") }
         if let t = target, !(t > 0 && t <= 1) { throw EngineError.invalid(what: "--target \(t)", reason: "must be an accuracy in (0, 1]") }

@@ -11,7 +11,7 @@ struct StepBatch {
     let endsEpoch: Bool
 }
 
-/// The training loop's data side: the shuffled loader (its prefetch thread, depth, cached or
+/// The training loop's data side: the shuffled loader (its loader threads, prefetch depth, cached or
 /// on-the-fly preprocessing, augmentation), the batch size in force, the batch handed out last
 /// (given back at the next call), and this rank's shard of each global batch.
 ///
@@ -28,11 +28,11 @@ final class TrainingData {
     private let shard: Tensor?
     private let sampleSize: Int
 
-    /// The data side of `config` (its loader thread, prefetch depth, cached preprocessing and
+    /// The data side of `config` (its loader threads, prefetch depth, cached preprocessing and
     /// augmentation) on `dataset`.
     init(dataset: ImageDataset, sampleShape: [Int], batchSize: Int, config: TrainingConfig, rank: Int = 0, ranks: Int = 1) {
         loader = BatchLoader(dataset: dataset, sampleShape: sampleShape, batchSize: batchSize, seed: config.seed,
-                             buffers: config.prefetchDepth + 1, prefetch: config.prefetch,
+                             buffers: config.prefetchDepth + 1, loaderThreads: config.loaderThreads,
                              augmentation: config.augmentation, cachePreprocessed: config.cachePreprocessed)
         self.batchSize = batchSize
         self.rank = rank; self.ranks = ranks

@@ -149,9 +149,15 @@ public final class TrainingLoop: @unchecked Sendable {
     /// Asks the loop to stop at the next step boundary and waits for it; returns the report.
     @discardableResult
     public func stop() -> TrainingReport? {
+        requestStop()
+        return wait()
+    }
+
+    /// Asks the loop to stop at the next step boundary (a checkpoint being written is finished
+    /// first) without waiting; safe from any thread.
+    public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         monitor.broadcast()
-        return wait()
     }
 
     /// Waits until the loop ends (all epochs, target, stop, or error); returns its report.

@@ -12,7 +12,7 @@ import Glibc
 /// `inftop serve`: the serving workload without the screen, for a machine where nobody
 /// watches: the built-in load generator against a model, exposed through `--metrics` (and
 /// `--record`, `--trace`). Prints one status line every `--status-every` seconds; ends on
-/// SIGINT/SIGTERM (status 0) or after `--seconds`.
+/// SIGINT/SIGTERM/SIGHUP (status 0) or after `--seconds`.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -29,7 +29,7 @@ struct ServeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Requests per second offered (default: the dashboard's rate for the model).") var rate: String?
     @Option(parsing: .unconditional, help: "Inference batch size (1…1024).") var batch = "8"
     @Option(help: "GEMM backend: blas, simd or reference.") var backend = "blas"
-    @Option(parsing: .unconditional, help: "Stop after this many seconds (default: run until SIGINT/SIGTERM).") var seconds: String?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (default: run until SIGINT/SIGTERM/SIGHUP).") var seconds: String?
     @Option(name: .customLong("status-every"), parsing: .unconditional, help: "Seconds between status lines on stdout (0 = none).") var statusEvery = "10"
     @Option(parsing: .unconditional, help: "Random seed (initial weights, load).") var seed = "0"
     @OptionGroup var exports: ExportFlags
@@ -72,9 +72,9 @@ struct ServeCommand: ParsableCommand {
         if let m = exporting.settings.metrics { print("inftop serve: \(model), metrics at http://\(m)/metrics") }
         fflush(nil)
 
-        ServeSignals.install()
+        QuitSignals.install()
         var nextStatus = every > 0 ? every : .infinity, nextTick = 0.1
-        while ServeSignals.received.load(ordering: .relaxed) == 0 {
+        while QuitSignals.received.load(ordering: .relaxed) == 0 {
             usleep(20_000)
             let t = Double(monotonicNanos() &- origin) / 1e9
             if let limit, t >= limit { break }
@@ -118,16 +118,4 @@ struct ServeCommand: ParsableCommand {
     }
 
     private func fail(_ message: String) -> Never { exitWithErrorLine("serve", message) }
-}
-
-/// SIGINT / SIGTERM end `inftop serve` cleanly (the trace and record are closed).
-enum ServeSignals {
-    static let received = Atomic<Int32>(0)
-
-    static func install() {
-        var a = sigaction()
-        a.__sigaction_handler.sa_handler = { sig in ServeSignals.received.store(sig, ordering: .relaxed) }
-        sigemptyset(&a.sa_mask)
-        for s in [SIGINT, SIGTERM] { sigaction(s, &a, nil) }
-    }
 }

@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("test-limit"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testLimit: String?
     @Flag(name: .customLong("no-telemetry"), help: "Take no per-step timings (no layer table).") var noTelemetry = false
     @Flag(name: .customLong("no-prefetch"), help: "Convert batches on the training thread (no loader thread; --loader-threads 0).") var noPrefetch = false
-    @Option(name: .customLong("loader-threads"), parsing: .unconditional, help: "Loader threads: 0 (the training thread converts each batch) or 1.") var loaderThreads = "1"
+    @Option(name: .customLong("loader-threads"), parsing: .unconditional, help: "Loader threads: 0 (the training thread converts each batch), 1 or 2.") var loaderThreads = "1"
     @Option(name: .customLong("prefetch-depth"), parsing: .unconditional, help: "Batches the loader prepares ahead (1…7).") var prefetchDepth = "2"
     @Flag(name: .customLong("cache-preprocessed"), help: "Convert the training set to fp32 once at start (188 MB) instead of per batch.") var cachePreprocessed = false
     @Flag(help: "Training-time augmentation: random crop with 2 px zero padding + horizontal flip.") var augment = false
@@ -135,15 +135,22 @@ struct TrainCommand: ParsableCommand {
             DashboardSnapshot(uptimeSeconds: 0, training: slot.latest(), inference: nil, memory: .now(), memorySeries: nil)
         })
         do { try exporting.armStartupTrace() } catch { fail("--trace \(error)") }
-        defer { for note in exporting.finish() { printNote(note, command: "train") } }
+        // exit() skips defers: the error and signal exits below close the exports first.
+        var exportsOpen = true
+        func closeExports() {
+            guard exportsOpen else { return }
+            exportsOpen = false
+            for note in exporting.finish() { printNote(note, command: "train") }
+        }
+        defer { closeExports() }
 
         let asJSON = json, total = config.epochs
         let ranks = parallel?.ranks ?? 1
         if !asJSON && !quiet {
             emit("training \(config.model) (\(loop.model.parameterCount) parameters) on \(train.count) images, batch \(knobValues.batchSize), "
                  + "\(config.optimizer.rawValue) lr \(config.learningRate), \(knobValues.threads) thread(s), \(knobValues.backend.rawValue), "
-                 + "isa \(knobValues.isa.rawValue), schedule \(config.schedule.rawValue), loader threads \(config.prefetch ? 1 : 0)"
-                 + (config.prefetch ? " depth \(config.prefetchDepth)" : "") + (config.cachePreprocessed ? ", cached preprocessing" : "")
+                 + "isa \(knobValues.isa.rawValue), schedule \(config.schedule.rawValue), loader threads \(config.loaderThreads)"
+                 + (config.loaderThreads > 0 ? " depth \(config.prefetchDepth)" : "") + (config.cachePreprocessed ? ", cached preprocessing" : "")
                  + (config.augmentation != nil ? ", augmentation" : "") + (ranks > 1 ? ", \(ranks) MPI ranks (global batch)" : ""))
         }
         let isa = knobValues.isa
@@ -154,8 +161,32 @@ struct TrainCommand: ParsableCommand {
             // The epoch's line reports its last evaluation; the ones before it get a line each.
             loop.onEvaluation = { epoch, e in if e.epochFraction < 1 { emit(Self.evaluationLine(epoch: epoch, e)) } }
         }
+        // SIGINT/SIGTERM/SIGHUP stop the run at the next step boundary (never inside a
+        // checkpoint write), then the command says so and exits with 128 + the signal.
+        // Not under MPI: mpirun forwards the signal to every rank, whose steps would then end at
+        // different collectives; there the default action ends them all.
+        if parallel == nil { QuitSignals.install() }
+        let trainingDone = StopFlag()
+        let watcher = JoinableThread(name: "inftop-signals") {
+            while !trainingDone.isSet {
+                if QuitSignals.received.load(ordering: .relaxed) != 0 { loop.requestStop(); return }
+                usleep(20_000)
+            }
+        }
         loop.start()
-        guard let report = loop.wait() else { fail("training ended without a report") }
+        let ended = loop.wait()
+        trainingDone.set()
+        watcher.join()
+        guard let report = ended else { fail("training ended without a report") }
+        let signal = QuitSignals.received.load(ordering: .relaxed)
+        if signal != 0 {
+            let kept = config.checkpointPath.map { path in
+                access(path, F_OK) == 0 ? "; checkpoint \(path) holds the last finished epoch" : "; no epoch finished, no checkpoint written"
+            } ?? ""
+            closeExports()
+            exitWithErrorLine("train", "stopped by \(QuitSignals.name(signal)) after \(report.totalSteps) steps\(kept)",
+                              status: 128 + signal)
+        }
         if let error = report.error, let parallel {
             // One rank failed (a peer died, weights diverged): say so here and end every rank.
             exitWithErrorLine("train", "rank \(parallel.rank) of \(parallel.ranks): \(error)", status: 1, then: { parallel.abort(code: 1) })
@@ -173,7 +204,7 @@ struct TrainCommand: ParsableCommand {
             }
             for line in Self.textTable(report) { emit(line) }
         }
-        if let error = report.error { exitWithErrorLine("train", "\(error)", status: 1) }
+        if let error = report.error { closeExports(); exitWithErrorLine("train", "\(error)", status: 1) }
     }
 
     /// `--prune`, `--prune-mode`, `--finetune-epochs` (nil without `--prune`).
@@ -239,11 +270,7 @@ struct TrainCommand: ParsableCommand {
         }
         c.checkpointPath = checkpoint
         c.telemetry = !noTelemetry
-        let lt = try int("loader-threads", loaderThreads)
-        guard lt == 0 || lt == 1 else {
-            throw EngineError.invalid(what: "--loader-threads \(lt)", reason: "must be 0 or 1 (a second loader thread is not built)")
-        }
-        c.prefetch = !noPrefetch && lt == 1
+        c.loaderThreads = noPrefetch ? 0 : try int("loader-threads", loaderThreads)  // 0…2: TrainingConfig.validate
         c.prefetchDepth = try int("prefetch-depth", prefetchDepth)
         c.cachePreprocessed = cachePreprocessed
         c.augmentation = augment ? Augmentation() : nil
@@ -312,7 +339,7 @@ struct TrainCommand: ParsableCommand {
         }
         if ranks > 1 { f.append(("ranks", "\(ranks)")) }
         if let c = data {
-            f.append(("loader_threads", c.prefetch ? "1" : "0"))
+            f.append(("loader_threads", "\(c.loaderThreads)"))
             f.append(("prefetch_depth", "\(c.prefetchDepth)"))
             f.append(("cache_preprocessed", c.cachePreprocessed ? "true" : "false"))
             f.append(("augment", c.augmentation != nil ? "true" : "false"))

@@ -41,8 +41,8 @@ final class AugmentationTests: XCTestCase {
         for i in 0..<px.count { px[i] = UInt8((i * 7919) % 251) }
         for i in 0..<37 { labels[i] = UInt8(i % 10) }
         let ds = try ImageDataset(name: "t", rows: 28, cols: 28, classes: 10, pixels: px, labels: labels)
-        let plain = BatchLoader(dataset: ds, batchSize: 8, seed: 3, prefetch: false)
-        let cached = BatchLoader(dataset: ds, batchSize: 8, seed: 3, prefetch: false, cachePreprocessed: true)
+        let plain = BatchLoader(dataset: ds, batchSize: 8, seed: 3, loaderThreads: 0)
+        let cached = BatchLoader(dataset: ds, batchSize: 8, seed: 3, loaderThreads: 0, cachePreprocessed: true)
         for _ in 0..<12 {
             let a = try XCTUnwrap(plain.next(batchSize: 8)), b = try XCTUnwrap(cached.next(batchSize: 8))
             XCTAssertEqual(a.x.toArray(), b.x.toArray())

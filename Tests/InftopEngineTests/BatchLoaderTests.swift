@@ -16,8 +16,12 @@ final class BatchLoaderTests: XCTestCase {
     }
 
     func testEverySampleOncePerEpochAndEpochsDiffer() throws {
+        for threads in 1...2 { try everySampleOncePerEpoch(loaderThreads: threads) }
+    }
+
+    func everySampleOncePerEpoch(loaderThreads: Int) throws {
         let ds = try dataset(1000)
-        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7)
+        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 2 + 2 * loaderThreads, loaderThreads: loaderThreads)
         defer { loader.stop() }
         var orders: [[Int]] = []
         for epoch in 0..<3 {
@@ -48,8 +52,13 @@ final class BatchLoaderTests: XCTestCase {
     }
 
     func testBatchSizeChangesMidEpochSkipAndRepeatNothing() throws {
+        for threads in 1...2 { try batchSizeChanges(loaderThreads: threads, buffers: 3) }
+        try batchSizeChanges(loaderThreads: 2, buffers: 8)
+    }
+
+    func batchSizeChanges(loaderThreads: Int, buffers: Int) throws {
         let ds = try dataset(777)
-        let loader = BatchLoader(dataset: ds, batchSize: 32, seed: 1, buffers: 3)
+        let loader = BatchLoader(dataset: ds, batchSize: 32, seed: 1, buffers: buffers, loaderThreads: loaderThreads)
         defer { loader.stop() }
         let sizes = [32, 32, 5, 5, 200, 1, 64, 64, 1024, 3]
         var step = 0
@@ -76,18 +85,22 @@ final class BatchLoaderTests: XCTestCase {
 
     func testWithoutPrefetchTheConsumerFillsEveryBatch() throws {
         let ds = try dataset(300)
-        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 2, prefetch: false)
+        let loader = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 2, loaderThreads: 0)
         let threaded = BatchLoader(dataset: ds, batchSize: 64, seed: 7)
-        var prev: Batch? = nil, prevT: Batch? = nil
+        let two = BatchLoader(dataset: ds, batchSize: 64, seed: 7, buffers: 6, loaderThreads: 2)
+        var prev: Batch? = nil, prevT: Batch? = nil, prev2: Batch? = nil
         for step in 0..<12 {
             let size = [64, 64, 7, 100][step % 4]
             let b = try XCTUnwrap(loader.next(batchSize: size, recycling: prev))
             let t = try XCTUnwrap(threaded.next(batchSize: size, recycling: prevT))
+            let t2 = try XCTUnwrap(two.next(batchSize: size, recycling: prev2))
             XCTAssertEqual(ids(b), ids(t), "same order with and without the loader thread")
+            XCTAssertEqual(ids(b), ids(t2), "same order with two loader threads")
             XCTAssertEqual(b.epoch, t.epoch); XCTAssertEqual(b.start, t.start)
-            prev = b; prevT = t
+            XCTAssertEqual(b.start, t2.start)
+            prev = b; prevT = t; prev2 = t2
         }
-        loader.stop(); threaded.stop()
+        loader.stop(); threaded.stop(); two.stop()
     }
 
     func testSlowFillsAreTakenOverWithoutLosingOrder() throws {
@@ -112,15 +125,16 @@ final class BatchLoaderTests: XCTestCase {
             }
             return out
         }
-        let reference = BatchLoader(dataset: ds, batchSize: 16, seed: 5, prefetch: false)
+        let reference = BatchLoader(dataset: ds, batchSize: 16, seed: 5, loaderThreads: 0)
         let want = try drain(reference, epochs: 3)
         XCTAssertEqual(reference.consumerFills.stolen, 0)
         var takenOver = 0
-        for patience: UInt64 in [0, 200_000] {
-            // Patience 0: every fill the loader has in progress when the consumer arrives is taken over.
-            let loader = BatchLoader(dataset: ds, batchSize: 16, seed: 5, buffers: 3, patienceNanos: patience)
+        for (patience, threads, buffers) in [(UInt64(0), 1, 3), (200_000, 1, 3), (0, 2, 3), (200_000, 2, 8), (2_000_000, 2, 8)] {
+            // Patience 0: every fill a loader has in progress when the consumer arrives is taken
+            // over. Two threads with 8 buffers: fills finish out of order and must be reordered.
+            let loader = BatchLoader(dataset: ds, batchSize: 16, seed: 5, buffers: buffers, loaderThreads: threads, patienceNanos: patience)
             let got = try drain(loader, epochs: 3)
-            XCTAssertEqual(got, want, "same batches as the single-threaded loader (patience \(patience))")
+            XCTAssertEqual(got, want, "same batches as the single-threaded loader (patience \(patience), \(threads) loader threads)")
             for e in 0..<3 {
                 let epochIDs = got.flatMap { $0 }[(e * n)..<((e + 1) * n)]
                 XCTAssertEqual(epochIDs.sorted(), Array(0..<n))
@@ -156,6 +170,13 @@ final class BatchLoaderTests: XCTestCase {
             loader.stop()
         }
         for _ in 0..<20 { _ = BatchLoader(dataset: ds, batchSize: 8, seed: 3) }  // deinit joins
+        for _ in 0..<20 {
+            // Two loader threads, one of them with no buffer to fill: both are woken and joined.
+            let loader = BatchLoader(dataset: ds, batchSize: 8, seed: 3, buffers: 2, loaderThreads: 2)
+            XCTAssertNotNil(loader.next(batchSize: 8))
+            loader.stop()
+        }
+        for _ in 0..<20 { _ = BatchLoader(dataset: ds, batchSize: 8, seed: 3, loaderThreads: 2) }
     }
 
     func testSequentialBatchesCoverTheSetInOrder() throws {

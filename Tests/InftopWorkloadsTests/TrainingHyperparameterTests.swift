@@ -100,12 +100,13 @@ final class TrainingDataLeverTests: XCTestCase {
     func testLoaderThreadsAndCachingGiveTheSameStepsAugmentationOtherReproducibleOnes() throws {
         let base = try run { _ in }
         XCTAssertEqual(base.count, 20)
-        XCTAssertEqual(try run { $0.prefetch = false }, base, "no loader thread: the same batches")
+        XCTAssertEqual(try run { $0.loaderThreads = 0 }, base, "no loader thread: the same batches")
+        XCTAssertEqual(try run { $0.loaderThreads = 2 }, base, "two loader threads: the same batches")
         XCTAssertEqual(try run { $0.cachePreprocessed = true }, base, "cached fp32: the same batches")
         XCTAssertEqual(try run { $0.prefetchDepth = 1 }, base)
         let augmented = try run { $0.augmentation = Augmentation() }
         XCTAssertNotEqual(augmented, base)
-        XCTAssertEqual(try run { $0.augmentation = Augmentation(); $0.prefetch = false }, augmented, "augmentation is seeded per sample")
+        XCTAssertEqual(try run { $0.augmentation = Augmentation(); $0.loaderThreads = 0 }, augmented, "augmentation is seeded per sample")
     }
 }
 

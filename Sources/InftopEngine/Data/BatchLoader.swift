@@ -1,9 +1,9 @@
 import InftopTelemetry
-/// Shuffled training mini-batches made ahead of time on a loader thread.
+/// Shuffled training mini-batches made ahead of time on loader threads (0, 1 or 2).
 ///
-/// The loader thread converts bytes to fp32 (x/255) into a small pool of preallocated `Batch`
+/// The loader threads convert bytes to fp32 (x/255) into a small pool of preallocated `Batch`
 /// buffers (`buffers`, 2–8), so a training step usually just takes a ready batch. When none is
-/// ready, the consumer fills the next batch itself — or redoes the one the loader is filling,
+/// ready, the consumer fills the next batch itself — or redoes the oldest one a loader is filling,
 /// after `patienceNanos` (0 by default) — rather than block: on a busy machine a thread that
 /// sleeps waits milliseconds for a CPU again, while converting a batch takes microseconds
 /// (64 images: ~6 µs). The data wait stays near one batch's conversion.
@@ -14,7 +14,11 @@ import InftopTelemetry
 /// the batches made at the old size and rewinds to the first sample not yet handed out, so no
 /// sample of the epoch is skipped or repeated. Buffers grow once to the largest size asked for.
 ///
-/// `stop()` (also run by deinit) wakes and joins the thread; `next` then returns nil.
+/// With two loader threads fills finish out of order; `ready` is kept sorted by position in the
+/// visiting order, and the consumer takes its first batch only when no fill of an earlier
+/// position is still in progress, so the batches come out exactly as with one thread or none.
+///
+/// `stop()` (also run by deinit) wakes and joins the threads; `next` then returns nil.
 public final class BatchLoader: @unchecked Sendable {
     public let dataset: ImageDataset
     public let sampleShape: [Int]
@@ -44,7 +48,7 @@ public final class BatchLoader: @unchecked Sendable {
     private let monitor = Monitor()
     // Everything below is guarded by `monitor`.
     private var free: [Batch] = []
-    /// Filled batches at the current size, oldest first (always in visiting order).
+    /// Filled batches at the current size, sorted by visiting order (`(epoch, start)`).
     private var ready: [Batch] = []
     private var requestedSize: Int
     /// Bumped when the size changes; fills claimed under an older one are dropped.
@@ -65,10 +69,14 @@ public final class BatchLoader: @unchecked Sendable {
     private let orders: [UnsafeMutablePointer<Int32>]
     private var orderEpoch = [-1, -1]
     private var orderReaders = [0, 0]
-    private var thread: JoinableThread?
-    /// The loader thread's track in traces: one "fill" span per batch it converts (exports only).
-    private let tap = SpanTap(track: "loader")
-    private lazy var fillSite = tap.addSite("fill")
+    private var threads: [JoinableThread] = []
+    /// Each loader thread's track in traces ("loader", "loader 2"; a SpanTap has one producer):
+    /// one "fill" span per batch it converts (exports only).
+    private let taps: [SpanTap]
+    /// The "fill" site of each tap.
+    private let fillSites: [Int32]
+    /// Loader threads (0…2).
+    public let loaderThreads: Int
 
     /// - Parameters:
     ///   - sampleShape: shape of one sample in `Batch.x`; nil means `[rows·cols]`.
@@ -76,13 +84,13 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - buffers: batch buffers in the pool (2…8), the consumer's included.
     ///   - shuffled: false keeps the dataset order (for tests and debugging).
     ///   - firstEpoch: the epoch number to start at (its order is that epoch's).
-    ///   - prefetch: false runs no loader thread; the consumer fills every batch itself.
+    ///   - loaderThreads: 0 runs no loader thread (the consumer fills every batch itself), 1 or 2.
     ///   - patienceNanos: see `patienceNanos`.
     ///   - augmentation: see `augmentation`.
     ///   - cachePreprocessed: convert the whole dataset to fp32 here, once (4 bytes a pixel:
     ///     188 MB for Fashion-MNIST's 60 000 images), instead of each batch as it is filled.
     public init(dataset: ImageDataset, sampleShape: [Int]? = nil, batchSize: Int, seed: UInt64,
-                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0, prefetch: Bool = true,
+                buffers: Int = 3, shuffled: Bool = true, firstEpoch: Int = 0, loaderThreads: Int = 1,
                 patienceNanos: UInt64 = 0, augmentation: Augmentation? = nil, cachePreprocessed: Bool = false) {
         self.patienceNanos = patienceNanos
         self.augmentation = augmentation
@@ -95,6 +103,7 @@ public final class BatchLoader: @unchecked Sendable {
         }
         precondition(batchSize >= 1, "BatchLoader: batch size must be ≥ 1, got \(batchSize)")
         precondition((2...8).contains(buffers), "BatchLoader: buffers must be 2…8, got \(buffers)")
+        precondition((0...2).contains(loaderThreads), "BatchLoader: loader threads must be 0…2, got \(loaderThreads)")
         let shape = sampleShape ?? [dataset.sampleSize]
         precondition(shape.reduce(1, *) == dataset.sampleSize, "BatchLoader: sample shape \(shape) does not hold \(dataset.rows)×\(dataset.cols) images")
         self.dataset = dataset
@@ -112,10 +121,13 @@ public final class BatchLoader: @unchecked Sendable {
         ready.reserveCapacity(buffers)
         inFlight.reserveCapacity(buffers)
         for i in 0..<buffers { free.append(Batch(sampleShape: shape, capacity: batchSize, name: "loader.x\(i)")) }
-        if prefetch {
-            // unowned(unsafe): deinit joins the thread before any member goes away, and a plain
-            // `unowned` would trap when the thread touches self while deinit waits for it.
-            thread = JoinableThread(name: "inftop-loader") { [unowned(unsafe) self] in self.run() }
+        self.loaderThreads = loaderThreads
+        taps = (0..<loaderThreads).map { SpanTap(track: $0 == 0 ? "loader" : "loader \($0 + 1)") }
+        fillSites = taps.map { $0.addSite("fill") }
+        for i in 0..<loaderThreads {
+            // unowned(unsafe): deinit joins the threads before any member goes away, and a plain
+            // `unowned` would trap when a thread touches self while deinit waits for it.
+            threads.append(JoinableThread(name: "inftop-loader\(i)") { [unowned(unsafe) self] in self.run(i) })
         }
     }
 
@@ -137,12 +149,13 @@ public final class BatchLoader: @unchecked Sendable {
             if batchSize != requestedSize {
                 requestedSize = batchSize
                 generation &+= 1
-                // Rewind to the oldest sample not handed out: ready batches come before fills in progress.
-                if let first = ready.first {
-                    (cursorEpoch, cursorStart) = (first.epoch, first.start)
-                } else if let oldest = inFlight.first(where: { !$0.dropped }) {
-                    (cursorEpoch, cursorStart) = (oldest.epoch, oldest.start)
+                // Rewind to the oldest sample not handed out: the first ready batch or the oldest
+                // fill in progress, whichever comes first in the visiting order.
+                var oldest = ready.first.map { ($0.epoch, $0.start) }
+                if let c = oldestPending(), oldest.map({ (c.epoch, c.start) < $0 }) ?? true {
+                    oldest = (c.epoch, c.start)
                 }
+                if let oldest { (cursorEpoch, cursorStart) = oldest }
                 free.append(contentsOf: ready)
                 ready.removeAll(keepingCapacity: true)
                 // Fills in progress are at the old size: drop them when done, never take them over.
@@ -155,11 +168,15 @@ public final class BatchLoader: @unchecked Sendable {
                 var waited = patienceNanos == 0
                 while true {
                     if stopping { return (nil, nil) }
-                    if !ready.isEmpty { return (ready.removeFirst(), nil) }
+                    let pending = oldestPendingIndex()
+                    if let first = ready.first,
+                       pending.map({ (first.epoch, first.start) < (inFlight[$0].epoch, inFlight[$0].start) }) ?? true {
+                        return (ready.removeFirst(), nil)
+                    }
                     if !free.isEmpty {
-                        // Nothing ready and nothing being made: make it here instead of waiting.
-                        if let pending = inFlight.firstIndex(where: { !$0.dropped }) {
-                            // The loader is on it but has not finished within a wait (it may have
+                        // The next batch is neither ready nor being made: make it here instead of waiting.
+                        if let pending {
+                            // A loader is on it but has not finished within a wait (it may have
                             // lost its CPU): redo that fill here and drop the loader's copy.
                             if waited { return (nil, steal(pending)) }
                         } else if let job = claim() {
@@ -175,7 +192,7 @@ public final class BatchLoader: @unchecked Sendable {
             guard let job else { return nil }
             fill(job)
             // Only this thread changes the generation, so the fill is never stale; fills made
-            // meanwhile by the loader come later in the order and stay in `ready`.
+            // meanwhile by the loaders come later in the order and stay in `ready`.
             monitor.locked { finish(job); fillsByConsumer += 1; wake() }
             return job.batch
         }
@@ -194,18 +211,19 @@ public final class BatchLoader: @unchecked Sendable {
         }
     }
 
-    /// Stops and joins the loader thread (idempotent). Batches still held stay valid.
+    /// Stops and joins the loader threads (idempotent). Batches still held stay valid.
     public func stop() {
         monitor.locked {
             stopping = true
             monitor.broadcast()
         }
-        thread?.join()
-        thread = nil
+        for t in threads { t.join() }
+        threads = []
     }
 
-    /// The loader thread: claim, fill, publish, while there are free buffers.
-    private func run() {
+    /// Loader thread `index`: claim, fill, publish, while there are free buffers.
+    private func run(_ index: Int) {
+        let tap = taps[index], fillSite = fillSites[index]
         while true {
             let job: Job? = monitor.locked {
                 while true {
@@ -223,7 +241,11 @@ public final class BatchLoader: @unchecked Sendable {
             monitor.locked {
                 let dropped = finish(job)
                 if job.generation == generation && !dropped {
-                    ready.append(job.batch)  // the loader's claims are in order; the consumer's never go here
+                    // In visiting order (another loader may have finished a later fill first);
+                    // the consumer's own fills never go here.
+                    let key = (job.epoch, job.start)
+                    let at = ready.firstIndex(where: { key < ($0.epoch, $0.start) }) ?? ready.endIndex
+                    ready.insert(job.batch, at: at)
                 } else {
                     free.append(job.batch)  // made at a size nobody wants any more, or redone by the consumer
                 }
@@ -232,7 +254,19 @@ public final class BatchLoader: @unchecked Sendable {
         }
     }
 
-    /// Wakes the other thread if it sleeps (under the lock): a futex wake is a system call, and
+    /// The fill in progress (not dropped) that comes first in the visiting order (under the lock).
+    private func oldestPendingIndex() -> Int? {
+        var best: Int?
+        for i in inFlight.indices where !inFlight[i].dropped {
+            if let b = best, (inFlight[b].epoch, inFlight[b].start) <= (inFlight[i].epoch, inFlight[i].start) { continue }
+            best = i
+        }
+        return best
+    }
+
+    private func oldestPending() -> Claim? { oldestPendingIndex().map { inFlight[$0] } }
+
+    /// Wakes the other threads if they sleep (under the lock): a futex wake is a system call, and
     /// it can hand this thread's CPU to the woken one.
     @inline(__always)
     private func wake() { if waiters > 0 { monitor.broadcast() } }

@@ -34,6 +34,9 @@ let package = Package(
         // C kernels: cpuid/xgetbv and intrinsics Swift cannot emit; each function names its own
         // target ISA (__attribute__((target))), so the target needs no -m flags.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // SIGBUS on a mapped weights file that changed on disk: name the file, restore the
+        // terminal, exit 2 (async-signal-safe C; the engine registers its mappings).
+        .target(name: "CMapGuard", path: "Sources/CMapGuard"),
 
         .target(
             name: "InftopTelemetry",
@@ -47,7 +50,7 @@ let package = Package(
             path: "Sources/ONNXProto"),
         .target(
             name: "InftopEngine",
-            dependencies: ["InftopTelemetry", "CBLAS", "CZlib", "CKernels", "ONNXProto",
+            dependencies: ["InftopTelemetry", "CBLAS", "CZlib", "CKernels", "CMapGuard", "ONNXProto",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: fast),
         .target(
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "inftop",
             dependencies: [
-                "InftopTUI", "InftopWorkloads", "InftopEngine", "InftopTelemetry", "InftopExport",
+                "InftopTUI", "InftopWorkloads", "InftopEngine", "InftopTelemetry", "InftopExport", "CMapGuard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),

@@ -26,21 +26,32 @@ public enum MemoryOwner: Int, CaseIterable, Sendable, CustomStringConvertible {
 
 /// Process-wide byte counts by owner. Tensors add on allocation and subtract on free, which
 /// happens at set-up and when a batch grows, never per warm step; a lock (`Locked`, 8 ns) is plenty.
+/// Beside the bytes allocated, the bytes in use: a tensor keeps the room of the largest shape
+/// it held (no allocation when the batch grows back), so after a batch shrinks the two differ.
 public final class MemoryLedger: Sendable {
     public static let shared = MemoryLedger()
 
-    private struct Counts { var bytes: [Int]; var peaks: [Int] }
-    private let counts = Locked(Counts(bytes: MemoryOwner.allCases.map { _ in 0 }, peaks: MemoryOwner.allCases.map { _ in 0 }))
+    private struct Counts { var bytes: [Int]; var peaks: [Int]; var inUse: [Int] }
+    private let counts = Locked(Counts(bytes: MemoryOwner.allCases.map { _ in 0 }, peaks: MemoryOwner.allCases.map { _ in 0 },
+                                       inUse: MemoryOwner.allCases.map { _ in 0 }))
 
     public init() {}
 
-    /// Adds `delta` bytes (negative on free) to `owner`.
-    public func add(_ delta: Int, to owner: MemoryOwner) {
+    /// Adds `delta` bytes allocated (negative on free) and `inUse` bytes in use (nil: the same
+    /// as `delta`) to `owner`.
+    public func add(_ delta: Int, inUse: Int? = nil, to owner: MemoryOwner) {
         counts.withLock { c in
             c.bytes[owner.rawValue] += delta
+            c.inUse[owner.rawValue] += inUse ?? delta
             c.peaks[owner.rawValue] = max(c.peaks[owner.rawValue], c.bytes[owner.rawValue])
         }
     }
+
+    /// Bytes of `owner` in use now (≤ `bytes(owner)`: the rest is room kept for larger shapes).
+    public func inUse(_ owner: MemoryOwner) -> Int { counts.withLock { $0.inUse[owner.rawValue] } }
+
+    /// All owners' bytes in use, in `MemoryOwner.allCases` order (a copy, as `all()`).
+    public func allInUse() -> [Int] { counts.withLock { c in c.inUse.map { $0 } } }
 
     /// Current bytes held by `owner`.
     public func bytes(_ owner: MemoryOwner) -> Int { counts.withLock { $0.bytes[owner.rawValue] } }

@@ -32,23 +32,34 @@ public struct LayerStat: Sendable, Equatable, Codable {
 public struct MemorySnapshot: Sendable, Equatable, Codable {
     /// Bytes per owner, indexed by `MemoryOwner.rawValue`.
     public var bytesByOwner: [Int]
+    /// Bytes in use per owner (the rest of `bytesByOwner` is room tensors keep for their largest
+    /// shape); nil in records written before it existed.
+    public var inUseByOwner: [Int]?
     public var residentBytes: Int
     public var peakResidentBytes: Int
 
-    public init(bytesByOwner: [Int], residentBytes: Int, peakResidentBytes: Int) {
-        self.bytesByOwner = bytesByOwner; self.residentBytes = residentBytes; self.peakResidentBytes = peakResidentBytes
+    public init(bytesByOwner: [Int], inUseByOwner: [Int]? = nil, residentBytes: Int, peakResidentBytes: Int) {
+        self.bytesByOwner = bytesByOwner; self.inUseByOwner = inUseByOwner
+        self.residentBytes = residentBytes; self.peakResidentBytes = peakResidentBytes
     }
 
     /// Reads the ledger and /proc now.
     public static func now(ledger: MemoryLedger = .shared) -> MemorySnapshot {
         MemorySnapshot(
             bytesByOwner: ledger.all(),
+            inUseByOwner: ledger.allInUse(),
             residentBytes: ProcessMemory.shared.residentBytes(),
             peakResidentBytes: ProcessMemory.shared.peakResidentBytes())
     }
 
     public func bytes(_ owner: MemoryOwner) -> Int {
         owner.rawValue < bytesByOwner.count ? bytesByOwner[owner.rawValue] : 0
+    }
+
+    /// Bytes of `owner` in use; its allocated bytes when not recorded.
+    public func inUse(_ owner: MemoryOwner) -> Int {
+        guard let u = inUseByOwner, owner.rawValue < u.count else { return bytes(owner) }
+        return u[owner.rawValue]
     }
 }
 

@@ -19,6 +19,32 @@ final class JoinableThreadTests: XCTestCase {
 
     /// The decoder's pool joins its threads when its owner goes: a generator rebuilt at another
     /// thread count (the `T` key) leaves no thread behind, every piece of every region ran once.
+    /// The last reference to a JoinableThread dropped on that very thread (a staged plan
+    /// discarded while its preparing thread still ran: the soak's SIGILL) detaches it instead
+    /// of trapping on a self-join; the thread is gone afterwards.
+    func testTheLastReferenceDroppedOnItsOwnThreadDetaches() throws {
+        final class Holder: @unchecked Sendable { var thread: JoinableThread? }
+        let tasks0 = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+        for _ in 0..<20 {
+            let h = Holder()
+            let stored = DispatchSemaphore(value: 0), dropped = DispatchSemaphore(value: 0)
+            h.thread = JoinableThread(name: "inftop-selfdrop") { [h] in
+                stored.wait()
+                h.thread = nil  // the only reference: deinit runs here, on the thread itself
+                dropped.signal()
+            }
+            stored.signal()
+            XCTAssertEqual(dropped.wait(timeout: .now() + 10), .success)
+        }
+        // Detached threads end on their own; wait for the kernel to see them gone.
+        var tasks = tasks0 + 20
+        for _ in 0..<200 where tasks > tasks0 {
+            usleep(10_000)
+            tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+        }
+        XCTAssertLessThanOrEqual(tasks, tasks0, "every detached thread ended")
+    }
+
     func testDecoderThreadsLeaveNoThreadBehind() throws {
         func threadCount() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
         let before = try threadCount()

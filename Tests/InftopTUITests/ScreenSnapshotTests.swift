@@ -191,6 +191,22 @@ final class ScreenSnapshotTests: XCTestCase {
         XCTAssertNotEqual(without, r.text)
     }
 
+    /// After the batch shrank the activations keep their room; the legend says what is in use.
+    func testActivationRoomKeptAfterABatchShrinkIsShownBesideWhatIsInUse() {
+        XCTAssertFalse(render(width: 120, height: 40).text.contains("act. in use"), "nothing to say when all is in use")
+        var snap = Fixtures.snapshot
+        var used = snap.memory.bytesByOwner
+        let act = used[MemoryOwner.activations.rawValue]
+        XCTAssertGreaterThan(act, 0, "the fixture holds activations")
+        used[MemoryOwner.activations.rawValue] = act / 8
+        snap.memory.inUseByOwner = used
+        for (w, h) in [(120, 40), (80, 24)] {
+            let t = render(width: w, height: h, snapshot: snap).text
+            XCTAssertTrue(t.contains("act. in use"), "\(w)×\(h)")
+            XCTAssertTrue(t.contains(Format.bytes(act / 8)), "\(w)×\(h): the bytes in use")
+        }
+    }
+
     func testNoWorkloadsYetShowsPlaceholders() {
         let empty = DashboardSnapshot(uptimeSeconds: 1, training: nil, inference: nil,
                                       memory: MemorySnapshot(bytesByOwner: [], residentBytes: 0, peakResidentBytes: 0),

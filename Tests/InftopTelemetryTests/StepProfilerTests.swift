@@ -106,6 +106,11 @@ final class MemoryTests: XCTestCase {
         XCTAssertEqual(l.peak(.activations), 1500)
         XCTAssertEqual(l.bytes(.gradients), 0)
         XCTAssertEqual(l.all().count, MemoryOwner.allCases.count)
+        XCTAssertEqual(l.inUse(.activations), 300, "in use follows the bytes unless told otherwise")
+        l.add(0, inUse: -200, to: .activations)  // a tensor shrank within its room
+        XCTAssertEqual(l.bytes(.activations), 300)
+        XCTAssertEqual(l.inUse(.activations), 100)
+        XCTAssertEqual(l.allInUse()[MemoryOwner.activations.rawValue], 100)
     }
 
     func testResidentMemoryIsReadFromProc() {

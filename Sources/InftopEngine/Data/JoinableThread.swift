@@ -36,7 +36,14 @@ public final class JoinableThread: @unchecked Sendable {
     }
 
     deinit {
-        join()
+        // The last reference can go on the thread itself (a staged plan dropped while its
+        // preparing thread still held it): that thread cannot join itself, so it is detached
+        // and its resources go when it returns.
+        pthread_mutex_lock(lock)
+        let selfJoin = !joined && pthread_equal(tid, pthread_self()) != 0
+        if selfJoin { pthread_detach(tid); joined = true }
+        pthread_mutex_unlock(lock)
+        if !selfJoin { join() }
         pthread_mutex_destroy(lock)
         lock.deallocate()
     }

@@ -1,5 +1,6 @@
 import Foundation
 import InftopTelemetry
+import CMapGuard
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,6 +85,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw EngineError.badFile(path: path, reason: "cannot map the file: \(String(cString: strerror(errno)))")
         }
         let base = UnsafeRawPointer(m)
+        _ = mapguard_register(path, base, size)  // a SIGBUS in it names the file (truncated on disk)
         do {
             let parsed = try SafeTensorsFile.parseHeader(base: base, fileSize: size, path: path)
             self.base = base
@@ -92,12 +94,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
             self.names = parsed.names
             self.metadata = parsed.metadata
         } catch {
+            mapguard_unregister(base)
             munmap(m, size)
             throw error
         }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
+    deinit {
+        mapguard_unregister(base)
+        munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
+    }
 
     /// The entry for `name`, or nil.
     public func info(_ name: String) -> SafeTensorInfo? { tensors[name] }

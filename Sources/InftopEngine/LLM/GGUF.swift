@@ -1,3 +1,4 @@
+import CMapGuard
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,7 @@ public final class GGUFFile: @unchecked Sendable {
         let base = UnsafeRawPointer(m)
         self.base = base
         self.size = size
+        _ = mapguard_register(path, base, size)  // a SIGBUS in it names the file (truncated on disk)
         do {
             var r = GGUFCursor(base: base, size: size, path: path)
             guard try r.u32("magic") == 0x4655_4747 else {  // "GGUF"
@@ -110,12 +112,16 @@ public final class GGUFFile: @unchecked Sendable {
             tensors = infos
             tensorIndex = tIndex
         } catch {
+            mapguard_unregister(base)
             munmap(m, size)
             throw error
         }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    deinit {
+        mapguard_unregister(base)
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+    }
 
     /// The metadata value of `key`, or nil.
     public subscript(key: String) -> GGUFValue? { metadataIndex[key].map { metadata[$0].value } }

@@ -66,10 +66,7 @@ enum Int8Quantizer {
             }
         }
         if parts == 1 { body(0); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let run = body
-            DispatchQueue.concurrentPerform(iterations: parts) { run($0) }
-        }
+        ParallelChunks.forEach(parts, body)  // the worker pool, as every other split (not libdispatch: it parks per call)
     }
 
     /// The plain-loop twin of `ck_quant_rows_u8` / `ck_quant_cols_u8` (same float operations).

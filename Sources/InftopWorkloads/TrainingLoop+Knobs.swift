@@ -13,7 +13,10 @@ extension TrainingLoop {
         guard force || seen != knobsSeen else { return }
         knobsSeen = seen
         let v = knobs.values
-        let newBatch = min(max(v.batchSize, KnobValues.batchRange.lowerBound), KnobValues.batchRange.upperBound)
+        let r = KnobValues.batchRange, newBatch = min(max(v.batchSize, r.lowerBound), r.upperBound)
+        if newBatch != v.batchSize {
+            Notices.shared.post("training batch \(v.batchSize) is outside \(r.lowerBound)…\(r.upperBound); clamped to \(newBatch)")
+        }
         let newCompute = Compute(backend: v.backend, threads: max(1, v.threads), isa: HostCPU.current.runnable(v.isa))
         if !force && (newBatch != batchSize || newCompute != compute) { profiler.resetStatistics() }
         batchSize = newBatch

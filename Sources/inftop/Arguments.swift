@@ -1,4 +1,5 @@
 import InftopExport
+import InftopTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,12 +38,6 @@ enum Arguments {
         return out
     }
 
-    /// Config warnings seen at start-up (the dashboard shows them on its footer too).
-    nonisolated(unsafe) static var warnings: [String] = []
-
-    static func warn(_ line: String) {
-        warnings.append(line)
-        let text = "inftop: \(line)\n"
-        _ = text.withCString { write(2, $0, strlen($0)) }
-    }
+    /// A config warning: said once on stderr and in the dashboard's footer (`Notices`).
+    static func warn(_ line: String) { Notices.shared.post(line) }
 }

@@ -45,16 +45,10 @@ extension DashboardCommand {
 
     /// The dashboard's export hooks: record each frame, `X` traces, the footer and header notes.
     func exportHooks(_ exports: ExportSession) -> DashboardHooks {
-        let started = monotonicNanos()
-        let warnings = Arguments.warnings
-        return DashboardHooks(
+        DashboardHooks(
             onFrame: { snap, knobs, _ in exports.frame(snap, knobs: knobs) },
-            statusLine: {
-                if !warnings.isEmpty && monotonicNanos() &- started < 10_000_000_000 {
-                    return warnings.count == 1 ? warnings[0] : "\(warnings[0]) (+\(warnings.count - 1) more on exit)"
-                }
-                return exports.traceStatus
-            },
+            // What inftop had to tell (config, theme, a clamp, a fallback) for ten seconds each.
+            statusLine: { Notices.shared.footer() ?? exports.traceStatus },
             badges: { exports.badges },
             trace: { w in exports.keyTrace(workload: w == .training ? "training" : "serving") })
     }

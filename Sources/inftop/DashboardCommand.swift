@@ -56,7 +56,7 @@ struct DashboardCommand: ParsableCommand {
         // A --theme that cannot be used is not silent: one line on stderr now (the dashboard then
         // runs with the default theme and says so in its footer too).
         if let theme, let warning = ThemeLibrary(directories: ThemeLibrary.defaultDirectories()).load(theme).warning {
-            printNote("--theme \(warning)")
+            Notices.shared.post("--theme \(warning)")
         }
         let opt: OptimizerKind, sched: LRSchedule
         do { opt = try OptimizerKind.parse(optimizer); sched = try LRSchedule.parse(schedule) } catch { fail("\(error)") }

@@ -111,7 +111,7 @@ struct ReplayCommand: ParsableCommand {
         }
         let app = DashboardApp(options: DashboardOptions(theme: theme, noColor: noColor), knobs: knobs,
                                modelNames: DashboardSession.modelNames, snapshot: { session.snapshot() })
-        app.hooks = DashboardHooks(statusLine: { ReplayCompare.line(recorded: recorded(), live: session.snapshot()) },
+        app.hooks = DashboardHooks(statusLine: { Notices.shared.footer() ?? ReplayCompare.line(recorded: recorded(), live: session.snapshot()) },
                                    badges: { [" RERUN "] })
         do { try app.run() } catch { fail("\(error)") }
         if let sig = app.quitSignal { throw ExitCode(128 + sig) }

@@ -205,7 +205,18 @@ struct TrainCommand: ParsableCommand {
             }
             for line in Self.textTable(report) { emit(line) }
         }
-        if let error = report.error { closeExports(); exitWithErrorLine("train", "\(error)", status: 1) }
+        if let error = report.error {
+            closeExports()
+            // A checkpoint that could not be written (disk full): the file still holds the last
+            // one that was (the write goes to a temporary, removed on failure).
+            var kept = ""
+            if case .io(let path, _) = error, path == config.checkpointPath {
+                let written = report.epochs.count - 1
+                kept = written > 0 ? "; \(path) still holds epoch \(written)"
+                    : access(path, F_OK) == 0 ? "; \(path) is as it was" : "; no checkpoint was written"
+            }
+            exitWithErrorLine("train", "\(error)\(kept)", status: 1)
+        }
     }
 
     /// `--prune`, `--prune-mode`, `--finetune-epochs` (nil without `--prune`).

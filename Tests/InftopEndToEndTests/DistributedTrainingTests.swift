@@ -6,9 +6,9 @@ import XCTest
 final class DistributedTrainingTests: XCTestCase {
     /// mpirun as root needs Open MPI's two confirmations; --oversubscribe lets two ranks start
     /// wherever fewer slots are configured.
-    let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+    static let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
 
-    func mpirun() throws -> String {
+    static func mpirun() throws -> String {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
             let p = "\(dir)/mpirun"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -22,14 +22,14 @@ final class DistributedTrainingTests: XCTestCase {
     /// steps the loss agrees within 1e-4 relative.
     func testTwoRanksAverageToTheSingleProcessStep() throws {
         guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
-        let mpi = try mpirun()
+        let mpi = try Self.mpirun()
         let dir = NSTemporaryDirectory() + "inftop-mpi-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let common = ["train", "--model", "mlp", "--batch", "64", "--test-limit", "500", "--json"]
 
         let (s1, _, e1) = try runProcess(mpi, ["--oversubscribe", "-np", "2", bin] + common + ["--distributed", "--max-steps", "1", "--checkpoint", dir + "/two.safetensors"],
-                                         environment: mpiEnvironment)
+                                         environment: Self.mpiEnvironment)
         XCTAssertEqual(s1, 0, e1)
         let (s2, _, e2) = try runProcess(bin, common + ["--max-steps", "1", "--checkpoint", dir + "/one.safetensors"])
         XCTAssertEqual(s2, 0, e2)
@@ -50,7 +50,7 @@ final class DistributedTrainingTests: XCTestCase {
 
         // 50 steps: the same loss, and every rank's weights checked equal on the way (step 50).
         let (s3, out3, e3) = try runProcess(mpi, ["--oversubscribe", "-np", "2", bin] + common + ["--distributed", "--max-steps", "50"],
-                                            environment: mpiEnvironment)
+                                            environment: Self.mpiEnvironment)
         XCTAssertEqual(s3, 0, e3)
         let (s4, out4, e4) = try runProcess(bin, common + ["--max-steps", "50"])
         XCTAssertEqual(s4, 0, e4)
@@ -72,7 +72,7 @@ final class DistributedTrainingTests: XCTestCase {
     /// A rank killed mid-run: mpirun ends the other and says which rank died; nothing hangs.
     func testADeadRankEndsTheRunWithAClearLine() throws {
         guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
-        let mpi = try mpirun()
+        let mpi = try Self.mpirun()
         // Rank 1 is killed 2 s in (by a shell wrapper that execs inftop, so the pid is the rank's).
         let script = NSTemporaryDirectory() + "inftop-mpi-die-\(getpid()).sh"
         try """
@@ -85,7 +85,7 @@ final class DistributedTrainingTests: XCTestCase {
         let start = Date()
         // exec keeps the pid, so the background kill hits the inftop rank itself.
         let (status, _, err) = try runProcess(mpi, ["--oversubscribe", "-np", "2", script, bin, "train", "--distributed", "--model", "mlp",
-                                                    "--epochs", "50", "--json"], environment: mpiEnvironment)
+                                                    "--epochs", "50", "--json"], environment: Self.mpiEnvironment)
         XCTAssertNotEqual(status, 0)
         XCTAssertLessThan(Date().timeIntervalSince(start), 60, "ended, no hang")
         XCTAssertTrue(err.contains("rank 1") && (err.contains("signal 9") || err.contains("Killed")), err)

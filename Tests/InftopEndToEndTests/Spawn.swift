@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Runs `program args` with stdin from /dev/null and waits; returns (exit status, stdout,
 /// stderr) — `128 + signal` when it was killed. `searchPath` looks `program` up in PATH.
@@ -41,4 +42,22 @@ func runProcess(_ program: String, _ args: [String], searchPath: Bool = false, m
     let out = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
     let err = capture && !mergeStderr ? ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "") : ""
     return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), out, err)
+}
+
+/// The release binary, when Fashion-MNIST is installed too; a skip naming what is missing.
+func inftopWithFashionMNIST() throws -> String {
+    guard let bin = inftopBinary() else { throw XCTSkip("no release binary (scripts/test.sh builds it first)") }
+    guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
+        throw XCTSkip("no Fashion-MNIST (scripts/setup.sh installs it)")
+    }
+    return bin
+}
+
+/// An empty folder of this test process under the temporary directory (one left over from an
+/// earlier run is emptied); the caller removes it.
+func freshTestDirectory(_ name: String) throws -> String {
+    let dir = NSTemporaryDirectory() + "inftop-\(name)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: dir)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
 }

@@ -42,10 +42,14 @@ final class SafeTensorsWriterTests: XCTestCase {
         let data = Array(bytes[(8 + n)...])
         let floats = data.withUnsafeBytes { raw in (0..<11).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
         XCTAssertEqual(floats, [1, 2, 3, 4, 5, -6.5, 0.25, 0, 0, 0, 1e-3])
-        // No temporary is left behind; rewriting replaces the file.
+        // No temporary is left behind; rewriting replaces the file and removes the temporary a
+        // dead process left (a pid above any pid_max), not a live one's (pid 1).
+        FileManager.default.createFile(atPath: path + ".tmp-2147483646", contents: Data([1]))
+        FileManager.default.createFile(atPath: path + ".tmp-1", contents: Data([1]))
         try SafeTensorsWriter.write(path: path, tensors: [("only", b)])
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
-        XCTAssertEqual(names, ["model.safetensors"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(names, ["model.safetensors", "model.safetensors.tmp-1"])
+        unlink(path + ".tmp-1")
         XCTAssertEqual(try FileBytes.read(path: path).count, 8 + (try SafeTensorsWriter.encodeHeader(tensors: [("only", [5])])).count + 20)
     }
 

@@ -16,6 +16,8 @@ public final class SentenceEncoder: @unchecked Sendable {
     public let directory: String
     /// The ONNX file the encoder came from (`load(onnx:tokenizer:)`), nil for a model folder.
     public internal(set) var onnxPath: String?
+    /// The files it was loaded from as they were just before (`FileStamp`), in the order read.
+    var stamps: [(path: String, stamp: FileStamp?)] = []
 
     /// The precision the encoder comes up with: int8 when its file held the projections quantized
     /// (a dynamic-int8 ONNX file: the int8 plan runs the file's own weights), fp32 otherwise.
@@ -25,9 +27,28 @@ public final class SentenceEncoder: @unchecked Sendable {
 
     /// Another copy of the same encoder, loaded the same way (a serving worker's replica); with
     /// `pruneUnits`, that fraction of every layer's heads and FFN channels removed (BertPruning).
+    /// - Throws: `EngineError.badFile` naming the first file that changed on disk since this
+    ///   encoder was loaded (`checkUnchanged`): a replica now would be another model.
     public func replica(pruneUnits: Double = 0) throws -> SentenceEncoder {
+        try checkUnchanged()
         if let onnxPath { return try SentenceEncoder.load(onnx: onnxPath, tokenizer: directory, pruneUnits: pruneUnits) }
         return try SentenceEncoder.load(directory: directory, pruneUnits: pruneUnits)
+    }
+
+    /// Throws when a file this encoder was loaded from is not the one it read (renamed over,
+    /// rewritten or removed since): the served folder was swapped under it. The encoder itself
+    /// goes on unharmed (its weights are mapped from the file it opened; a file cut short under
+    /// the mapping is CMapGuard's case).
+    public func checkUnchanged() throws {
+        for (path, stamp) in stamps where FileStamp.of(path) != stamp {
+            throw EngineError.badFile(path: path, reason: "changed on disk since it was loaded (replaced or rewritten); "
+                                      + "not loading another model beside the one served — restart inftop to serve the new files")
+        }
+    }
+
+    /// The stamps of the files `load` reads, taken before reading them.
+    static func stamps(of paths: [String]) -> [(path: String, stamp: FileStamp?)] {
+        paths.filter { FileStamp.of($0) != nil }.map { ($0, FileStamp.of($0)) }
     }
 
     public init(tokenizer: WordPieceTokenizer, model: Model, config: BertConfig, pooling: BertPooling, directory: String) {
@@ -42,6 +63,7 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// sentence_bert_config.json, 1_Pooling/config.json). Throws `EngineError` with one clear line.
     /// `pruneUnits`: the fraction of every layer's attention heads and FFN channels removed at load (BertPruning).
     public static func load(directory: String, pruneUnits: Double = 0) throws -> SentenceEncoder {
+        let stamps = Self.stamps(of: ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "1_Pooling/config.json"].map { directory + "/" + $0 })
         let model = try BertModel.load(directory: directory, pruneUnits: pruneUnits)
         let config = try BertConfig.load(path: directory + "/config.json")
         let pooling = try BertModel.loadPooling(directory: directory)
@@ -51,7 +73,9 @@ public final class SentenceEncoder: @unchecked Sendable {
             throw EngineError.badFile(path: directory + "/vocab.txt",
                                       reason: "\(tokenizer.vocabSize) tokens but config.json's vocab_size is \(vocabSize)")
         }
-        return SentenceEncoder(tokenizer: tokenizer, model: model, config: config, pooling: pooling, directory: directory)
+        let encoder = SentenceEncoder(tokenizer: tokenizer, model: model, config: config, pooling: pooling, directory: directory)
+        encoder.stamps = stamps
+        return encoder
     }
 
     /// Embeddings of `texts` ([hidden] each, unit length, in the order given), `batchSize` texts

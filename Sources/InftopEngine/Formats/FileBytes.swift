@@ -46,8 +46,11 @@ public enum FileBytes {
     /// Writes `parts` one after the other to `path + ".tmp-<pid>"`, fsyncs, and renames it over
     /// `path`, so a reader sees either the old file or the whole new one, never half of it.
     /// - Throws: `EngineError.io` naming `path` when any step fails (the temporary is removed).
+    /// A temporary of an earlier process that died mid-write (`path.tmp-<pid>`, that pid gone:
+    /// mpirun ends ranks with SIGTERM, whose default action does not wait) is removed first.
     public static func writeAtomically(path: String, parts: [UnsafeRawBufferPointer]) throws {
         let tmp = path + ".tmp-\(getpid())"
+        removeStaleTemporaries(of: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw EngineError.io(path: path, reason: "cannot create \(tmp): \(String(cString: strerror(errno)))")
@@ -76,5 +79,36 @@ public enum FileBytes {
             unlink(tmp)
             throw EngineError.io(path: path, reason: "cannot rename \(tmp) into place: \(reason)")
         }
+    }
+}
+
+extension FileBytes {
+    /// Removes `path.tmp-<pid>` siblings whose process no longer exists (never this process's,
+    /// never a live one's: another inftop may be writing the same file).
+    static func removeStaleTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? ".", base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let d = opendir(dir.isEmpty ? "/" : dir) else { return }
+        defer { closedir(d) }
+        let prefix = base + ".tmp-"
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink((dir.isEmpty ? "" : dir) + "/" + name) }
+        }
+    }
+}
+
+/// What a file is on disk now: its device, inode, size and modification time. A file renamed
+/// over (another inode) or rewritten in place (another size or time) reads as another stamp.
+public struct FileStamp: Equatable, Sendable {
+    public let device: UInt64, inode: UInt64, size: Int64, modified: Int64
+
+    /// The stamp of `path` now; nil when it cannot be stat'ed (gone).
+    public static func of(_ path: String) -> FileStamp? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                         modified: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec))
     }
 }

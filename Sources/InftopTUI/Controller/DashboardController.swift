@@ -464,6 +464,7 @@ public struct DashboardController: Sendable {
         if servesGenerator(knobs) {
             let old = knobs.generationStreams ?? 1, r = Self.generationStreamRange
             knobs.generationStreams = min(max(n, r.lowerBound), r.upperBound)
+            if !r.contains(n) { Notices.shared.post("concurrent generations \(n) is outside \(r.lowerBound)…\(r.upperBound); clamped to \(knobs.generationStreams!)") }
             setStatus("concurrent generations \(old) → \(knobs.generationStreams!)"
                       + (r.contains(n) ? "" : " (clamped to \(r.lowerBound)…\(r.upperBound))") + " (next round)", now: now)
             return
@@ -523,6 +524,10 @@ public struct DashboardController: Sendable {
         let next = min(max(up ? rate * 2 : rate / 2, r.lowerBound), r.upperBound)
         knobs.offeredRate = next
         state.offeredRate = next
+        if next == rate {
+            setStatus("Poisson rate stays \(Format.compact(next))/s: the \(up ? "highest" : "lowest") rate (\(Format.compact(r.lowerBound))…\(Format.compact(r.upperBound))/s)", now: now)
+            return
+        }
         setStatus("Poisson rate → \(Format.compact(next))/s (Server scenario)", now: now)
     }
 

@@ -173,7 +173,9 @@ public final class TextServingTask: ServingTask {
             loading = nil
             switch l.result {
             case .success(let m)? where l.fraction == fraction: compact = (fraction, m); structuredError = nil
-            case .failure(let e)?: structuredError = "\(e)"; failedFraction = l.fraction
+            case .failure(let e)?:
+                structuredError = "\(e)"; failedFraction = l.fraction
+                Notices.shared.post("structured pruning \(Int((l.fraction * 100).rounded())) %: \(e)")
             default: break  // loaded for a fraction no longer wanted
             }
         }

@@ -312,10 +312,13 @@ public struct DashboardSnapshot: Sendable, Equatable, Codable {
     /// The distillation student training beside `training` (its teacher) while `d` is on; nil
     /// otherwise and in records written before it existed.
     public var student: TrainingSnapshot?
+    /// The hyperparameter search of `inftop --tune` (the leaderboard panel); nil without one
+    /// and in records written before it existed.
+    public var tuning: TuningSnapshot?
 
     public init(uptimeSeconds: Double, training: TrainingSnapshot?, inference: InferenceSnapshot?,
-                memory: MemorySnapshot, memorySeries: SeriesSnapshot?, student: TrainingSnapshot? = nil) {
+                memory: MemorySnapshot, memorySeries: SeriesSnapshot?, student: TrainingSnapshot? = nil, tuning: TuningSnapshot? = nil) {
         self.uptimeSeconds = uptimeSeconds; self.training = training; self.inference = inference
-        self.memory = memory; self.memorySeries = memorySeries; self.student = student
+        self.memory = memory; self.memorySeries = memorySeries; self.student = student; self.tuning = tuning
     }
 }

@@ -38,6 +38,9 @@ public final class DashboardSession: @unchecked Sendable {
     /// A fixed image model served in place of the trained model's replica (`--serve FILE.onnx`):
     /// called once per serving worker (a model serves one batch at a time); nil = the replica.
     public let imageModel: (@Sendable () throws -> Model)?
+    /// `inftop --tune`: the hyperparameter search the leaderboard panel shows (set before
+    /// `start`; it starts and stops with the session).
+    public var tuning: TuningService?
 
     private struct Running {
         var model: String
@@ -99,6 +102,7 @@ public final class DashboardSession: @unchecked Sendable {
     /// Starts the supervisor (the workloads are already running).
     public func start() {
         supervisor = JoinableThread(name: "inftop-switch") { [self] in supervise() }
+        tuning?.start()
     }
 
     /// Stops the supervisor, then the workloads (each at its next step boundary, joined). The
@@ -106,6 +110,7 @@ public final class DashboardSession: @unchecked Sendable {
     /// stopped and none it launched outlives the session.
     public func stop() {
         stopFlag.set()
+        tuning?.stop()
         supervisor?.join()
         let r = running.withLock { r -> Running? in let old = r; r = nil; return old }
         if let r {
@@ -133,7 +138,8 @@ public final class DashboardSession: @unchecked Sendable {
         if let why = lastError.withLock({ $0 }) { training?.state = .failed(why) }
         let student = running.withLock { $0?.student != nil } ? studentSlot.latest() : nil
         return DashboardSnapshot(uptimeSeconds: Double(now &- origin) / 1e9, training: training,
-                                 inference: servingSlot.latest(), memory: mem, memorySeries: rss, student: student)
+                                 inference: servingSlot.latest(), memory: mem, memorySeries: rss, student: student,
+                                 tuning: tuning?.snapshot())
     }
 
     /// The latest training loop (for tests and the headless paths).

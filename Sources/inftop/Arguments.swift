@@ -22,6 +22,7 @@ enum Arguments {
         for (i, a) in args.enumerated() {
             out.append(a)
             if a == "--metrics" && (i + 1 == args.count || args[i + 1].hasPrefix("-")) { out.append(MetricsAddress.defaultText) }
+            if a == "--tune" && (i + 1 == args.count || args[i + 1].hasPrefix("-")) { out.append("") }  // the defaults
         }
         let isDashboard = out.first.map { !subcommands.contains($0) || $0 == "dashboard" } ?? true
         guard isDashboard, !out.contains("--help"), !out.contains("-h") else { return out }

@@ -36,6 +36,7 @@ struct DashboardCommand: ParsableCommand {
     /// `--isa`; `I` switches between the tiers the CPU has live.
     @OptionGroup var isaOption: ISAOption
     @Option(name: .customShort("n"), parsing: .unconditional, help: "Draw this many frames to stdout (one per --interval) and exit.") var frameCount: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Run inftop tune's search beside the dashboard, its leaderboard in the Layers panel's place: lr=…;batch=…;optimizer=…;budget=…;target=… (any part; bare --tune: inftop tune's defaults). The dashboard's own training starts paused (space resumes it).", valueName: "spec")) var tune: String?
     @Flag(name: .customLong("once"), help: "Draw one frame to stdout and exit (-n 1).") var once = false
     @Flag(name: .customLong("write-config"), help: "Write these settings to $XDG_CONFIG_HOME/inftop/inftop.conf (atomically) and exit.") var writeConfig = false
     @OptionGroup var exports: ExportFlags
@@ -69,6 +70,11 @@ struct DashboardCommand: ParsableCommand {
         }
         let frames = try frameCountOption()
         if writeConfig { try writeConfigFile(); return }
+        let search: (grid: [TrialConfig], budget: Double, target: Double?)?
+        do { search = try tune.map { try TuneCommand.spec($0) } } catch { fail("\(error)") }
+        if search != nil && !ModelZoo.names.contains(model) {
+            fail("--tune: the search trains \(ModelZoo.names.joined(separator: " or ")), not --model \(model)")
+        }
 
         let (train, test): (ImageDataset, ImageDataset)
         do { (train, test) = try FashionMNIST.load(directory: data) } catch { fail("\(error)") }
@@ -118,6 +124,10 @@ struct DashboardCommand: ParsableCommand {
         let int8File = serve?.hasSuffix(".onnx") == true && encoder?.nativePrecision == .int8
         let knobs = Knobs(KnobValues(batchSize: b, precision: int8File ? .int8 : .fp32, threads: t, backend: kb, model: model,
                                      served: int8File ? .encoder : .trained, isa: isa, learningRate: rate, optimizer: opt))
+        if search != nil {
+            knobs.update { $0.trainingPaused = true }
+            Notices.shared.post("--tune: the dashboard's own training is paused while the search runs (space resumes it; the trials then share the cores)")
+        }
         let session: DashboardSession
         do {
             session = try DashboardSession(train: train, test: test, knobs: knobs,
@@ -131,6 +141,10 @@ struct DashboardCommand: ParsableCommand {
                                            generatorPath: generatorPath, generatorUnavailable: generatorUnavailable,
                                            imageModel: imageModel)
         } catch { fail("\(error)") }
+        if let search {
+            session.tuning = TuningService(settings: .init(model: model, grid: search.grid, budgetSeconds: search.budget, target: search.target,
+                                                           seed: s, threads: t, backend: kb, isa: isa), train: train, test: test)
+        }
         let exporting = exports.session(command: "", knobs: knobs, snapshot: { session.snapshot() }, onFailure: { session.stop() })
         session.start()
         do { try exporting.armStartupTrace() } catch { session.stop(); fail("--trace \(error)") }

@@ -12,11 +12,14 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Hyperparameter search (successive halving): many short training runs, the better half go on.")
 
+    /// The grid and budget when none is given (here and for the dashboard's `--tune`).
+    static let defaults = (lr: "0.01,0.05,0.1", batch: "64,256", optimizer: "sgd,adamw", budget: "120s")
+
     @Option(help: "Model: mlp or cnn.") var model = "mlp"
-    @Option(parsing: .unconditional, help: "Learning rates to try, comma-separated (each > 0).") var lr = "0.01,0.05,0.1"
-    @Option(parsing: .unconditional, help: "Batch sizes to try, comma-separated (1…1024).") var batch = "64,256"
-    @Option(help: "Optimizers to try, comma-separated: sgd, adamw.") var optimizer = "sgd,adamw"
-    @Option(parsing: .unconditional, help: "Training time for the whole search: 120s, 2m or seconds.") var budget = "120s"
+    @Option(parsing: .unconditional, help: "Learning rates to try, comma-separated (each > 0).") var lr = TuneCommand.defaults.lr
+    @Option(parsing: .unconditional, help: "Batch sizes to try, comma-separated (1…1024).") var batch = TuneCommand.defaults.batch
+    @Option(help: "Optimizers to try, comma-separated: sgd, adamw.") var optimizer = TuneCommand.defaults.optimizer
+    @Option(parsing: .unconditional, help: "Training time for the whole search: 120s, 2m or seconds.") var budget = TuneCommand.defaults.budget
     @Option(parsing: .unconditional, help: "Rank by time to this test accuracy (0…1) where reached.") var target: String?
     @Option(parsing: .unconditional, help: "Compute threads per trial (1…256).") var threads = "1"
     @Option(help: "GEMM backend: blas, simd or reference.") var backend = "blas"
@@ -32,21 +35,9 @@ struct TuneCommand: ParsableCommand {
             guard ModelZoo.names.contains(model) else {
                 throw EngineError.invalid(what: "--model \(model)", reason: "unknown; known models: \(ModelZoo.names.joined(separator: ", "))")
             }
-            let lrs = try list("lr", lr) { s -> Float in
-                guard let v = Float(s), v > 0, v.isFinite else { throw EngineError.invalid(what: "--lr \(s)", reason: "must be a finite number > 0") }
-                return v
-            }
-            let batches = try list("batch", batch) { s -> Int in
-                guard let v = Int(s), KnobValues.batchRange.contains(v) else { throw EngineError.invalid(what: "--batch \(s)", reason: "must be an integer 1…1024") }
-                return v
-            }
-            let opts = try list("optimizer", optimizer) { try OptimizerKind.parse($0) }
-            grid = TrialConfig.grid(learningRates: lrs, batchSizes: batches, optimizers: opts)
+            grid = try Self.grid(lr: lr, batch: batch, optimizer: optimizer)
             seconds = try Self.seconds(budget)
-            goal = try target.map { s in
-                guard let v = Double(s), v > 0, v <= 1 else { throw EngineError.invalid(what: "--target \(s)", reason: "must be an accuracy in (0, 1]") }
-                return v
-            }
+            goal = try target.map { try Self.target($0) }
             guard let tv = Int(threads), (1...256).contains(tv) else { throw EngineError.invalid(what: "--threads \(threads)", reason: "must be 1…256") }
             t = tv
             guard let b = KernelBackend(rawValue: backend) else {
@@ -93,15 +84,11 @@ struct TuneCommand: ParsableCommand {
         } else {
             say("ranking (\(TrainCommand.fixed(wall, 1)) s wall in all):")
             for (i, r) in ranking.enumerated() {
-                say("  \(i + 1). \(Self.describe(r.config))  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
+                say("  \(i + 1). \(r.config.label)  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
                     + (r.outcome.timeToTarget.map { "  target at \(TrainCommand.fixed($0, 2)) s" } ?? "")
                     + "  rung \(r.rung)  \(TrainCommand.fixed(r.totalWallSeconds, 2)) s in all its runs")
             }
         }
-    }
-
-    static func describe(_ c: TrialConfig) -> String {
-        "\(c.optimizer.rawValue) lr \(c.learningRate) batch \(c.batchSize)"
     }
 
     static func fields(_ c: TrialConfig, _ o: TrialOutcome) -> [(String, String)] {
@@ -123,7 +110,7 @@ struct TuneCommand: ParsableCommand {
     static func rungText(_ rung: Rung) -> [String] {
         ["rung \(rung.index) (\(TrainCommand.fixed(rung.budgetSeconds, 2)) s each): \(rung.results.count) trial\(rung.results.count == 1 ? "" : "s"), \(rung.kept) go on"]
             + rung.results.enumerated().map { i, r in
-                "  \(i < rung.kept ? "▲" : " ") \(describe(r.config))  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
+                "  \(i < rung.kept ? "▲" : " ") \(r.config.label)  acc \(TrainCommand.fixed(r.outcome.testAccuracy, 4))"
                     + (r.outcome.timeToTarget.map { "  target at \(TrainCommand.fixed($0, 2)) s" } ?? "")
                     + "  \(r.outcome.steps) steps  \(TrainCommand.fixed(r.outcome.wallSeconds, 2)) s"
                     + (rung.carried.contains(r.trial) ? " (reached the target before: not run again)" : "")
@@ -138,7 +125,42 @@ struct TuneCommand: ParsableCommand {
         return v * unit
     }
 
-    private func list<T>(_ flag: String, _ s: String, _ parse: (String) throws -> T) throws -> [T] {
+    /// The trials of the lists given (`--lr`, `--batch`, `--optimizer`, comma-separated).
+    static func grid(lr: String, batch: String, optimizer: String) throws -> [TrialConfig] {
+        let lrs = try list("lr", lr) { s -> Float in
+            guard let v = Float(s), v > 0, v.isFinite else { throw EngineError.invalid(what: "--lr \(s)", reason: "must be a finite number > 0") }
+            return v
+        }
+        let batches = try list("batch", batch) { s -> Int in
+            guard let v = Int(s), KnobValues.batchRange.contains(v) else { throw EngineError.invalid(what: "--batch \(s)", reason: "must be an integer 1…1024") }
+            return v
+        }
+        let opts = try list("optimizer", optimizer) { try OptimizerKind.parse($0) }
+        return TrialConfig.grid(learningRates: lrs, batchSizes: batches, optimizers: opts)
+    }
+
+    static func target(_ s: String) throws -> Double {
+        guard let v = Double(s), v > 0, v <= 1 else { throw EngineError.invalid(what: "--target \(s)", reason: "must be an accuracy in (0, 1]") }
+        return v
+    }
+
+    /// The dashboard's `--tune SPEC`: `lr=…;batch=…;optimizer=…;budget=…;target=…`, each part
+    /// optional (this command's defaults); a bare `--tune` is the defaults.
+    static func spec(_ text: String) throws -> (grid: [TrialConfig], budget: Double, target: Double?) {
+        var parts: [String: String] = [:]
+        let known = ["lr", "batch", "optimizer", "budget", "target"]
+        for item in text.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, known.contains(kv[0]) else {
+                throw EngineError.invalid(what: "--tune \(item)", reason: "give key=value with a key of \(known.joined(separator: ", ")) (e.g. lr=0.01,0.05;batch=64;budget=60s)")
+            }
+            parts[kv[0]] = kv[1]
+        }
+        return (try grid(lr: parts["lr"] ?? defaults.lr, batch: parts["batch"] ?? defaults.batch, optimizer: parts["optimizer"] ?? defaults.optimizer),
+                try seconds(parts["budget"] ?? defaults.budget), try parts["target"].map { try target($0) })
+    }
+
+    private static func list<T>(_ flag: String, _ s: String, _ parse: (String) throws -> T) throws -> [T] {
         let items = s.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !items.isEmpty, !items.contains("") else { throw EngineError.invalid(what: "--\(flag) \(s)", reason: "an empty item in the list") }
         return try items.map(parse)

@@ -46,4 +46,28 @@ final class TuneCommandTests: XCTestCase {
             XCTAssertTrue(err.hasPrefix(start), "\(args): \(err)")
         }
     }
+
+    /// `inftop --tune SPEC`: the search runs beside the dashboard and its leaderboard takes the
+    /// Layers panel's place — rows for every trial, one running, then the finished ranking — while
+    /// the dashboard's own training is paused (said once on stderr). A bad spec is one line.
+    func testTheDashboardShowsTheRunningSearchAsALeaderboard() throws {
+        let bin = try inftopWithFashionMNIST()
+        let (status, out, err) = try runProcess(bin, ["--tune", "lr=0.05,0.1;batch=64;optimizer=sgd;budget=3s", "-n", "60", "--interval", "200"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(err.components(separatedBy: "--tune: the dashboard's own training is paused").count - 1, 1, err)
+        let frames = out.components(separatedBy: "\u{0C}\n").filter { !$0.isEmpty }
+        XCTAssertEqual(frames.count, 60)
+        let running = try XCTUnwrap(frames.first { $0.contains("▶ run") }, "a frame shows a trial training")
+        XCTAssertTrue(running.contains("tune mlp · rung 1/2") && running.contains("sgd lr 0.1 batch 64"), running)
+        XCTAssertFalse(running.contains("fwd ms"), "the leaderboard, not the layer table")
+        let last = try XCTUnwrap(frames.last)
+        XCTAssertTrue(last.contains("tune mlp · done"), "the search ended within 12 s:\n\(last)")
+        XCTAssertTrue(last.contains("▲ kept") && last.contains("✗ cut"), "the winner kept, the other cut:\n\(last)")
+        XCTAssertTrue(last.contains("train PAUSED step 0"), "the dashboard's own training stayed paused:\n\(last)")
+
+        let (bad, _, badErr) = try runProcess(bin, ["--tune", "lr=0.1;speed=fast"])
+        XCTAssertEqual(bad, 2)
+        XCTAssertTrue(badErr.hasPrefix("inftop: --tune speed=fast: give key=value with a key of lr, batch, optimizer, budget, target"), badErr)
+        XCTAssertEqual(badErr.split(separator: "\n").count, 1, badErr)
+    }
 }

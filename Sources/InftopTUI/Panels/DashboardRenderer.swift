@@ -15,7 +15,10 @@ public enum DashboardRenderer {
             switch id {
             case .training: TrainingPanel.draw(ctx, into: &canvas, rect: rect, focused: focused)
             case .latency: LatencyPanel.draw(ctx, into: &canvas, rect: rect, focused: focused)
-            case .layers: LayersPanel.draw(ctx, into: &canvas, rect: rect, focused: focused)
+            case .layers:
+                // `inftop --tune`: the search's leaderboard where the layer table would be.
+                if let t = ctx.snapshot.tuning { TuningPanel.draw(ctx, tuning: t, into: &canvas, rect: rect, focused: focused) }
+                else { LayersPanel.draw(ctx, into: &canvas, rect: rect, focused: focused) }
             case .memory: MemoryPanel.draw(ctx, into: &canvas, rect: rect, focused: focused)
             }
         }

@@ -4,6 +4,9 @@ public struct TrialConfig: Sendable, Hashable {
     public var batchSize: Int
     public var optimizer: OptimizerKind
 
+    /// "sgd lr 0.05 batch 64".
+    public var label: String { "\(optimizer.rawValue) lr \(learningRate) batch \(batchSize)" }
+
     public init(learningRate: Float, batchSize: Int, optimizer: OptimizerKind) {
         self.learningRate = learningRate; self.batchSize = batchSize; self.optimizer = optimizer
     }

@@ -36,4 +36,29 @@ final class MappedFileFaultTests: XCTestCase {
         XCTAssertTrue(err.hasPrefix("inftop: \(copy) changed on disk while in use (truncated or replaced: SIGBUS reading byte "), err)
         XCTAssertTrue(err.hasSuffix("restore the file and start inftop again\n"), err)
     }
+
+    /// The dataset folder removed while training runs: the IDX files are read whole at start,
+    /// so training goes on to its last epoch and exits 0; nothing later reads the folder.
+    func testDatasetRemovedWhileTrainingChangesNothing() throws {
+        let bin = try inftopWithFashionMNIST()
+        let dir = try freshTestDirectory("dataset-gone")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: "/usr/share/datasets/fashion-mnist", toPath: dir + "/data")
+        let script = """
+            "$0" train --model mlp --data "$1/data" --epochs 3 --train-limit 20000 --test-limit 300 --json >"$1/out" 2>"$1/err" &
+            p=$!; i=0
+            while ! grep -q '"epoch"' "$1/out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+            rm -rf "$1/data"
+            kill -0 $p 2>/dev/null && echo "still training"
+            wait $p; echo "status $?"
+            """
+        let (_, status, _) = try runProcess("/bin/sh", ["-c", script, bin, dir])
+        let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/data"), "the folder was removed mid-run")
+        XCTAssertTrue(status.contains("still training"), "removed while the run went on: \(status)")
+        XCTAssertTrue(status.contains("status 0"), "\(status) \(err)")
+        XCTAssertEqual(out.components(separatedBy: "\"epoch\":").count - 1, 3, "all three epochs: \(out)")
+        XCTAssertEqual(err, "")
+    }
 }

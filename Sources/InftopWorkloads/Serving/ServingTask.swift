@@ -175,7 +175,7 @@ public final class TextServingTask: ServingTask {
             case .success(let m)? where l.fraction == fraction: compact = (fraction, m); structuredError = nil
             case .failure(let e)?:
                 structuredError = "\(e)"; failedFraction = l.fraction
-                Notices.shared.post("structured pruning \(Int((l.fraction * 100).rounded())) %: \(e)")
+                Notices.shared.post("structured pruning \(Format.percent(l.fraction)): \(e)")
             default: break  // loaded for a fraction no longer wanted
             }
         }

@@ -86,7 +86,11 @@ public final class TuningService: @unchecked Sendable {
                 state.withLock { st in st.states[trial] = .running; st.currentRung = rung; st.rungBudget = budget }
                 let o = try TuneTrial.run(model: s.model, config: config, budgetSeconds: budget, seed: s.seed, target: s.target,
                                           threads: s.threads, backend: s.backend, isa: s.isa, train: train, test: test, clock: clock,
-                                          onLoop: { loop in self.current.withLock { $0 = loop } })
+                                          onLoop: { loop in
+                                              // A stop that came before the loop was known still ends it.
+                                              self.current.withLock { $0 = loop }
+                                              if self.stopFlag.isSet { loop.requestStop() }
+                                          })
                 current.withLock { $0 = nil }
                 guard !stopFlag.isSet else { throw Stopped() }
                 state.withLock { st in

@@ -91,8 +91,11 @@ extension FileBytes {
         guard let d = opendir(dir.isEmpty ? "/" : dir) else { return }
         defer { closedir(d) }
         let prefix = base + ".tmp-"
+        // The name read in place up to its NUL: a dirent is only d_reclen bytes long, so copying
+        // its whole 256-byte d_name array read past readdir's buffer (ASan, in CI).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: UnsafeRawPointer(e).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink((dir.isEmpty ? "" : dir) + "/" + name) }
         }
